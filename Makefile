@@ -1,0 +1,67 @@
+# Café Compute — every target bootstraps the pinned venv it needs; `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Local runtime settings (documented in the README); override on the command line or in the env.
+export CAFE_STORE ?= sqlite
+export CAFE_SQLITE_PATH ?= $(CURDIR)/var/cafe.sqlite3
+LAMBDA_PORT ?= 8001
+FARGATE_PORT ?= 8002
+EC2_PORT ?= 8003
+# The Fargate task's worker count (the template's default task has 1 vCPU share → 1 worker).
+FARGATE_WORKERS ?= 1
+
+$(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -e shared
+	touch $@
+
+.PHONY: help  ## list the targets
+help:
+	@grep -hE '^\.PHONY: [a-zA-Z0-9_-]+ +## ' $(MAKEFILE_LIST) | \
+	  sed -E 's/^\.PHONY: ([a-zA-Z0-9_-]+) +## (.*)/\1\t\2/' | \
+	  awk -F'\t' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: setup  ## create the pinned venv (.venv) with the shared package installed editable
+setup: $(STAMP)
+
+var:
+	mkdir -p var
+
+.PHONY: run-lambda  ## serve the Chalice app through the Lambda handler path on :8001
+run-lambda: $(STAMP) | var
+	cd chalice_app && CAFE_RUNTIME=lambda ../$(BIN)/chalice local --no-autoreload --host 127.0.0.1 --port $(LAMBDA_PORT)
+
+.PHONY: run-fargate  ## run the container's own entry command natively on :8002
+run-fargate: $(STAMP) | var
+	PORT=$(FARGATE_PORT) WEB_CONCURRENCY=$(FARGATE_WORKERS) $(BIN)/python -m fargate.serve
+
+.PHONY: run-ec2  ## run the systemd unit's command (gunicorn, one worker per vCPU) on :8003
+run-ec2: $(STAMP) | var
+	PORT=$(EC2_PORT) $(BIN)/gunicorn -c ec2/gunicorn.conf.py ec2.app:application
+
+.PHONY: up  ## start all three runtimes in the background on one SQLite file; waits for /health
+up: $(STAMP) | var
+	$(BIN)/python -m devtools.local up
+
+.PHONY: down  ## stop exactly the processes `make up` started
+down: $(STAMP)
+	$(BIN)/python -m devtools.local down
+
+.PHONY: test  ## run the whole test suite (unit, contract, API, live, deploy, browser)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+.PHONY: lint  ## ruff on everything, mypy strict on shared/
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict shared/cafe
+
+-include $(wildcard mk/*.mk)

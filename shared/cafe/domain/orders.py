@@ -1,0 +1,168 @@
+"""Orders and the status machine they move through.
+
+``PLACED → PREPARING → READY → COMPLETED``; ``PLACED`` or ``PREPARING → CANCELLED``.
+A customer may cancel only while ``PLACED``. Every change bumps ``version``, which the
+stores use for optimistic concurrency: of two concurrent changes exactly one is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from cafe.domain.menu import LocalizedName
+from cafe.errors import Conflict, NotFound
+
+
+class Status(StrEnum):
+    PLACED = "PLACED"
+    PREPARING = "PREPARING"
+    READY = "READY"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def waiting(self) -> bool:
+        """Counts against the store's ``max_waiting`` cap."""
+        return self in (Status.PLACED, Status.PREPARING)
+
+
+ALLOWED: dict[Status, frozenset[Status]] = {
+    Status.PLACED: frozenset({Status.PREPARING, Status.CANCELLED}),
+    Status.PREPARING: frozenset({Status.READY, Status.CANCELLED}),
+    Status.READY: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+CUSTOMER_CANCELLABLE: frozenset[Status] = frozenset({Status.PLACED})
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class TransitionRefused(Conflict):
+    code = "transition_refused"
+
+
+def new_order_id() -> str:
+    """128 random bits, URL-safe: the id is the customer's only credential for their order."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    item_id: str
+    name: LocalizedName
+    quantity: int
+    options: dict[str, str]
+    unit_price: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "name": self.name.to_dict(),
+            "quantity": self.quantity,
+            "options": dict(self.options),
+            "unit_price": self.unit_price,
+            "line_total": self.line_total,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> OrderLine:
+        return cls(
+            item_id=raw["item_id"],
+            name=LocalizedName(**raw["name"]),
+            quantity=int(raw["quantity"]),
+            options=dict(raw["options"]),
+            unit_price=int(raw["unit_price"]),
+        )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: Status
+    at: datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": self.status.value, "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    customer: str
+    lines: tuple[OrderLine, ...]
+    currency: str
+    business_day: str
+    history: tuple[StatusChange, ...]
+    number: int = 0
+    version: int = 1
+    total: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Derived, never taken from a client: the total is what the lines cost.
+        object.__setattr__(self, "total", sum(line.line_total for line in self.lines))
+
+    @property
+    def status(self) -> Status:
+        return self.history[-1].status
+
+    @property
+    def created_at(self) -> datetime:
+        return self.history[0].at
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.history[-1].at
+
+    def move_to(self, target: Status, at: datetime, *, by_customer: bool = False) -> Order:
+        if by_customer:
+            allowed = frozenset({Status.CANCELLED}) if self.status in CUSTOMER_CANCELLABLE else frozenset()
+        else:
+            allowed = ALLOWED[self.status]
+        if target not in allowed:
+            raise TransitionRefused(
+                f"order {self.number} is {self.status.value}; it cannot become {target.value}",
+                {"status": self.status.value, "requested": target.value},
+            )
+        return replace(self, history=(*self.history, StatusChange(target, at)), version=self.version + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "status": self.status.value,
+            "customer": self.customer,
+            "items": [line.to_dict() for line in self.lines],
+            "total": self.total,
+            "currency": self.currency,
+            "business_day": self.business_day,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "history": [change.to_dict() for change in self.history],
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Order:
+        return cls(
+            id=raw["id"],
+            number=int(raw["number"]),
+            customer=raw["customer"],
+            lines=tuple(OrderLine.from_dict(line) for line in raw["items"]),
+            currency=raw["currency"],
+            business_day=raw["business_day"],
+            history=tuple(
+                StatusChange(Status(change["status"]), datetime.fromisoformat(change["at"]))
+                for change in raw["history"]
+            ),
+            version=int(raw["version"]),
+        )

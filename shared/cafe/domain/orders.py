@@ -92,7 +92,7 @@ class StatusChange:
     at: datetime
 
     def to_dict(self) -> dict[str, str]:
-        return {"status": self.status.value, "at": self.at.isoformat()}
+        return {"status": self.status.value, "at": self.at.isoformat(timespec="microseconds")}
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ class Order:
             "total": self.total,
             "currency": self.currency,
             "business_day": self.business_day,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+            "updated_at": self.updated_at.isoformat(timespec="microseconds"),
             "history": [change.to_dict() for change in self.history],
             "version": self.version,
         }

@@ -1,0 +1,1 @@
+"""Developer tooling: running the three runtimes locally."""

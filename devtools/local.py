@@ -1,0 +1,181 @@
+"""Start and stop the three runtimes locally with the Makefile's own ``run-*`` targets.
+
+``python -m devtools.local up`` (``make up``) starts them in the background on one SQLite
+file and returns once all three answer ``/health``; ``down`` stops exactly the process
+groups that ``up`` recorded. ``LocalCafe`` does the same for tests and the comparison tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIMES = ("lambda", "fargate", "ec2")
+DEFAULT_PORTS = {"lambda": 8001, "fargate": 8002, "ec2": 8003}
+PORT_VARIABLES = {"lambda": "LAMBDA_PORT", "fargate": "FARGATE_PORT", "ec2": "EC2_PORT"}
+STATE_DIR = ROOT / "var" / "run"
+LOG_DIR = ROOT / "var" / "log"
+TOKEN_FILE = ROOT / "var" / "staff-token"
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:  # noqa: S310 - local URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if healthy(url):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {process.returncode} before answering /health")
+        time.sleep(0.1)
+    raise TimeoutError(f"{url}: no healthy /health within {timeout:.0f} s")
+
+
+def stop_group(pid: int, grace: float = 10.0) -> None:
+    """SIGTERM the process group, then SIGKILL what is still there after ``grace`` seconds."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def start_runtime(runtime: str, port: int, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``make -s run-<runtime>`` in its own process group, logging to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            ["make", "-s", "--no-print-directory", f"run-{runtime}", f"{PORT_VARIABLES[runtime]}={port}"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+@dataclass
+class LocalCafe:
+    """The three runtimes on one store, as a context manager."""
+
+    env: dict[str, str]
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    log_dir: Path = LOG_DIR
+    runtimes: tuple[str, ...] = RUNTIMES
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {runtime: f"http://127.0.0.1:{self.ports[runtime]}" for runtime in self.runtimes}
+
+    @property
+    def staff_token(self) -> str:
+        return self.env["CAFE_STAFF_TOKEN"]
+
+    def start(self) -> LocalCafe:
+        try:
+            for runtime in self.runtimes:
+                self.processes[runtime] = start_runtime(
+                    runtime, self.ports[runtime], self.env, self.log_dir / f"{runtime}.log"
+                )
+            for runtime in self.runtimes:
+                wait_healthy(self.urls[runtime], self.processes[runtime])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            stop_group(process.pid)
+            process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> LocalCafe:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def local_env() -> dict[str, str]:
+    """The environment ``make up`` gives the runtimes: the caller's, with a staff token made
+    once and kept in var/staff-token (never in the repository)."""
+    token = os.environ.get("CAFE_STAFF_TOKEN")
+    if not token:
+        if not TOKEN_FILE.exists():
+            TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+            TOKEN_FILE.write_text(secrets.token_urlsafe(24))
+            TOKEN_FILE.chmod(0o600)
+        token = TOKEN_FILE.read_text().strip()
+    return {
+        "CAFE_STORE": os.environ.get("CAFE_STORE", "sqlite"),
+        "CAFE_SQLITE_PATH": os.environ.get("CAFE_SQLITE_PATH", str(ROOT / "var" / "cafe.sqlite3")),
+        "CAFE_STAFF_TOKEN": token,
+    }
+
+
+def up() -> int:
+    state = STATE_DIR / "up.json"
+    if state.exists():
+        print(f"already up (see {state}); run `make down` first", file=sys.stderr)
+        return 1
+    cafe = LocalCafe(env=local_env()).start()
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({runtime: p.pid for runtime, p in cafe.processes.items()}))
+    for runtime, url in cafe.urls.items():
+        print(f"{runtime:8} {url}   log: {LOG_DIR / (runtime + '.log')}")
+    print(f"store: {cafe.env['CAFE_STORE']} {cafe.env.get('CAFE_SQLITE_PATH', '')}")
+    print(f"staff token: in {TOKEN_FILE} (or $CAFE_STAFF_TOKEN)")
+    return 0
+
+
+def down() -> int:
+    state = STATE_DIR / "up.json"
+    if not state.exists():
+        print("nothing to stop")
+        return 0
+    for runtime, pid in json.loads(state.read_text()).items():
+        stop_group(int(pid))
+        print(f"stopped {runtime} (process group {pid})")
+    state.unlink()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["up", "down"])
+    args = parser.parse_args(argv)
+    return up() if args.command == "up" else down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

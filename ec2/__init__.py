@@ -1,0 +1,1 @@
+"""The café on a plain EC2 instance: a WSGI app under gunicorn, started by systemd."""

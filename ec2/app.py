@@ -1,0 +1,47 @@
+"""WSGI adapter: environ → shared ``CafeApi`` → status line, headers, body."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cafe.api import MAX_BODY_BYTES, Request, build_api
+
+cafe_api = build_api("ec2")
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    # Read at most one byte past the limit: enough to refuse the request with 413.
+    return bytes(environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1))) if length > 0 else b""
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    headers = _headers(environ)
+    # PEP 3333: PATH_INFO is bytes decoded as latin-1; undo that to get the UTF-8 path.
+    path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
+    request = Request(
+        method=environ["REQUEST_METHOD"],
+        path=path,
+        headers=headers,
+        query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
+        body=_body(environ),
+        request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+    )
+    response = cafe_api.handle(request)
+    start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(response.headers.items()))
+    return [response.body]

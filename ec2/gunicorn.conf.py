@@ -1,0 +1,16 @@
+"""gunicorn settings for the EC2 service; the systemd unit and ``make run-ec2`` both run
+``gunicorn -c ec2/gunicorn.conf.py ec2.app:application``."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"  # noqa: S104 - behind its SG
+# One worker process per vCPU (the course's "size the instance type to the load"); threads
+# let a worker overlap the store's I/O instead of idling on it.
+workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None
+errorlog = "-"

@@ -1,0 +1,44 @@
+"""ASGI adapter: Starlette request → shared ``CafeApi`` → Starlette response."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cafe.api import MAX_BODY_BYTES, Request, build_api
+
+cafe_api = build_api("fargate")
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+async def read_body(request: StarletteRequest) -> bytes:
+    """The body, but never more than one byte past the limit: enough to refuse it with 413."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            break
+    return bytes(body)
+
+
+async def endpoint(request: StarletteRequest) -> Response:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    cafe_request = Request(
+        method=request.method,
+        path=request.url.path,
+        headers=headers,
+        query=dict(request.query_params),
+        body=await read_body(request),
+        request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+    )
+    # The store calls block (SQLite, boto3): keep them off the event loop.
+    response = await run_in_threadpool(cafe_api.handle, cafe_request)
+    return Response(response.body, status_code=response.status, headers=response.headers)
+
+
+app = Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)])

@@ -1,0 +1,29 @@
+"""The container's entry command (``python -m fargate.serve``), also what ``make run-fargate`` runs.
+
+Reads ``PORT`` (the task definition's container port), ``WEB_CONCURRENCY`` (worker
+processes: one per vCPU of the task) and ``HOST``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+
+def main() -> None:
+    uvicorn.run(
+        "fargate.app:app",
+        host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 - a container listens on its task ENI
+        port=int(os.environ.get("PORT", "8080")),
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        # Behind the ALB: trust its X-Forwarded-* only from inside the VPC.
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""``CafeApi``: one request in, one response out — the whole HTTP behaviour of the café.
+
+The three runtimes (Chalice on Lambda, ASGI on Fargate, WSGI on EC2) only translate their
+framework's request into ``Request`` and ``Response`` back; routing, parsing, auth and the
+error table all live here, so the runtimes cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from cafe import __version__
+from cafe.api import parsing
+from cafe.api.auth import require_staff
+from cafe.api.errors import MethodNotAllowed, error_response
+from cafe.api.http import Request, Response, json_response
+from cafe.api.routes import Route, RouteNotFound, resolve
+from cafe.api.static import asset
+from cafe.domain.orders import Order
+from cafe.errors import CafeError
+from cafe.observability import Telemetry
+from cafe.service import CafeService
+
+PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_page": "board.html"}
+
+
+def order_etag(order: Order) -> str:
+    return f'"{order.id}.{order.version}"'
+
+
+class CafeApi:
+    def __init__(
+        self, service: CafeService, *, runtime: str, staff_token: str | None, telemetry: Telemetry
+    ) -> None:
+        self.service = service
+        self.runtime = runtime
+        self.staff_token = staff_token
+        self.telemetry = telemetry
+
+    # -- entry points ------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Route by method and path (the server runtimes)."""
+        route, found = resolve(request.method, request.path)
+        if route is None:
+            assert isinstance(found, list)
+            error: CafeError = (
+                MethodNotAllowed(f"{request.method} is not allowed on {request.path}", {"allowed": found})
+                if found
+                else RouteNotFound(f"no route {request.method} {request.path}")
+            )
+            headers = {"Allow": ", ".join(found)} if found else {}
+            return self._finish(request, self._reject(error, headers))
+        assert isinstance(found, dict)
+        return self.dispatch(route, found, request)
+
+    def dispatch(self, route: Route, params: dict[str, str], request: Request) -> Response:
+        """Serve an already-routed request (Chalice routes it itself)."""
+        self.telemetry.start_request(request.request_id or "-", request.method, request.path)
+        try:
+            if route.staff:
+                require_staff(request, self.staff_token)
+            response: Response = getattr(self, route.handler)(request, **params)
+        except CafeError as error:
+            response = self._reject(error)
+        except Exception:  # a fault of ours or of the store, never of the client's input
+            self.telemetry.logger.exception("unhandled error")
+            response = json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+        return self._finish(request, response)
+
+    def _reject(self, error: CafeError, headers: dict[str, str] | None = None) -> Response:
+        response = error_response(error)
+        response.headers.update(headers or {})
+        self.telemetry.request_rejected(response.status, error.code)
+        return response
+
+    def _finish(self, request: Request, response: Response) -> Response:
+        response.headers["X-Request-Id"] = request.request_id or str(uuid.uuid4())
+        response.headers["X-Cafe-Runtime"] = self.runtime
+        return response
+
+    # -- handlers ----------------------------------------------------------------------
+    def health(self, request: Request) -> Response:
+        return json_response(200, {"status": "ok", "runtime": self.runtime, "version": __version__})
+
+    def menu(self, request: Request) -> Response:
+        return json_response(200, self.service.menu_document())
+
+    def update_menu_item(self, request: Request, item_id: str) -> Response:
+        return json_response(200, self.service.set_item_available(item_id, parsing.availability(request)))
+
+    def place_order(self, request: Request) -> Response:
+        order_request = parsing.order_request(request)
+        order = self.service.place_order(order_request, request.header("idempotency-key"))
+        self.telemetry.annotate(order_id=order.id)
+        self.telemetry.order_placed(order.total)
+        return json_response(201, order.to_dict(), {"Location": f"/orders/{order.id}", "ETag": order_etag(order)})
+
+    def list_orders(self, request: Request) -> Response:
+        limit = parsing.limit(request)
+        orders: list[Order] = []
+        for status in parsing.statuses(request):
+            orders.extend(self.service.queue(status, limit))
+        orders.sort(key=lambda order: (order.created_at, order.number))
+        return json_response(200, {"orders": [order.to_dict() for order in orders[:limit]]})
+
+    def get_order(self, request: Request, order_id: str) -> Response:
+        order = self.service.get_order(order_id)
+        self.telemetry.annotate(order_id=order.id)
+        etag = order_etag(order)
+        if request.header("if-none-match") == etag:
+            return Response(304, b"", {"ETag": etag, "Cache-Control": "no-cache"})
+        return json_response(200, order.to_dict(), {"ETag": etag})
+
+    def cancel_order(self, request: Request, order_id: str) -> Response:
+        self.telemetry.annotate(order_id=order_id)
+        return self._order(self.service.cancel_by_customer(order_id))
+
+    def change_status(self, request: Request, order_id: str) -> Response:
+        self.telemetry.annotate(order_id=order_id)
+        return self._order(self.service.advance(order_id, parsing.status_change(request)))
+
+    @staticmethod
+    def _order(order: Order) -> Response:
+        return json_response(200, order.to_dict(), {"ETag": order_etag(order)})
+
+    def get_store(self, request: Request) -> Response:
+        return json_response(200, self.service.settings())
+
+    def put_store(self, request: Request) -> Response:
+        open_, max_waiting = parsing.store_settings(request)
+        return json_response(200, self.service.update_settings(open=open_, max_waiting=max_waiting))
+
+    def openapi(self, request: Request) -> Response:
+        from cafe.api.openapi import document
+
+        return json_response(200, document(), {"Cache-Control": "no-cache"})
+
+    def customer_page(self, request: Request) -> Response:
+        return self.static_file(request, PAGES["customer_page"])
+
+    def barista_page(self, request: Request) -> Response:
+        return self.static_file(request, PAGES["barista_page"])
+
+    def board_page(self, request: Request) -> Response:
+        return self.static_file(request, PAGES["board_page"])
+
+    def static_file(self, request: Request, name: str) -> Response:
+        content, content_type, etag = asset(name)
+        headers = {"ETag": etag, "Cache-Control": "no-cache", "Content-Type": content_type}
+        if request.header("if-none-match") == etag:
+            return Response(304, b"", headers)
+        return Response(200, content, headers)
+

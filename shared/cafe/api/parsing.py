@@ -1,0 +1,120 @@
+"""Turning request bodies into service calls: JSON shape and types, nothing else.
+
+Ranges and business rules (quantities, customer length, options) are the domain's; this
+module only checks that the JSON is JSON and that fields have the right types.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cafe.api.http import MAX_BODY_BYTES, Request
+from cafe.domain.orders import Status
+from cafe.errors import InvalidInput, MalformedRequest, PayloadTooLarge
+from cafe.service import LineRequest, OrderRequest
+
+
+class ValidationFailed(InvalidInput):
+    code = "validation_failed"
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes", {"limit": MAX_BODY_BYTES})
+    try:
+        document = json.loads(request.body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedRequest("request body must be a JSON object")
+    return document
+
+
+def _field(document: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str = "") -> Any:
+    path = f"{where}{name}"
+    if name not in document:
+        raise ValidationFailed(f"{path} is required", {"field": path})
+    value = document[name]
+    # bool is an int in Python; a JSON true is never a quantity.
+    if isinstance(value, bool) and kind is not bool:
+        raise ValidationFailed(f"{path} has the wrong type", {"field": path})
+    if not isinstance(value, kind):
+        raise ValidationFailed(f"{path} has the wrong type", {"field": path})
+    return value
+
+
+def _no_unknown_fields(document: dict[str, Any], allowed: set[str], where: str = "") -> None:
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        raise ValidationFailed(f"unknown field {where}{unknown[0]}", {"field": f"{where}{unknown[0]}"})
+
+
+def order_request(request: Request) -> OrderRequest:
+    document = json_body(request)
+    _no_unknown_fields(document, {"customer", "items"})
+    customer = _field(document, "customer", str)
+    raw_lines = _field(document, "items", list)
+    lines = []
+    for index, raw in enumerate(raw_lines[:21]):  # over 20 is refused by the domain; parse no more
+        where = f"items[{index}]."
+        if not isinstance(raw, dict):
+            raise ValidationFailed(f"items[{index}] must be an object", {"field": f"items[{index}]"})
+        _no_unknown_fields(raw, {"item_id", "quantity", "options"}, where)
+        options = raw.get("options", {})
+        if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+            raise ValidationFailed(f"{where}options must map names to strings", {"field": f"{where}options"})
+        lines.append(
+            LineRequest(
+                item_id=_field(raw, "item_id", str, where),
+                quantity=_field(raw, "quantity", int, where),
+                options=dict(options),
+            )
+        )
+    return OrderRequest(customer=customer, lines=tuple(lines))
+
+
+def status_change(request: Request) -> Status:
+    document = json_body(request)
+    _no_unknown_fields(document, {"status"})
+    value = _field(document, "status", str)
+    try:
+        return Status(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(s.value for s in Status)}", {"field": "status"}
+        ) from None
+
+
+def store_settings(request: Request) -> tuple[bool, int]:
+    document = json_body(request)
+    _no_unknown_fields(document, {"open", "max_waiting"})
+    return _field(document, "open", bool), _field(document, "max_waiting", int)
+
+
+def availability(request: Request) -> bool:
+    document = json_body(request)
+    _no_unknown_fields(document, {"available"})
+    return bool(_field(document, "available", bool))
+
+
+def statuses(request: Request) -> list[Status]:
+    """``?status=PLACED`` or a comma-separated list; the waiting statuses when absent."""
+    raw = request.query.get("status")
+    if not raw:
+        return [Status.PLACED, Status.PREPARING]
+    try:
+        return [Status(part.strip()) for part in raw.split(",")]
+    except ValueError:
+        raise ValidationFailed(
+            f"status must be among {', '.join(s.value for s in Status)}", {"field": "status"}
+        ) from None
+
+
+def limit(request: Request, default: int = 100, maximum: int = 500) -> int:
+    raw = request.query.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValidationFailed(f"limit must be an integer 1–{maximum}", {"field": "limit"})
+    return int(raw)

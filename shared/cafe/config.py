@@ -1,0 +1,65 @@
+"""Configuration from environment variables (the README lists them all)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from cafe.errors import CafeError
+
+STORES = ("sqlite", "dynamodb", "memory")
+RUNTIMES = ("lambda", "fargate", "ec2", "local")
+
+
+class ConfigurationError(CafeError):
+    """A setting is missing or wrong: raised at start-up, never for a request."""
+
+    code = "configuration_error"
+
+
+@dataclass(frozen=True)
+class Config:
+    store: str = "sqlite"
+    sqlite_path: str = "var/cafe.sqlite3"
+    table: str = "cafe-orders"
+    dynamodb_endpoint: str | None = None
+    staff_token: str | None = None
+    runtime: str = "local"
+    currency: str = "KRW"
+    timezone: str = "Asia/Seoul"
+    menu_path: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        config = cls(
+            store=env.get("CAFE_STORE", cls.store),
+            sqlite_path=env.get("CAFE_SQLITE_PATH", cls.sqlite_path),
+            table=env.get("CAFE_TABLE", cls.table),
+            dynamodb_endpoint=env.get("CAFE_DYNAMODB_ENDPOINT") or None,
+            staff_token=env.get("CAFE_STAFF_TOKEN") or None,
+            runtime=env.get("CAFE_RUNTIME", cls.runtime),
+            currency=env.get("CAFE_CURRENCY", cls.currency),
+            timezone=env.get("CAFE_TIMEZONE", cls.timezone),
+            menu_path=env.get("CAFE_MENU_PATH") or None,
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if self.store not in STORES:
+            raise ConfigurationError(f"CAFE_STORE must be one of {', '.join(STORES)}, not {self.store!r}")
+        if self.runtime not in RUNTIMES:
+            raise ConfigurationError(f"CAFE_RUNTIME must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
+        try:
+            self.zone  # noqa: B018 - validates the name
+        except Exception as exc:  # zoneinfo raises several types for a bad key
+            raise ConfigurationError(f"CAFE_TIMEZONE {self.timezone!r} is not a known time zone") from exc
+        if not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
+            raise ConfigurationError(f"CAFE_CURRENCY must be an ISO 4217 code, not {self.currency!r}")

@@ -1,0 +1,86 @@
+"""A store in process memory: the reference implementation for tests (one process only)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cafe.domain.orders import Order, OrderNotFound, Status
+from cafe.domain.settings import StoreSettings
+from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+
+class MemoryStore(OrderStore):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._orders: dict[str, Order] = {}
+        self._last_number: dict[str, int] = {}
+        self._settings = StoreSettings()
+        self._unavailable: set[str] = set()
+        self._idempotency: BasePersistenceLayer | None = None
+
+    def add(self, draft: Order, *, max_waiting: int) -> Order:
+        with self._lock:
+            if self.count_waiting() >= max_waiting:
+                raise QueueFull(f"{max_waiting} orders are already waiting", {"max_waiting": max_waiting})
+            number = self._last_number.get(draft.business_day, 0) + 1
+            self._last_number[draft.business_day] = number
+            order = replace(draft, number=number)
+            self._orders[order.id] = order
+            return order
+
+    def get(self, order_id: str) -> Order:
+        with self._lock:
+            try:
+                return self._orders[order_id]
+            except KeyError:
+                raise OrderNotFound(f"no order {order_id!r}", {"order_id": order_id}) from None
+
+    def replace(self, order: Order) -> None:
+        with self._lock:
+            current = self.get(order.id)
+            if current.version != order.version - 1:
+                raise ConcurrentUpdate(
+                    f"order {order.id} changed meanwhile", {"order_id": order.id, "status": current.status.value}
+                )
+            self._orders[order.id] = order
+
+    def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
+        with self._lock:
+            matching = [order for order in self._orders.values() if order.status is status]
+        return sorted(matching, key=lambda order: (order.created_at, order.number))[:limit]
+
+    def count_waiting(self) -> int:
+        with self._lock:
+            return sum(1 for order in self._orders.values() if order.status.waiting)
+
+    def get_settings(self) -> StoreSettings:
+        with self._lock:
+            return self._settings
+
+    def put_settings(self, settings: StoreSettings) -> None:
+        with self._lock:
+            self._settings = settings
+
+    def unavailable_items(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._unavailable)
+
+    def set_item_available(self, item_id: str, available: bool) -> None:
+        with self._lock:
+            if available:
+                self._unavailable.discard(item_id)
+            else:
+                self._unavailable.add(item_id)
+
+    def idempotency_layer(self) -> BasePersistenceLayer:
+        with self._lock:
+            if self._idempotency is None:
+                from cafe.stores.idempotency import InMemoryIdempotency
+
+                self._idempotency = InMemoryIdempotency()
+            return self._idempotency

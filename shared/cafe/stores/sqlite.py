@@ -1,0 +1,213 @@
+"""SQLite: the embedded store for local runs, one file shared by every local runtime.
+
+WAL mode lets the three runtimes' processes read while one writes; every write that must be
+atomic runs in ``BEGIN IMMEDIATE``, which takes the write lock up front, so two processes can
+never hand out the same pickup number or overfill the queue. ``synchronous=NORMAL`` in WAL
+mode keeps every committed transaction across a crash of the server process (``kill -9``):
+the commit is in the WAL file before ``COMMIT`` returns. Only an OS crash or power cut can
+lose the last commits, which is the trade-off SQLite documents for WAL + NORMAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from cafe.domain.orders import Order, OrderNotFound, Status
+from cafe.domain.settings import StoreSettings
+from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY,
+    business_day TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (business_day, number)
+);
+CREATE INDEX IF NOT EXISTS orders_by_status ON orders (status, created_at, number);
+CREATE TABLE IF NOT EXISTS day_counters (business_day TEXT PRIMARY KEY, last_number INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1), open INTEGER NOT NULL, max_waiting INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS menu_availability (item_id TEXT PRIMARY KEY, available INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    expiry INTEGER,
+    in_progress_expiry INTEGER,
+    response TEXT,
+    payload_hash TEXT
+);
+"""
+WAITING = tuple(status.value for status in Status if status.waiting)
+COUNT_WAITING = f"SELECT COUNT(*) FROM orders WHERE status IN ({','.join('?' * len(WAITING))})"  # noqa: S608
+# How long a writer waits for another process's write lock before giving up (seconds).
+BUSY_TIMEOUT = 30.0
+
+
+class SQLiteStore(OrderStore):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._idempotency: BasePersistenceLayer | None = None
+        self._lock = threading.Lock()
+
+    # Connections are per thread: the server runtimes call the store from worker threads.
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(directory, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._create_schema(conn)
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def write(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction holding the database's write lock from the start."""
+        conn = conn or self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def add(self, draft: Order, *, max_waiting: int) -> Order:
+        with self.write() as conn:
+            if self._count_waiting(conn) >= max_waiting:
+                raise QueueFull(f"{max_waiting} orders are already waiting", {"max_waiting": max_waiting})
+            conn.execute(
+                "INSERT INTO day_counters (business_day, last_number) VALUES (?, 1) "
+                "ON CONFLICT (business_day) DO UPDATE SET last_number = last_number + 1",
+                (draft.business_day,),
+            )
+            (number,) = conn.execute(
+                "SELECT last_number FROM day_counters WHERE business_day = ?", (draft.business_day,)
+            ).fetchone()
+            order = replace(draft, number=number)
+            conn.execute(
+                "INSERT INTO orders (id, business_day, number, status, created_at, version, body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self._row(order),
+            )
+        return order
+
+    @staticmethod
+    def _row(order: Order) -> tuple[str, str, int, str, str, int, str]:
+        body = order.to_dict()
+        return (
+            order.id,
+            order.business_day,
+            order.number,
+            order.status.value,
+            body["created_at"],
+            order.version,
+            json.dumps(body, ensure_ascii=False),
+        )
+
+    def get(self, order_id: str) -> Order:
+        row = self.connection().execute("SELECT body FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if row is None:
+            raise OrderNotFound(f"no order {order_id!r}", {"order_id": order_id})
+        return Order.from_dict(json.loads(row[0]))
+
+    def replace(self, order: Order) -> None:
+        with self.write() as conn:
+            cursor = conn.execute(
+                "UPDATE orders SET status = ?, version = ?, body = ? WHERE id = ? AND version = ?",
+                (
+                    order.status.value,
+                    order.version,
+                    json.dumps(order.to_dict(), ensure_ascii=False),
+                    order.id,
+                    order.version - 1,
+                ),
+            )
+            if cursor.rowcount == 1:
+                return
+            row = conn.execute("SELECT status FROM orders WHERE id = ?", (order.id,)).fetchone()
+        if row is None:
+            raise OrderNotFound(f"no order {order.id!r}", {"order_id": order.id})
+        raise ConcurrentUpdate(f"order {order.id} changed meanwhile", {"order_id": order.id, "status": row[0]})
+
+    def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
+        rows = self.connection().execute(
+            "SELECT body FROM orders WHERE status = ? ORDER BY created_at, number LIMIT ?", (status.value, limit)
+        )
+        return [Order.from_dict(json.loads(body)) for (body,) in rows]
+
+    def count_waiting(self) -> int:
+        return self._count_waiting(self.connection())
+
+    @staticmethod
+    def _count_waiting(conn: sqlite3.Connection) -> int:
+        (count,) = conn.execute(COUNT_WAITING, WAITING).fetchone()
+        return int(count)
+
+    def get_settings(self) -> StoreSettings:
+        row = self.connection().execute("SELECT open, max_waiting FROM settings WHERE id = 1").fetchone()
+        return StoreSettings() if row is None else StoreSettings(open=bool(row[0]), max_waiting=int(row[1]))
+
+    def put_settings(self, settings: StoreSettings) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO settings (id, open, max_waiting) VALUES (1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET open = excluded.open, max_waiting = excluded.max_waiting",
+                (int(settings.open), settings.max_waiting),
+            )
+
+    def unavailable_items(self) -> frozenset[str]:
+        rows = self.connection().execute("SELECT item_id FROM menu_availability WHERE available = 0")
+        return frozenset(item_id for (item_id,) in rows)
+
+    def set_item_available(self, item_id: str, available: bool) -> None:
+        with self.write() as conn:
+            conn.execute(
+                "INSERT INTO menu_availability (item_id, available) VALUES (?, ?) "
+                "ON CONFLICT (item_id) DO UPDATE SET available = excluded.available",
+                (item_id, int(available)),
+            )
+
+    def idempotency_layer(self) -> BasePersistenceLayer:
+        with self._lock:
+            if self._idempotency is None:
+                from cafe.stores.sqlite_idempotency import SQLiteIdempotency
+
+                self._idempotency = SQLiteIdempotency(self)
+            return self._idempotency
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cafe.domain.menu import LocalizedName
+from cafe.domain.orders import Order, OrderLine, Status, StatusChange, TransitionRefused, new_order_id
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+def make_order(status: Status = Status.PLACED) -> Order:
+    line = OrderLine("americano", LocalizedName("아메리카노", "Americano"), 2, {"size": "regular"}, 4500)
+    return Order(
+        id=new_order_id(),
+        customer="Kim",
+        lines=(line,),
+        currency="KRW",
+        business_day="2026-11-26",
+        history=(StatusChange(status, NOW),),
+        number=7,
+    )
+
+
+def test_total_is_derived_from_the_lines():
+    assert make_order().total == 9000
+
+
+def test_the_happy_path():
+    order = make_order()
+    for target in (Status.PREPARING, Status.READY, Status.COMPLETED):
+        order = order.move_to(target, NOW)
+    assert order.status is Status.COMPLETED
+    assert [c.status for c in order.history] == [Status.PLACED, Status.PREPARING, Status.READY, Status.COMPLETED]
+    assert order.version == 4
+
+
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        (Status.PLACED, Status.READY),
+        (Status.PLACED, Status.COMPLETED),
+        (Status.PREPARING, Status.PLACED),
+        (Status.READY, Status.CANCELLED),
+        (Status.COMPLETED, Status.CANCELLED),
+        (Status.CANCELLED, Status.PREPARING),
+        (Status.PLACED, Status.PLACED),
+    ],
+)
+def test_refused_transitions(start, target):
+    with pytest.raises(TransitionRefused):
+        make_order(start).move_to(target, NOW)
+
+
+@pytest.mark.parametrize("start", [Status.PLACED, Status.PREPARING])
+def test_staff_may_cancel_while_waiting(start):
+    assert make_order(start).move_to(Status.CANCELLED, NOW).status is Status.CANCELLED
+
+
+def test_customer_may_cancel_only_while_placed():
+    assert make_order().move_to(Status.CANCELLED, NOW, by_customer=True).status is Status.CANCELLED
+    with pytest.raises(TransitionRefused):
+        make_order(Status.PREPARING).move_to(Status.CANCELLED, NOW, by_customer=True)
+    with pytest.raises(TransitionRefused):
+        make_order().move_to(Status.PREPARING, NOW, by_customer=True)
+
+
+def test_round_trip_through_dict():
+    order = make_order().move_to(Status.PREPARING, NOW)
+    assert Order.from_dict(order.to_dict()) == order
+
+
+def test_ids_are_unguessable():
+    ids = {new_order_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) >= 22 for i in ids)  # 128 bits in URL-safe base64

@@ -16,11 +16,15 @@ EC2_PORT ?= 8003
 # The Fargate task's worker count (the template's default task has 1 vCPU share → 1 worker).
 FARGATE_WORKERS ?= 1
 
+# Several make processes may start at once (make up starts three): one installs, the others
+# wait on the lock and then find the stamp fresh.
 $(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -e shared
-	touch $@
+	@flock $(VENV).lock bash -euc '\
+	  if [ -f $@ ] && [ -z "$$(find $^ -newer $@)" ]; then exit 0; fi; \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  echo "installing the pinned venv ($(VENV))..." >&2; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e shared; \
+	  touch $@'
 
 .PHONY: help  ## list the targets
 help:

@@ -101,6 +101,8 @@ class LocalCafe:
         return self.env["CAFE_STAFF_TOKEN"]
 
     def start(self) -> LocalCafe:
+        # Bootstrap the venv once, before three make processes would each check it.
+        subprocess.run(["make", "-s", "--no-print-directory", "setup"], cwd=ROOT, check=True)
         try:
             for runtime in self.runtimes:
                 self.processes[runtime] = start_runtime(

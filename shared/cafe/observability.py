@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE = "cafe"
+SERVICE = "cafe-compute"  # not "cafe": Chalice already owns the logger named after its app
 NAMESPACE = "CafeCompute"
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from cafe.domain.menu import ItemSoldOut, Menu, menu_document
@@ -18,6 +18,9 @@ from cafe.domain.orders import Order, OrderLine, Status, StatusChange, new_order
 from cafe.domain.settings import MAX_WAITING_LIMIT, StoreSettings
 from cafe.errors import Conflict, InvalidInput, Unavailable
 from cafe.stores.base import OrderStore
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CUSTOMER_MAX_LENGTH = 40
 MAX_LINES = 20
@@ -182,18 +185,23 @@ class CafeService:
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
         )
-        config.register_lambda_context(_Deadline(IN_PROGRESS_DEADLINE_MS))
+        config.register_lambda_context(cast("LambdaContext", _Deadline(IN_PROGRESS_DEADLINE_MS)))
 
         # The fixed key_prefix makes a key mean the same on every runtime (powertools would
         # otherwise prefix it with the Lambda function name, which only Lambda has).
-        @idempotent_function(
-            data_keyword_argument="payload",
-            persistence_store=self.store.idempotency_layer(),
-            config=config,
-            key_prefix="cafe.place_order",
-        )
-        def place(payload: dict[str, Any]) -> dict[str, Any]:
+        def place_and_remember(payload: dict[str, Any]) -> dict[str, Any]:
             return {"id": self._place(request).id}
+
+        place = cast(
+            Callable[..., dict[str, Any]],
+            idempotent_function(
+                place_and_remember,
+                data_keyword_argument="payload",
+                persistence_store=self.store.idempotency_layer(),
+                config=config,
+                key_prefix="cafe.place_order",
+            ),
+        )
 
         payload = {"key": key, "request": request.to_dict()}
         deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS

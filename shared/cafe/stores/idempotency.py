@@ -51,7 +51,7 @@ class InMemoryIdempotency(BasePersistenceLayer):
     """Records in a dict: for tests and the in-memory store (one process only)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # powertools leaves it unannotated
         self._records: dict[str, DataRecord] = {}
         self._lock = threading.Lock()
 

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -64,6 +65,7 @@ class SQLiteStore(OrderStore):
         self._local = threading.local()
         self._idempotency: BasePersistenceLayer | None = None
         self._lock = threading.Lock()
+        self._initialised = False
 
     # Connections are per thread: the server runtimes call the store from worker threads.
     def connection(self) -> sqlite3.Connection:
@@ -72,23 +74,30 @@ class SQLiteStore(OrderStore):
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            self._create_schema(conn)
+            with self._lock:
+                if not self._initialised:
+                    self._initialise(conn)
+                    self._initialised = True
             self._local.conn = conn
         return conn
 
-    @staticmethod
-    def _create_schema(conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        """WAL mode and the schema, once per store; other processes may be doing the same."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            # Switching the journal mode needs the file to itself and does not wait for a
+            # busy lock like other statements do: retry while another process holds it.
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with self.write(conn):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @contextmanager
     def write(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:

@@ -22,7 +22,7 @@ SAVE = f"INSERT OR REPLACE INTO idempotency ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?
 
 class SQLiteIdempotency(BasePersistenceLayer):
     def __init__(self, store: SQLiteStore) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # powertools leaves it unannotated
         self._store = store
 
     @staticmethod

@@ -1,0 +1,22 @@
+"""Cost model: what Lambda, Fargate and EC2 cost per month for a café's workload profile.
+
+`estimate(profile)` returns one JSON-ready dict; `breakeven_chart(result, path)` draws its
+break-even curves. Every figure is modeled from an offline price snapshot (see prices/).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compare.cost.model import estimate
+
+
+def breakeven_chart(result: dict[str, Any], path: str | Path) -> Path:
+    """Write the break-even PNG (matplotlib is imported only when a chart is asked for)."""
+    from compare.cost.chart import breakeven_chart as draw
+
+    return draw(result, path)
+
+
+__all__ = ["breakeven_chart", "estimate"]

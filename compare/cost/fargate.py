@@ -1,0 +1,114 @@
+"""Fargate pricing: vCPU-hours and GB-hours of the sized tasks, Spot or Savings Plan, and the
+network around them (ALB, public IPv4 per task or a NAT gateway)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from compare.cost.items import LineItem, RuntimeCost
+from compare.cost.network import alb_lines, log_lines, nat_lines
+from compare.cost.prices import Discount, Price, PriceBook
+from compare.cost.profile import FargateConfig, Profile
+from compare.cost.sizing import plan
+
+PRICING_DISCOUNT = {
+    "savings-plan-1y": "fargate.savings_plan_1y",
+    "savings-plan-3y": "fargate.savings_plan_3y",
+}
+
+
+def discounted(price: Price, discount: Discount | None) -> tuple[float, str]:
+    """Unit price after a (typical, modeled) discount, and the basis text that says so."""
+    if discount is None:
+        return price.usd, price.label()
+    usd = price.usd * (1.0 - discount.fraction)
+    return usd, f"{price.label()} × (1 − {discount.fraction:g}) [{discount.basis}; modeled]"
+
+
+def option_name(cfg: FargateConfig) -> str:
+    return "spot" if cfg.spot else cfg.pricing
+
+
+def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None) -> RuntimeCost:
+    cfg = cfg or profile.fargate
+    inp = profile.inputs
+    discount = None
+    if cfg.spot:
+        discount = book.discount("fargate.spot")
+    elif cfg.pricing in PRICING_DISCOUNT:
+        discount = book.discount(PRICING_DISCOUNT[cfg.pricing])
+    p = plan(profile, cfg, cfg.vcpu, "Fargate tasks")
+    task_hours = p.unit_hours
+    qty_basis = (
+        f"modeled from {inp.label('fargate.cpu_ms_per_request')} CPU/request" if p.sized else "profile"
+    )
+
+    vcpu_price = book.price(f"fargate.vcpu_hour.{cfg.arch}")
+    gb_price = book.price(f"fargate.gb_hour.{cfg.arch}")
+    tag = option_name(cfg)
+    items: list[LineItem] = []
+    usd, basis = discounted(vcpu_price, discount)
+    items.append(
+        LineItem(
+            f"Fargate vCPU {cfg.arch} ({cfg.vcpu:g} vCPU × {task_hours:.6g} task-h, {tag})",
+            task_hours * cfg.vcpu,
+            vcpu_price.unit,
+            usd,
+            basis,
+            qty_basis,
+        )
+    )
+    usd, basis = discounted(gb_price, discount)
+    items.append(
+        LineItem(
+            f"Fargate memory {cfg.arch} ({cfg.memory_gb:g} GB × {task_hours:.6g} task-h, {tag})",
+            task_hours * cfg.memory_gb,
+            gb_price.unit,
+            usd,
+            basis,
+            qty_basis,
+        )
+    )
+    notes = list(p.notes)
+    warnings = list(p.warnings)
+    if cfg.network == "public":
+        ip = book.price("vpc.public_ipv4.hour")
+        items.append(LineItem("Fargate task public IPv4", task_hours, ip.unit, ip.usd, ip.label(), qty_basis))
+    else:
+        items += nat_lines(profile, book)
+        notes.append("tasks in private subnets reach DynamoDB through one NAT gateway (no VPC endpoint)")
+    if cfg.alb:
+        items += alb_lines(profile, book, cfg.alb_azs)
+    else:
+        notes.append(
+            "no ALB: clients reach the task's public IP directly (no stable address, no TLS offload)"
+        )
+    items += log_lines(profile, book, cfg.log_bytes_per_request, "Fargate")
+    if cfg.spot:
+        warnings.append("Fargate Spot tasks can be stopped with 2 minutes' notice: keep an on-demand base")
+    if cfg.pricing != "on-demand" and cfg.scaling != "fixed":
+        notes.append(
+            "a Savings Plan commitment is paid every hour: with scale-in, commit only to the baseline"
+        )
+    return RuntimeCost(
+        runtime="fargate",
+        option=f"{cfg.arch} {cfg.vcpu:g} vCPU/{cfg.memory_gb:g} GB, {tag}, {cfg.scaling}",
+        items=items,
+        notes=notes,
+        warnings=warnings,
+        sizing={
+            "tasks_peak": p.peak_count,
+            "task_hours": round(task_hours, 3),
+            "peak_cpu_utilisation": round(p.peak_utilisation, 4),
+            "sized_from_cpu": p.sized,
+            "scaling": cfg.scaling,
+            "label": "modeled",
+        },
+    )
+
+
+def variant(cfg: FargateConfig, option: str) -> FargateConfig:
+    """The same task under another pricing option (Spot forces x86_64: Fargate Spot has no ARM)."""
+    if option == "spot":
+        return replace(cfg, spot=True, pricing="on-demand", arch="x86_64")
+    return replace(cfg, spot=False, pricing=option)

@@ -1,0 +1,335 @@
+"""The workload profile: what the café does and how each runtime is configured.
+
+A profile may give every input explicitly (a what-if with no measurement) or take figures from the
+latency tool; each value remembers where it came from ("profile", "measured here", "measured on
+AWS" through the profile's `provenance` map, or "default (assumed)") so the output can label it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROFILE = "profile"
+DEFAULT = "default (assumed)"
+KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", DEFAULT)
+SCALING_MODES = ("fixed", "scheduled", "target-tracking")
+EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot")
+FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")
+APIS = ("rest", "http", "url", "none")
+ARCHES = ("arm64", "x86_64")
+RUNTIMES = ("lambda", "fargate", "ec2")
+
+
+class ProfileError(ValueError):
+    """The profile is missing something the model needs, or asks for something AWS does not sell."""
+
+
+class Inputs:
+    """Dotted-key access to the raw profile with defaults, recording each value's provenance."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        labels = raw.get("provenance", {}) or {}
+        for key, label in labels.items():
+            if label not in KNOWN_LABELS:
+                raise ProfileError(f"provenance for {key!r} must be one of {KNOWN_LABELS}, not {label!r}")
+        self.labels: dict[str, str] = dict(labels)
+        self.used: dict[str, str] = {}
+
+    def has(self, key: str) -> bool:
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return node is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node or node[part] is None:
+                if default is not None:
+                    self.used[key] = DEFAULT
+                return default
+            node = node[part]
+        self.used[key] = self.labels.get(key, PROFILE)
+        return node
+
+    def num(self, key: str, default: float | None = None) -> float:
+        value = self.get(key, default)
+        if value is None:
+            raise ProfileError(f"profile needs {key!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ProfileError(f"{key!r} must be a number, not {value!r}")
+        if value < 0:
+            raise ProfileError(f"{key!r} must not be negative ({value})")
+        return float(value)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(key, default)
+        if value not in allowed:
+            raise ProfileError(f"{key!r} must be one of {allowed}, not {value!r}")
+        return str(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise ProfileError(f"{key!r} must be true or false, not {value!r}")
+        return value
+
+    def label(self, key: str) -> str:
+        return self.used.get(key, self.labels.get(key, PROFILE if self.has(key) else DEFAULT))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Opening hours and the peak-hour shape: busy at 8–9 and 12–13, shut at night."""
+
+    open_from: int = 7
+    open_until: int = 19
+    peaks: tuple[tuple[int, int], ...] = ((8, 9), (12, 13))
+    peak_weight: float = 3.0
+    burst_factor: float = 1.0
+
+    def hourly_share(self) -> list[float]:
+        """Fraction of a day's requests in each hour 0..23 (sums to 1)."""
+        weights = [0.0] * 24
+        for h in range(24):
+            if self.open_from <= h < self.open_until:
+                weights[h] = 1.0
+                if any(a <= h < b for a, b in self.peaks):
+                    weights[h] = self.peak_weight
+        s = sum(weights)
+        return [w / s for w in weights]
+
+    @property
+    def open_hours(self) -> int:
+        return self.open_until - self.open_from
+
+    def is_open(self, hour: int) -> bool:
+        return self.open_from <= hour < self.open_until
+
+
+@dataclass(frozen=True)
+class LambdaConfig:
+    memory_mb: float
+    arch: str
+    avg_billed_ms: float
+    api: str
+    init_ms: float
+    cold_start_fraction: float
+    cpu_bound_fraction: float
+    log_bytes_per_request: float
+    sweep_memory_mb: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """What Fargate and EC2 share: how many units, how they scale, what sits in front."""
+
+    count: int | None
+    min_count: int
+    min_outside_hours: int
+    scaling: str
+    cpu_ms_per_request: float
+    alb: bool
+    alb_azs: int
+    log_bytes_per_request: float
+
+
+@dataclass(frozen=True)
+class FargateConfig(ServerConfig):
+    vcpu: float = 0.25
+    memory_gb: float = 0.5
+    arch: str = "arm64"
+    spot: bool = False
+    pricing: str = "on-demand"
+    network: str = "public"
+
+
+@dataclass(frozen=True)
+class Ec2Config(ServerConfig):
+    instance_type: str = "t4g.small"
+    pricing: str = "on-demand"
+    ebs_gb: float = 8
+    public_ip: bool = True
+    unlimited: bool = True
+    idle_cpu_pct: float = 1.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    region: str
+    monthly_requests: float
+    requests_per_order: float
+    hours_per_month: float
+    open_days_per_month: float
+    free_tier: bool
+    schedule: Schedule
+    target_utilisation: float
+    request_bytes: float
+    response_bytes: float
+    new_connections_per_request: float
+    dynamodb_rru_per_request: float
+    dynamodb_wru_per_request: float
+    dynamodb_storage_gb: float
+    lambda_: LambdaConfig
+    fargate: FargateConfig
+    ec2: Ec2Config
+    slo_p99_ms: float | None
+    p99_ms: dict[str, float]
+    inputs: Inputs = field(repr=False, compare=False)
+
+    @property
+    def monthly_orders(self) -> float:
+        return self.monthly_requests / self.requests_per_order
+
+    @property
+    def calendar_days(self) -> float:
+        return self.hours_per_month / 24.0
+
+    def with_requests(self, monthly_requests: float) -> Profile:
+        """The same café at another volume (for the break-even curves)."""
+        from dataclasses import replace
+
+        return replace(self, monthly_requests=monthly_requests)
+
+    def provenance(self) -> dict[str, str]:
+        return dict(sorted(self.inputs.used.items()))
+
+
+def _server_common(inp: Inputs, prefix: str, default_log: float) -> dict[str, Any]:
+    count_key = "tasks" if prefix == "fargate" else "count"
+    count = inp.get(f"{prefix}.{count_key}")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ProfileError(f"{prefix}.{count_key} must be a whole number ≥ 1, not {count!r}")
+    scaling_default = "scheduled" if inp.get(f"{prefix}.scale_in_outside_hours", False) else "fixed"
+    return {
+        "count": count,
+        "min_count": int(inp.num(f"{prefix}.min_count", 1)),
+        "min_outside_hours": int(inp.num(f"{prefix}.min_outside_hours", 0)),
+        "scaling": inp.choice(f"{prefix}.scaling", scaling_default, SCALING_MODES),
+        "cpu_ms_per_request": inp.num(f"{prefix}.cpu_ms_per_request", 5.0),
+        "alb": inp.flag(f"{prefix}.alb", prefix == "fargate"),
+        "alb_azs": int(inp.num(f"{prefix}.alb_azs", 2)),
+        "log_bytes_per_request": inp.num(f"{prefix}.log_bytes_per_request", default_log),
+    }
+
+
+def parse(raw: dict[str, Any]) -> Profile:
+    """Validate a profile dict (the JSON keys documented in docs/cost-model.md)."""
+    if not isinstance(raw, dict):
+        raise ProfileError("a profile is a JSON object")
+    inp = Inputs(raw)
+    region = inp.choice("region", "us-east-1", ("us-east-1", "ap-northeast-2"))
+    hours = inp.num("hours_per_month", 730.0)
+    if hours <= 0 or hours > 744:
+        raise ProfileError(f"hours_per_month must be in (0, 744], not {hours}")
+    open_days = inp.num("open_days_per_month", hours / 24.0)
+    rpo = inp.num("requests_per_order", 5.0)
+    if rpo <= 0:
+        raise ProfileError("requests_per_order must be positive")
+    if inp.has("monthly_requests"):
+        monthly_requests = inp.num("monthly_requests")
+    elif inp.has("orders_per_day"):
+        monthly_requests = inp.num("orders_per_day") * rpo * open_days
+    else:
+        raise ProfileError("profile needs 'monthly_requests' or 'orders_per_day'")
+
+    peaks_raw = inp.get("schedule.peaks", [[8, 9], [12, 13]])
+    schedule = Schedule(
+        open_from=int(inp.num("schedule.open_from", 7)),
+        open_until=int(inp.num("schedule.open_until", 19)),
+        peaks=tuple((int(a), int(b)) for a, b in peaks_raw),
+        peak_weight=inp.num("schedule.peak_weight", 3.0),
+        burst_factor=inp.num("schedule.burst_factor", 1.0),
+    )
+    if not 0 <= schedule.open_from < schedule.open_until <= 24:
+        raise ProfileError("schedule needs 0 ≤ open_from < open_until ≤ 24")
+    util = inp.num("target_utilisation", 0.6)
+    if not 0 < util <= 1:
+        raise ProfileError("target_utilisation must be in (0, 1]")
+
+    sweep = inp.get("lambda.sweep_memory_mb", [128, 256, 512, 1024, 1536, 1769, 2048, 3008, 4096])
+    lam = LambdaConfig(
+        memory_mb=inp.num("lambda.memory_mb", 512),
+        arch=inp.choice("lambda.arch", "arm64", ARCHES),
+        avg_billed_ms=inp.num("lambda.avg_billed_ms", 100),
+        api=inp.choice("lambda.api", "rest", APIS),
+        init_ms=inp.num("lambda.init_ms", 300),
+        cold_start_fraction=inp.num("lambda.cold_start_fraction", 0.01),
+        cpu_bound_fraction=inp.num("lambda.cpu_bound_fraction", 1.0),
+        log_bytes_per_request=inp.num("lambda.log_bytes_per_request", 500),
+        sweep_memory_mb=tuple(int(m) for m in sweep),
+    )
+    if not 128 <= lam.memory_mb <= 10240:
+        raise ProfileError("lambda.memory_mb must be within 128–10240")
+    if not 0 <= lam.cpu_bound_fraction <= 1 or not 0 <= lam.cold_start_fraction <= 1:
+        raise ProfileError("lambda.cpu_bound_fraction and cold_start_fraction must be within 0–1")
+
+    far = FargateConfig(
+        **_server_common(inp, "fargate", 200),
+        vcpu=inp.num("fargate.vcpu", 0.25),
+        memory_gb=inp.num("fargate.memory_gb", 0.5),
+        arch=inp.choice("fargate.arch", "arm64", ARCHES),
+        spot=inp.flag("fargate.spot", False),
+        pricing=inp.choice("fargate.pricing", "on-demand", FARGATE_PRICING),
+        network=inp.choice("fargate.network", "public", ("public", "nat")),
+    )
+    if far.spot and far.arch == "arm64":
+        raise ProfileError("Fargate Spot runs x86_64 tasks only (ECS docs): set fargate.arch to x86_64")
+    if far.spot and far.pricing != "on-demand":
+        raise ProfileError("fargate.spot and a Savings Plan do not combine: Spot is already discounted")
+
+    ec2 = Ec2Config(
+        **_server_common(inp, "ec2", 200),
+        instance_type=str(inp.get("ec2.instance_type", "t4g.small")),
+        pricing=inp.choice("ec2.pricing", "on-demand", EC2_PRICING),
+        ebs_gb=inp.num("ec2.ebs_gb", 8),
+        public_ip=inp.flag("ec2.public_ip", True),
+        unlimited=inp.flag("ec2.unlimited", True),
+        idle_cpu_pct=inp.num("ec2.idle_cpu_pct", 1.0),
+    )
+
+    p99_raw = inp.get("p99_ms", {}) or {}
+    p99: dict[str, float] = {}
+    for runtime in p99_raw:
+        if runtime not in RUNTIMES:
+            raise ProfileError(f"p99_ms keys are {RUNTIMES}, not {runtime!r}")
+        p99[runtime] = inp.num(f"p99_ms.{runtime}")
+    slo = inp.get("slo_p99_ms")
+
+    return Profile(
+        region=region,
+        monthly_requests=monthly_requests,
+        requests_per_order=rpo,
+        hours_per_month=hours,
+        open_days_per_month=open_days,
+        free_tier=inp.flag("free_tier", False),
+        schedule=schedule,
+        target_utilisation=util,
+        request_bytes=inp.num("payload.request_bytes", 600),
+        response_bytes=inp.num("payload.response_bytes", 2500),
+        new_connections_per_request=inp.num("payload.new_connections_per_request", 1.0),
+        dynamodb_rru_per_request=inp.num("dynamodb.rru_per_request", 1.0),
+        dynamodb_wru_per_request=inp.num("dynamodb.wru_per_request", 0.4),
+        dynamodb_storage_gb=inp.num("dynamodb.storage_gb", 1.0),
+        lambda_=lam,
+        fargate=far,
+        ec2=ec2,
+        slo_p99_ms=None if slo is None else inp.num("slo_p99_ms"),
+        p99_ms=p99,
+        inputs=inp,
+    )
+
+
+def load(path: Path) -> Profile:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"{path}: not valid JSON ({exc})") from exc
+    return parse(raw)

@@ -1,0 +1,65 @@
+"""Costs every runtime pays alike — DynamoDB on-demand and data transfer out — shown once.
+
+Keeping them out of the per-runtime totals stops them from hiding the difference between runtimes;
+the per-1,000-orders figures are given with and without them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compare.cost.items import LineItem, line, total
+from compare.cost.network import GB
+from compare.cost.prices import PriceBook
+from compare.cost.profile import Profile
+
+
+def items(profile: Profile, book: PriceBook) -> list[LineItem]:
+    req = profile.monthly_requests
+    inp = profile.inputs
+    out = [
+        line(
+            "DynamoDB on-demand reads",
+            req * profile.dynamodb_rru_per_request,
+            book.price("dynamodb.ondemand.read"),
+            inp.label("dynamodb.rru_per_request"),
+        ),
+        line(
+            "DynamoDB on-demand writes",
+            req * profile.dynamodb_wru_per_request,
+            book.price("dynamodb.ondemand.write"),
+            inp.label("dynamodb.wru_per_request"),
+        ),
+    ]
+    storage = book.price("dynamodb.storage")
+    out.append(
+        line("DynamoDB storage", profile.dynamodb_storage_gb, storage, inp.label("dynamodb.storage_gb"))
+    )
+    transfer = book.price("transfer.out.internet")
+    gb = req * profile.response_bytes / GB
+    out.append(
+        line(
+            "Data transfer out to the internet (responses)", gb, transfer, inp.label("payload.response_bytes")
+        )
+    )
+    if profile.free_tier:
+        free_storage = min(profile.dynamodb_storage_gb, book.free_tier("dynamodb.storage"))
+        out.append(line("DynamoDB free tier (25 GB storage)", -free_storage, storage))
+        out.append(
+            line(
+                "Data transfer free tier (100 GB)",
+                -min(gb, book.free_tier("transfer.out.internet")),
+                transfer,
+            )
+        )
+    return out
+
+
+def summary(profile: Profile, book: PriceBook) -> dict[str, Any]:
+    lines = items(profile, book)
+    return {
+        "monthly_usd": round(total(lines), 4),
+        "label": "modeled",
+        "note": "paid alike by Lambda, Fargate and EC2; not included in each runtime's monthly_usd",
+        "items": [i.to_dict() for i in lines],
+    }

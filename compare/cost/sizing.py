@@ -1,0 +1,101 @@
+"""Traffic shape and capacity: how many tasks or instances a café needs, hour by hour.
+
+Servers are sized for the busiest hour (a café peaks at 8–9 and 12–13) at a target CPU
+utilisation, from the CPU-seconds one request costs: the notes' instance-type choice made explicit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from compare.cost.profile import Profile, ServerConfig
+
+
+def hourly_rps(profile: Profile) -> list[float]:
+    """Mean requests per second in each hour 0..23 of an open day (modeled from the profile)."""
+    daily = profile.monthly_requests / profile.open_days_per_month if profile.open_days_per_month else 0.0
+    return [daily * share / 3600.0 for share in profile.schedule.hourly_share()]
+
+
+def peak_rps(profile: Profile) -> float:
+    return max(hourly_rps(profile)) * profile.schedule.burst_factor
+
+
+def units_for(rps: float, cpu_ms: float, unit_vcpu: float, utilisation: float) -> int:
+    """Units needed so that CPU demand stays at or below the target utilisation."""
+    demand_vcpu = rps * cpu_ms / 1000.0
+    return math.ceil(demand_vcpu / (unit_vcpu * utilisation) - 1e-9)
+
+
+@dataclass
+class Plan:
+    """Units running per hour of an open day, and the unit-hours they add up to in a month."""
+
+    counts_open_day: list[int]
+    unit_hours: float
+    peak_count: int
+    peak_utilisation: float
+    sized: bool
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan(profile: Profile, cfg: ServerConfig, unit_vcpu: float, what: str) -> Plan:
+    """Count units per hour under the configured scaling mode.
+
+    fixed: the same count 24×7 for hours_per_month; scheduled: that count while open, the
+    outside-hours minimum otherwise; target-tracking: each hour's need (idealised: no scaling lag).
+    """
+    util = profile.target_utilisation
+    burst = profile.schedule.burst_factor
+    rps = hourly_rps(profile)
+    sched = profile.schedule
+    need = [
+        max(cfg.min_count, units_for(r * burst, cfg.cpu_ms_per_request, unit_vcpu, util))
+        if sched.is_open(h)
+        else cfg.min_outside_hours
+        for h, r in enumerate(rps)
+    ]
+    peak_need = max(need[h] for h in range(24) if sched.is_open(h))
+    out: list[str] = []
+    warn: list[str] = []
+    count = cfg.count if cfg.count is not None else peak_need
+    sized = cfg.count is None
+    if sized:
+        out.append(
+            f"{what}: {peak_need} sized for the peak hour ({max(rps) * burst:.3g} req/s × "
+            f"{cfg.cpu_ms_per_request:g} ms CPU at ≤ {util:.0%} of {unit_vcpu:g} vCPU each)"
+        )
+    open_hours_month = profile.open_days_per_month * sched.open_hours
+    shut_hours_month = max(0.0, profile.hours_per_month - open_hours_month)
+
+    if cfg.scaling == "fixed":
+        counts = [count] * 24
+        unit_hours = count * profile.hours_per_month
+    elif cfg.scaling == "scheduled":
+        counts = [count if sched.is_open(h) else cfg.min_outside_hours for h in range(24)]
+        unit_hours = count * open_hours_month + cfg.min_outside_hours * shut_hours_month
+        out.append(
+            f"{what}: scheduled scale-in to {cfg.min_outside_hours} "
+            f"outside {sched.open_from}–{sched.open_until} h"
+        )
+    else:
+        counts = (
+            need
+            if cfg.count is None
+            else [max(n, cfg.count) if sched.is_open(h) else n for h, n in enumerate(need)]
+        )
+        unit_hours = profile.open_days_per_month * sum(counts[h] for h in range(24) if sched.is_open(h))
+        unit_hours += cfg.min_outside_hours * shut_hours_month
+        out.append(f"{what}: target tracking, idealised (no scaling lag), min {cfg.min_count} while open")
+
+    peak_hour = max(range(24), key=lambda h: rps[h])
+    running = max(counts[peak_hour], 1)
+    peak_util = rps[peak_hour] * burst * cfg.cpu_ms_per_request / 1000.0 / (running * unit_vcpu)
+    if peak_util > util:
+        warn.append(
+            f"{what}: {running} at the peak hour run at {peak_util:.0%} CPU, above the {util:.0%} target "
+            f"(needs {peak_need})"
+        )
+    return Plan(counts, unit_hours, max(counts), peak_util, sized, out, warn)

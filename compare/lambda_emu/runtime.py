@@ -1,0 +1,348 @@
+"""Execution environments: one `awslambdaric` process each, with its own Runtime API endpoint.
+
+The Runtime API is the documented one (2018-06-01): the runtime long-polls
+`GET /runtime/invocation/next`, then posts `/invocation/{id}/response` or `/error`, or
+`/init/error` if the handler cannot be loaded. Timings are taken where Lambda takes them:
+Init Duration is process spawn → first `/next`; Duration is event handed over → response posted;
+Billed Duration is Duration (plus Init Duration on a cold start, billed for on-demand ZIP
+functions since August 2025) rounded up to the next millisecond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from aiohttp import web
+
+API = "/2018-06-01/runtime"
+FUNCTION_NAME = "cafe-local"
+
+
+class EnvironmentFailed(RuntimeError):
+    """The environment died or reported an init error before or during an invocation."""
+
+
+class Throttled(RuntimeError):
+    """Every environment is busy and the concurrency limit is reached."""
+
+
+class InvocationTimeout(RuntimeError):
+    """The handler ran past the function timeout."""
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    event: bytes
+    done: asyncio.Future[tuple[str, bytes]]
+    handed_at: float = 0.0
+    finished_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class InvokeRecord:
+    """One invocation as the REPORT line describes it (all durations in ms)."""
+
+    request_id: str
+    environment: int
+    cold: bool
+    init_ms: float | None
+    duration_ms: float
+    billed_ms: int
+    memory_size_mb: int
+    max_memory_used_mb: int
+    outcome: str  # "response" | "error" | "timeout" | "failed"
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    app_dir: Path
+    handler: str
+    memory_mb: int = 512
+    timeout_s: float = 30.0
+    python: str = sys.executable
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def _max_memory_mb(pid: int) -> int:
+    """Peak resident set (VmHWM) of the environment process, as Max Memory Used reports it."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return math.ceil(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return 0
+
+
+class Environment:
+    """One execution environment: a Runtime API server and the runtime process polling it."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, config: FunctionConfig, log: IO[str] | None) -> None:
+        self.id = next(self._ids)
+        self.config = config
+        self.log = log
+        self.queue: asyncio.Queue[Invocation] = asyncio.Queue()
+        self.current: Invocation | None = None
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.dead = False
+        self.process: asyncio.subprocess.Process | None = None
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        self.spawned_at = 0.0
+        self.init_ms: float | None = None
+        self.invocations = 0
+
+    # --- Runtime API -----------------------------------------------------------------------
+    def _app(self) -> web.Application:
+        app = web.Application(client_max_size=7 * 1024 * 1024)
+        app.router.add_get(f"{API}/invocation/next", self._next)
+        app.router.add_post(f"{API}/invocation/{{rid}}/response", self._response)
+        app.router.add_post(f"{API}/invocation/{{rid}}/error", self._error)
+        app.router.add_post(f"{API}/init/error", self._init_error)
+        return app
+
+    async def _next(self, request: web.Request) -> web.StreamResponse:
+        if not self.ready.done():
+            self.init_ms = (time.monotonic() - self.spawned_at) * 1000
+            self.ready.set_result(None)
+        invocation = await self.queue.get()
+        self.current = invocation
+        invocation.handed_at = time.monotonic()
+        deadline_ms = int((time.time() + self.config.timeout_s) * 1000)
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}",
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+            "Content-Type": "application/json",
+        }
+        return web.Response(body=invocation.event, headers=headers)
+
+    def _finish(self, rid: str, kind: str, body: bytes) -> web.Response:
+        invocation = self.current
+        if invocation is None or invocation.request_id != rid:
+            return web.json_response({"errorMessage": "unknown request id", "errorType": "InvalidRequestID"}, status=400)
+        invocation.finished_at = time.monotonic()
+        self.current = None
+        if not invocation.done.done():
+            invocation.done.set_result((kind, body))
+        return web.json_response({"status": "OK"}, status=202)
+
+    async def _response(self, request: web.Request) -> web.Response:
+        return self._finish(request.match_info["rid"], "response", await request.read())
+
+    async def _error(self, request: web.Request) -> web.Response:
+        return self._finish(request.match_info["rid"], "error", await request.read())
+
+    async def _init_error(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not self.ready.done():
+            self.ready.set_exception(EnvironmentFailed(f"init error: {body[:500]!r}"))
+        return web.json_response({"status": "OK"}, status=202)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.config.extra_env)
+        env.update(
+            {
+                "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.port}",
+                "_HANDLER": self.config.handler,
+                "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.config.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]env{self.id}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+                "LAMBDA_TASK_ROOT": str(self.config.app_dir),
+                "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
+                "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    async def start(self) -> None:
+        """Open the Runtime API and spawn the runtime; returns at once (await `ready`)."""
+        self.runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server  # the bound port is only known from the listening socket
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        self.spawned_at = time.monotonic()
+        output: Any = self.log if self.log is not None else asyncio.subprocess.DEVNULL
+        self.process = await asyncio.create_subprocess_exec(
+            self.config.python,
+            "-m",
+            "awslambdaric",
+            self.config.handler,
+            cwd=self.config.app_dir,
+            env=self._environment(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+        )
+        asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        assert self.process is not None
+        code = await self.process.wait()
+        self.dead = True
+        failure = EnvironmentFailed(f"environment {self.id} exited with {code}")
+        if not self.ready.done():
+            self.ready.set_exception(failure)
+        if self.current is not None and not self.current.done.done():
+            self.current.done.set_exception(failure)
+        await self._close_api()
+
+    async def _close_api(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.cleanup()
+
+    async def invoke(self, event: bytes) -> tuple[str, bytes, Invocation]:
+        """Hand one event to this environment and wait for its outcome."""
+        if self.dead:
+            raise EnvironmentFailed(f"environment {self.id} is dead")
+        loop = asyncio.get_running_loop()
+        invocation = Invocation(str(uuid.uuid4()), event, loop.create_future())
+        self.invocations += 1
+        await self.queue.put(invocation)
+        try:
+            kind, body = await asyncio.wait_for(invocation.done, self.config.timeout_s)
+        except TimeoutError as exc:
+            await self.stop()
+            raise InvocationTimeout(f"{invocation.request_id} timed out after {self.config.timeout_s}s") from exc
+        return kind, body, invocation
+
+    async def stop(self) -> None:
+        self.dead = True
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+        await self._close_api()
+
+    def max_memory_used_mb(self) -> int:
+        return _max_memory_mb(self.process.pid) if self.process is not None else 0
+
+
+def billed_ms(duration_ms: float, init_ms: float | None) -> int:
+    """Lambda bills in 1 ms steps; the INIT phase is billed on a cold start (since Aug 2025)."""
+    return max(1, math.ceil(duration_ms + (init_ms or 0.0)))
+
+
+class Pool:
+    """Execution environments of one function: reuse idle ones, start new ones up to a limit."""
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        concurrency: int,
+        log: IO[str] | None = None,
+        on_record: Callable[[InvokeRecord], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.concurrency = concurrency
+        self.log = log
+        self.on_record = on_record
+        self.idle: list[Environment] = []
+        self.environments: set[Environment] = set()
+        self.cold_starts = 0
+        self.throttles = 0
+        self.invocations = 0
+
+    async def new_environment(self) -> Environment:
+        env = Environment(self.config, self.log)
+        await env.start()
+        return env
+
+    async def invoke(self, event: bytes) -> tuple[str, bytes, InvokeRecord]:
+        """Run one event: warm on the most recently used idle environment, else cold."""
+        while self.idle and self.idle[-1].dead:
+            self.environments.discard(self.idle.pop())
+        cold = not self.idle
+        if cold:
+            if len(self.environments) >= self.concurrency:
+                self.throttles += 1
+                raise Throttled(f"all {self.concurrency} environments busy")
+            env = await self.new_environment()
+            self.environments.add(env)
+            self.cold_starts += 1
+            try:
+                await env.ready
+            except EnvironmentFailed:
+                self.environments.discard(env)
+                await env.stop()
+                raise
+        else:
+            env = self.idle.pop()
+        self.invocations += 1
+        try:
+            kind, body, invocation = await env.invoke(event)
+        except (EnvironmentFailed, InvocationTimeout):
+            self.environments.discard(env)
+            await env.stop()
+            raise
+        if env.dead:
+            self.environments.discard(env)
+        else:
+            self.idle.append(env)
+        record = self.record(env, invocation, kind, cold)
+        return kind, body, record
+
+    def record(self, env: Environment, invocation: Invocation, kind: str, cold: bool) -> InvokeRecord:
+        duration = (invocation.finished_at - invocation.handed_at) * 1000
+        init = env.init_ms if cold else None
+        record = InvokeRecord(
+            request_id=invocation.request_id,
+            environment=env.id,
+            cold=cold,
+            init_ms=init,
+            duration_ms=duration,
+            billed_ms=billed_ms(duration, init),
+            memory_size_mb=self.config.memory_mb,
+            max_memory_used_mb=env.max_memory_used_mb(),
+            outcome=kind,
+        )
+        if self.log is not None:
+            self.log.write(report_line(record) + "\n")
+            self.log.flush()
+        if self.on_record is not None:
+            self.on_record(record)
+        return record
+
+    async def close(self) -> None:
+        envs, self.environments, self.idle = list(self.environments), set(), []
+        await asyncio.gather(*(env.stop() for env in envs))
+
+
+def report_line(record: InvokeRecord) -> str:
+    """The REPORT line Lambda writes to CloudWatch Logs after each invocation."""
+    line = (
+        f"REPORT RequestId: {record.request_id}\tDuration: {record.duration_ms:.2f} ms\t"
+        f"Billed Duration: {record.billed_ms} ms\tMemory Size: {record.memory_size_mb} MB\t"
+        f"Max Memory Used: {record.max_memory_used_mb} MB\t"
+    )
+    if record.init_ms is not None:
+        line += f"Init Duration: {record.init_ms:.2f} ms\t"
+    return line

@@ -1,0 +1,66 @@
+"""The EC2 app bundle: a reproducible .tar.gz of what the instance installs.
+
+Byte-identical for identical sources (sorted entries, zeroed times and owners), so its hash names
+it: the same code never uploads twice, and a new bundle key makes CloudFormation replace the
+instance (user data changed) — and lets the user-data script skip installing a bundle a baked AMI
+already has.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+#: Repository paths that go into the bundle (directories recursively).
+CONTENTS = ("requirements/runtime.txt", "shared", "ec2")
+EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for entry in CONTENTS:
+        path = root / entry
+        candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in candidates:
+            relative = file.relative_to(root)
+            if EXCLUDED_PARTS.intersection(relative.parts) or any(
+                part.endswith(".egg-info") for part in relative.parts
+            ):
+                continue
+            if file.suffix == ".pyc":
+                continue
+            yield relative
+
+
+def build(root: Path, out_dir: Path) -> Path:
+    """Write ``ec2-bundle-<sha12>.tar.gz`` into out_dir and return its path."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for relative in sorted(set(_files(root))):
+            data = (root / relative).read_bytes()
+            info = tarfile.TarInfo(relative.as_posix())
+            info.size = len(data)
+            info.mode = 0o755 if (root / relative).stat().st_mode & 0o111 else 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+    compressed = gzip.compress(raw.getvalue(), mtime=0)
+    digest = hashlib.sha256(compressed).hexdigest()[:12]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"ec2-bundle-{digest}.tar.gz"
+    path.write_bytes(compressed)
+    return path
+
+
+def upload(s3: Any, bucket: str, stage: str, path: Path) -> str:
+    """Upload unless an object with this content-named key exists; returns the key."""
+    key = f"ec2/{stage}/{path.name}"
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError:
+        s3.upload_file(str(path), bucket, key)
+        print(f"uploaded s3://{bucket}/{key}")
+    return key

@@ -1,0 +1,239 @@
+"""``python -m infra.deploy <data|lambda|fargate|ec2> [--destroy]`` — what the make targets run.
+
+Each deploy is: resolve inputs (data-stack outputs, default VPC, staff token) → upload artifacts →
+create-or-update the stack → save its outputs to ``build/outputs/<runtime>-<stage>.json`` and print
+the URL. Only boto3 talks to AWS, so ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) is all the
+tests change to run these exact commands against moto.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra import bundle, image, network, outputs, stack, staff_token
+from infra.lambda_package import package as package_lambda
+from infra.templates import data, ec2, fargate
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("CAFE_BUILD_DIR", ROOT / "build"))
+
+
+class DeployError(RuntimeError):
+    """A precondition for a deploy is missing (e.g. the data stack)."""
+
+
+def stack_name(kind: str, stage: str) -> str:
+    return f"cafe-{kind}-{stage}"
+
+
+def _tags(stage: str) -> dict[str, str]:
+    return {"project": "cafe-compute", "stage": stage}
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DeployError(f"--param needs Key=Value, got {item!r}")
+        params[key] = value
+    return params
+
+
+class Deployer:
+    """One region and stage; creates boto3 clients lazily (they pick up AWS_ENDPOINT_URL)."""
+
+    def __init__(self, stage: str, region: str) -> None:
+        self.stage = stage
+        self.region = region
+        self.session = boto3.session.Session(region_name=region)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service)
+        return self._clients[service]
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def data_outputs(self) -> dict[str, str]:
+        name = stack_name("data", self.stage)
+        if stack.stack_status(self.client("cloudformation"), name) is None:
+            raise DeployError(f"stack {name} does not exist: run make deploy-data STAGE={self.stage} first")
+        return stack.stack_outputs(self.client("cloudformation"), name)
+
+    def _deploy(
+        self, kind: str, template: dict[str, Any], params: dict[str, str], bucket: str | None = None
+    ) -> dict[str, str]:
+        name = stack_name(kind, self.stage)
+        result = stack.deploy_stack(
+            self.client("cloudformation"),
+            name,
+            template,
+            params,
+            tags=_tags(self.stage),
+            s3=self.client("s3"),
+            bucket=bucket,
+        )
+        path = outputs.save(kind, self.stage, self.region, name, result)
+        print(f"{kind} ({self.stage}, {self.region}): {result.get('Url', '')}  [outputs: {path}]")
+        return result
+
+    def destroy(self, kind: str) -> None:
+        if kind == "data":
+            self._empty_artifacts()
+        stack.delete_stack(self.client("cloudformation"), stack_name(kind, self.stage))
+        if kind == "data":
+            staff_token.delete_staff_token(self.client("ssm"), self.stage)
+        outputs.forget(kind, self.stage)
+
+    # -- data -----------------------------------------------------------------------------
+
+    def deploy_data(self, deletion_protection: str = "true") -> dict[str, str]:
+        staff_token.ensure_staff_token(self.client("ssm"), self.stage)
+        params = {"Stage": self.stage, "DeletionProtection": deletion_protection}
+        return self._deploy("data", data.template(), params)
+
+    def _empty_artifacts(self) -> None:
+        cfn = self.client("cloudformation")
+        name = stack_name("data", self.stage)
+        if stack.stack_status(cfn, name) is None:
+            return
+        bucket = stack.stack_outputs(cfn, name).get("ArtifactBucket")
+        if not bucket:
+            return
+        s3 = self.client("s3")
+        paginator = s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if doomed:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+
+    # -- lambda ---------------------------------------------------------------------------
+
+    def deploy_lambda(self, package_dir: Path | None = None) -> dict[str, str]:
+        shared = self.data_outputs()
+        if package_dir is None:
+            package_dir = package_lambda(self.stage, self.region, BUILD)
+        # The expanded template (plain CloudFormation, see infra.lambda_package.expand).
+        template = json.loads((package_dir / "template.json").read_text(encoding="utf-8"))
+        zip_path = package_dir / "deployment.zip"
+        digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:12]
+        key = f"lambda/{self.stage}/deployment-{digest}.zip"
+        self.client("s3").upload_file(str(zip_path), shared["ArtifactBucket"], key)
+        params = {
+            "TableName": shared["TableName"],
+            "StaffToken": staff_token.read_staff_token(self.client("ssm"), self.stage),
+            "CodeBucket": shared["ArtifactBucket"],
+            "CodeKey": key,
+        }
+        return self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
+
+    # -- fargate --------------------------------------------------------------------------
+
+    def deploy_fargate(
+        self, params: dict[str, str], *, skip_image: bool = False, image_tag: str | None = None
+    ) -> dict[str, str]:
+        shared = self.data_outputs()
+        net = network.resolve(
+            self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
+        )
+        base = {
+            "Stage": self.stage,
+            "TableName": shared["TableName"],
+            "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
+            "VpcId": net.vpc_id,
+            "SubnetIds": ",".join(net.subnet_ids),
+            **params,
+        }
+        template = fargate.template()
+        # Phase 1: everything but the service, so the repository exists before the push.
+        first = self._deploy("fargate", template, {**base, "ImageTag": ""})
+        tag = image_tag or image.image_tag()
+        if not skip_image:
+            image.build_and_push(
+                self.client("ecr"), first["RepositoryUri"], tag, base.get("CpuArchitecture", "ARM64")
+            )
+        # Phase 2: the service on that image.
+        return self._deploy("fargate", template, {**base, "ImageTag": tag})
+
+    # -- ec2 ------------------------------------------------------------------------------
+
+    def deploy_ec2(self, params: dict[str, str]) -> dict[str, str]:
+        shared = self.data_outputs()
+        bundle_path = bundle.build(ROOT, BUILD / "ec2")
+        key = bundle.upload(self.client("s3"), shared["ArtifactBucket"], self.stage, bundle_path)
+        net = network.resolve(
+            self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
+        )
+        instance_type = params.get("InstanceType", ec2.DEFAULT_INSTANCE_TYPE)
+        architecture = ec2.architecture_of(instance_type)
+        base = {
+            "Stage": self.stage,
+            "TableName": shared["TableName"],
+            "ArtifactBucket": shared["ArtifactBucket"],
+            "BundleKey": key,
+            "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
+            "VpcId": net.vpc_id,
+            "SubnetId": params.pop("SubnetId", net.subnet_ids[0]),
+            "SubnetIds": ",".join(net.subnet_ids),
+            "Architecture": architecture,
+            "AmiSsmParameter": ec2.AMI_SSM_PATH[architecture],
+            **params,
+        }
+        return self._deploy("ec2", ec2.template(), base, bucket=shared["ArtifactBucket"])
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [item for item in value.split(",") if item] if value else None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["data", "lambda", "fargate", "ec2"])
+    parser.add_argument("--stage", default=os.environ.get("STAGE", "dev"))
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or "us-east-1")
+    parser.add_argument("--destroy", action="store_true", help="delete the stack instead")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="Key=Value",
+        help="CloudFormation parameter override (repeatable)",
+    )
+    parser.add_argument("--deletion-protection", choices=["true", "false"], default="true")
+    parser.add_argument("--package-dir", type=Path, help="lambda: an existing chalice package dir")
+    parser.add_argument("--skip-image", action="store_true", help="fargate: do not build/push")
+    parser.add_argument("--image-tag", help="fargate: deploy this tag (default: content hash)")
+    args = parser.parse_args(argv)
+    deployer = Deployer(args.stage, args.region)
+    if args.destroy:
+        deployer.destroy(args.kind)
+        return
+    params = _parse_params(args.param)
+    if args.kind == "data":
+        deployer.deploy_data(args.deletion_protection)
+    elif args.kind == "lambda":
+        deployer.deploy_lambda(args.package_dir)
+    elif args.kind == "fargate":
+        deployer.deploy_fargate(params, skip_image=args.skip_image, image_tag=args.image_tag)
+    else:
+        deployer.deploy_ec2(params)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (DeployError, stack.StackError, network.NoDefaultVpcError, image.ContainerEngineError) as error:
+        raise SystemExit(f"deploy failed: {error}") from None

@@ -1,0 +1,54 @@
+"""IAM statements shared by every runtime: exactly what the DynamoDB store needs, nothing more.
+
+One list of table actions keeps the Lambda policy file, the Fargate task role and the EC2
+instance profile in step; the tests assert no data action is a wildcard.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from infra.cfn import Json, index_arn, table_arn
+
+#: Item-level actions the store uses: conditional writes, transactions (TransactWriteItems is
+#: authorised per item through these), reads, the idempotency records.
+TABLE_ACTIONS: Final = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+    "dynamodb:DescribeTable",
+)
+#: The status GSI is only ever queried.
+INDEX_ACTIONS: Final = ("dynamodb:Query",)
+
+
+def table_statements(table_name: Any) -> list[Json]:
+    """Statements for one table (a parameter Ref or a literal name) and its indexes."""
+    return [
+        {
+            "Sid": "OrderBookTable",
+            "Effect": "Allow",
+            "Action": list(TABLE_ACTIONS),
+            "Resource": table_arn(table_name),
+        },
+        {
+            "Sid": "OrderBookIndexes",
+            "Effect": "Allow",
+            "Action": list(INDEX_ACTIONS),
+            "Resource": index_arn(table_name),
+        },
+    ]
+
+
+def token_parameter_arn(parameter_name: Any) -> Json:
+    """ARN of the staff-token SecureString (its name starts with a slash)."""
+    return {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}",
+            {"Name": parameter_name},
+        ]
+    }

@@ -1,0 +1,145 @@
+"""The data stack: the one DynamoDB table all three runtimes share, plus the artifact bucket.
+
+The table's attribute definitions, key schema, GSI and billing mode are taken from
+``cafe.stores.schema.create_table_arguments`` — the same call the adapter's tests use — so the
+deployed table cannot drift from what the DynamoDB store expects. The artifact bucket holds the
+Lambda zip and the EC2 app bundle that the deploy helpers upload.
+"""
+
+from __future__ import annotations
+
+from cafe.stores import schema
+
+from infra.cfn import Json, checkov_skips, equals, get_att, if_, ref, sub, tags
+
+DESCRIPTION = "Cafe Compute data stack: the shared order-book table and the deploy artifact bucket"
+
+
+def table_properties() -> Json:
+    """Table properties derived from the schema module (CloudFormation uses the API's names)."""
+    arguments = schema.create_table_arguments("unused")
+    del arguments["TableName"]
+    return {
+        "TableName": sub("cafe-${Stage}"),
+        **arguments,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "DeletionProtectionEnabled": if_("Protected", True, False),
+        "TimeToLiveSpecification": {"AttributeName": schema.TIME_TO_LIVE_ATTRIBUTE, "Enabled": True},
+        "Tags": tags(ref("Stage")),
+    }
+
+
+def template() -> Json:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": DESCRIPTION,
+        "Parameters": {
+            "Stage": {
+                "Type": "String",
+                "Default": "dev",
+                "AllowedPattern": "^[a-z][a-z0-9-]{0,15}$",
+                "Description": "Deployment stage; names the table cafe-<stage>.",
+            },
+            "DeletionProtection": {
+                "Type": "String",
+                "Default": "true",
+                "AllowedValues": ["true", "false"],
+                "Description": "DynamoDB deletion protection: while true the table (and so this stack) "
+                "cannot be deleted. make passes false for non-prod stages.",
+            },
+        },
+        "Conditions": {"Protected": equals(ref("DeletionProtection"), "true")},
+        "Resources": {
+            "OrdersTable": {
+                "Type": "AWS::DynamoDB::Table",
+                "DeletionPolicy": "Delete",
+                "UpdateReplacePolicy": "Retain",
+                "Metadata": checkov_skips(
+                    (
+                        "CKV_AWS_119",
+                        "Encrypted with the AWS owned/managed key; a customer managed KMS key costs "
+                        "$1/month plus requests and buys nothing for a demo cafe's order book.",
+                    )
+                ),
+                "Properties": table_properties(),
+            },
+            "ArtifactBucket": {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Delete",
+                "UpdateReplacePolicy": "Retain",
+                "Metadata": checkov_skips(
+                    (
+                        "CKV_AWS_18",
+                        "Holds only build artifacts (Lambda zip, EC2 bundle) written by the deploy "
+                        "helpers; server access logs would need a second bucket and add nothing.",
+                    ),
+                    (
+                        "CKV_AWS_144",
+                        "Artifacts are rebuilt from git on demand; cross-region replication is not "
+                        "worth a second bucket.",
+                    ),
+                    (
+                        "CKV_AWS_145",
+                        "SSE-S3 (AES256) is enough for build artifacts that contain no secrets.",
+                    ),
+                ),
+                "Properties": {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        ]
+                    },
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    "VersioningConfiguration": {"Status": "Enabled"},
+                    "LifecycleConfiguration": {
+                        "Rules": [
+                            {
+                                "Id": "expire-old-artifacts",
+                                "Status": "Enabled",
+                                "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                            }
+                        ]
+                    },
+                    "Tags": tags(ref("Stage")),
+                },
+            },
+            "ArtifactBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": ref("ArtifactBucket"),
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "DenyInsecureTransport",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": [
+                                    get_att("ArtifactBucket", "Arn"),
+                                    sub("${ArtifactBucket.Arn}/*"),
+                                ],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+        "Outputs": {
+            "TableName": {"Value": ref("OrdersTable"), "Description": "the shared order-book table"},
+            "TableArn": {"Value": get_att("OrdersTable", "Arn")},
+            "ArtifactBucket": {
+                "Value": ref("ArtifactBucket"),
+                "Description": "where deploy helpers upload the Lambda zip and the EC2 bundle",
+            },
+        },
+    }

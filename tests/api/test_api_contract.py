@@ -1,0 +1,252 @@
+"""The API contract, run against all three runtimes in-process (chalice / ASGI / WSGI)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+
+from cafe.api.openapi import document
+
+ORDER = {"customer": "김민수", "items": [{"item_id": "cafe-latte", "quantity": 2, "options": {"milk": "oat"}}]}
+
+
+def check(response, schema: str) -> None:
+    spec = document()
+    validator = Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": spec["components"]})
+    validator.validate(response.json())
+
+
+def place(cafe, order=ORDER, **kwargs):
+    response = cafe.call("POST", "/orders", order, **kwargs)
+    assert response.status == 201, response.body
+    return response.json()
+
+
+def test_health_names_the_runtime(cafe):
+    response = cafe.call("GET", "/health")
+    assert response.status == 200
+    check(response, "Health")
+    assert response.json()["runtime"] == cafe.runtime
+    assert response.headers["x-cafe-runtime"] == cafe.runtime
+
+
+def test_menu(cafe):
+    response = cafe.call("GET", "/menu")
+    check(response, "Menu")
+    menu = response.json()
+    assert menu["currency"] == "KRW"
+    latte = next(item for item in menu["items"] if item["id"] == "cafe-latte")
+    assert latte["name"] == {"ko": "카페 라떼", "en": "Caffè Latte"}
+    assert {o["name"] for o in latte["options"]} >= {"size", "milk", "extra_shot", "temperature"}
+
+
+def test_place_and_track(cafe):
+    response = cafe.call("POST", "/orders", ORDER)
+    assert response.status == 201
+    check(response, "Order")
+    order = response.json()
+    assert order["total"] == 2 * (5000 + 600)
+    assert order["status"] == "PLACED" and order["number"] == 1
+    assert response.headers["location"] == f"/orders/{order['id']}"
+    fetched = cafe.call("GET", f"/orders/{order['id']}")
+    check(fetched, "Order")
+    assert fetched.json()["id"] == order["id"]
+
+
+def test_etag_polling(cafe):
+    order = place(cafe)
+    first = cafe.call("GET", f"/orders/{order['id']}")
+    etag = first.headers["etag"]
+    assert cafe.call("GET", f"/orders/{order['id']}", headers={"If-None-Match": etag}).status == 304
+    cafe.call("POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff=True)
+    changed = cafe.call("GET", f"/orders/{order['id']}", headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.json()["status"] == "PREPARING"
+
+
+def test_customer_cancel_only_while_placed(cafe):
+    order = place(cafe)
+    response = cafe.call("POST", f"/orders/{order['id']}/cancel")
+    assert response.status == 200 and response.json()["status"] == "CANCELLED"
+    again = cafe.call("POST", f"/orders/{order['id']}/cancel")
+    assert again.status == 409
+    assert again.json()["error"]["code"] == "transition_refused"
+
+
+def test_barista_flow(cafe):
+    order = place(cafe)
+    for status in ("PREPARING", "READY", "COMPLETED"):
+        response = cafe.call("POST", f"/orders/{order['id']}/status", {"status": status}, staff=True)
+        assert response.status == 200, response.body
+        check(response, "Order")
+    history = [h["status"] for h in response.json()["history"]]
+    assert history == ["PLACED", "PREPARING", "READY", "COMPLETED"]
+    refused = cafe.call("POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff=True)
+    assert refused.status == 409
+
+
+def test_queue_is_oldest_first(cafe):
+    ids = [place(cafe)["id"] for _ in range(3)]
+    cafe.call("POST", f"/orders/{ids[0]}/status", {"status": "PREPARING"}, staff=True)
+    response = cafe.call("GET", "/orders?status=PLACED", staff=True)
+    check(response, "OrderList")
+    assert [o["id"] for o in response.json()["orders"]] == ids[1:]
+    both = cafe.call("GET", "/orders?status=PLACED,PREPARING", staff=True).json()["orders"]
+    assert [o["id"] for o in both] == ids
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "document"),
+    [
+        ("GET", "/orders?status=PLACED", None),
+        ("POST", "/orders/x/status", {"status": "READY"}),
+        ("PUT", "/store", {"open": False, "max_waiting": 3}),
+        ("PATCH", "/menu/croissant", {"available": False}),
+    ],
+)
+def test_staff_routes_need_the_token(cafe, method, path, document):
+    missing = cafe.call(method, path, document)
+    assert missing.status == 401
+    assert missing.json()["error"]["code"] == "authentication_required"
+    wrong = cafe.call(method, path, document, staff="not-the-token")
+    assert wrong.status == 403
+    assert cafe.call("GET", "/store").json() == {"open": True, "max_waiting": 20, "waiting": 0}
+    assert cafe.call("GET", "/menu").json()["items"][-4]["available"] is True
+
+
+def test_store_closed_and_full(cafe):
+    response = cafe.call("PUT", "/store", {"open": False, "max_waiting": 1}, staff=True)
+    assert response.status == 200
+    check(response, "Store")
+    closed = cafe.call("POST", "/orders", ORDER)
+    assert closed.status == 503 and closed.json()["error"]["code"] == "store_closed"
+    cafe.call("PUT", "/store", {"open": True, "max_waiting": 1}, staff=True)
+    place(cafe)
+    full = cafe.call("POST", "/orders", ORDER)
+    assert full.status == 503 and full.json()["error"]["code"] == "queue_full"
+    assert cafe.stored_orders() == 1
+
+
+def test_sold_out(cafe):
+    response = cafe.call("PATCH", "/menu/croissant", {"available": False}, staff=True)
+    assert response.status == 200
+    check(response, "ItemAvailability")
+    menu = cafe.call("GET", "/menu").json()
+    assert next(i for i in menu["items"] if i["id"] == "croissant")["available"] is False
+    refused = cafe.call("POST", "/orders", {"customer": "Kim", "items": [{"item_id": "croissant", "quantity": 1}]})
+    assert refused.status == 422 and refused.json()["error"]["code"] == "item_sold_out"
+    assert cafe.call("PATCH", "/menu/nope", {"available": False}, staff=True).status == 422
+
+
+def test_idempotency_key(cafe):
+    first = place(cafe, headers={"Idempotency-Key": "basket-1"})
+    again = place(cafe, headers={"Idempotency-Key": "basket-1"})
+    assert again["id"] == first["id"]
+    other = dict(ORDER, customer="Lee")
+    reused = cafe.call("POST", "/orders", other, headers={"Idempotency-Key": "basket-1"})
+    assert reused.status == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert cafe.stored_orders() == 1
+
+
+LINE = {"item_id": "americano", "quantity": 1}
+BAD_ORDERS = [
+    pytest.param(b"{not json", 400, id="malformed-json"),
+    pytest.param(b"[1, 2]", 400, id="not-an-object"),
+    pytest.param(b"", 400, id="empty-body"),
+    pytest.param(b"\xff\xfe", 400, id="not-utf8"),
+    pytest.param({"items": [LINE]}, 422, id="no-customer"),
+    pytest.param({"customer": 42, "items": [LINE]}, 422, id="customer-not-string"),
+    pytest.param({"customer": "", "items": [LINE]}, 422, id="customer-empty"),
+    pytest.param({"customer": "x" * 41, "items": [LINE]}, 422, id="customer-too-long"),
+    pytest.param({"customer": "Kim", "items": []}, 422, id="no-lines"),
+    pytest.param({"customer": "Kim", "items": [LINE] * 21}, 422, id="too-many-lines"),
+    pytest.param({"customer": "Kim", "items": "americano"}, 422, id="items-not-list"),
+    pytest.param({"customer": "Kim", "items": ["americano"]}, 422, id="line-not-object"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 0}]}, 422, id="quantity-0"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 21}]}, 422, id="quantity-21"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": "2"}]}, 422, id="quantity-str"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1.5}]}, 422, id="quantity-float"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": True}]}, 422, id="quantity-bool"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 10**30}]}, 422, id="quantity-huge"),
+    pytest.param({"customer": "Kim", "items": [{"item_id": "unicorn-latte", "quantity": 1}]}, 422, id="unknown-item"),
+    pytest.param({"customer": "Kim", "items": [{"quantity": 1}]}, 422, id="no-item-id"),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"milk": "oat"}}]},
+        422,
+        id="unknown-option",
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"size": "bucket"}}]},
+        422,
+        id="unknown-option-value",
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"size": 1}}]},
+        422,
+        id="option-not-string",
+    ),
+    pytest.param({"customer": "Kim", "items": [LINE], "total": 1}, 422, id="client-total"),
+    pytest.param({"customer": "Kim", "items": [dict(LINE, price=1)]}, 422, id="client-price"),
+    pytest.param({"customer": "Kim", "items": [LINE], "pad": "x" * 70_000}, 413, id="oversized"),
+]
+
+
+@pytest.mark.parametrize(("payload", "status"), BAD_ORDERS)
+def test_bad_orders_are_refused_and_store_nothing(cafe, payload, status):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    response = cafe.call("POST", "/orders", body=body)
+    assert response.status == status, response.body
+    check(response, "Error")
+    assert cafe.stored_orders() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "document", "status"),
+    [
+        ("POST", "/orders/nope/status", {"status": "READY"}, 404),
+        ("POST", "/orders/nope/cancel", None, 404),
+        ("GET", "/orders/nope", None, 404),
+        ("POST", "/orders/{id}/status", {"status": "DONE"}, 422),
+        ("POST", "/orders/{id}/status", {"status": 1}, 422),
+        ("POST", "/orders/{id}/status", {}, 422),
+        ("PUT", "/store", {"open": "yes", "max_waiting": 3}, 422),
+        ("PUT", "/store", {"open": True, "max_waiting": -1}, 422),
+        ("PUT", "/store", {"open": True, "max_waiting": 3.5}, 422),
+        ("PATCH", "/menu/americano", {"available": "no"}, 422),
+        ("GET", "/orders?status=LOST", None, 422),
+        ("GET", "/orders?limit=0", None, 422),
+    ],
+)
+def test_bad_staff_requests(cafe, method, path, document, status):
+    order = place(cafe)
+    response = cafe.call(method, path.format(id=order["id"]), document, staff=True)
+    assert response.status == status, response.body
+    check(response, "Error")
+    assert cafe.call("GET", f"/orders/{order['id']}").json()["version"] == 1
+    assert cafe.call("GET", "/store").json()["max_waiting"] == 20
+
+
+def test_unknown_route(cafe):
+    response = cafe.call("GET", "/no/such/route")
+    # API Gateway itself answers unknown paths with 403 before the Lambda is invoked.
+    assert response.status in ((403,) if cafe.runtime == "lambda" else (404,))
+    if cafe.runtime != "lambda":
+        check(response, "Error")
+
+
+def test_openapi_document_is_valid_and_served(cafe):
+    response = cafe.call("GET", "/openapi.json")
+    assert response.status == 200
+    spec = response.json()
+    validate_spec(spec)
+    assert set(spec["paths"]) >= {"/health", "/menu", "/orders", "/orders/{order_id}", "/store"}
+
+
+def test_pages_are_served(cafe):
+    for path in ("/", "/barista", "/board"):
+        response = cafe.call("GET", path)
+        assert response.status == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+    assert cafe.call("GET", "/static/..%2Fdata%2Fmenu.json").status in (403, 404)

@@ -1,0 +1,92 @@
+"""The issue's scenario across the three real runtime processes (one SQLite file behind them):
+order on the Lambda endpoint's page, work it on the EC2 endpoint's barista page, watch it on the
+Fargate endpoint's tracking page and on the pickup board."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.browser.pages import (
+    add_item,
+    barista_card,
+    fill_name,
+    open_menu,
+    screenshot,
+    sign_in,
+    tracked_order_id,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+
+def orders_named(base_url: str, token: str, customer: str) -> list[dict]:
+    headers = {"Authorization": f"Bearer {token}"}
+    found: list[dict] = []
+    with httpx.Client(base_url=base_url, headers=headers, timeout=10) as client:
+        for status in ("PLACED", "PREPARING", "READY", "COMPLETED", "CANCELLED"):
+            found += client.get("/orders", params={"status": status}).json()["orders"]
+    return [o for o in found if o["customer"] == customer]
+
+
+def test_order_on_lambda_work_on_ec2_track_on_fargate(live_cafe, new_page: Callable[..., Page]) -> None:
+    urls, token = live_cafe.urls, live_cafe.staff_token
+    customer = "Cross Runtime Choi"
+
+    # 1. The customer orders on the Lambda endpoint's page, double-clicking "Place order".
+    customer_page = new_page(PHONE)
+    open_menu(customer_page, urls["lambda"])
+    expect(customer_page.locator("#runtime")).to_have_text("Lambda (Chalice)")
+    add_item(customer_page, "Vanilla Latte", choices=("Iced", "Soy milk"))
+    add_item(customer_page, "Butter Croissant", choices=("Warmed",))
+    fill_name(customer_page, customer)
+    customer_page.get_by_role("button", name="Place order").dblclick()
+    order_id = tracked_order_id(customer_page)
+    number = int(customer_page.locator("#t-number").inner_text())
+    expect(customer_page.locator("#t-status")).to_contain_text("Placed")
+    expect(customer_page.locator("#last-call")).to_have_text(re.compile(r"^GET /orders/\{id\} · (200|304) · \d+ ms$"))
+    screenshot(customer_page, "scenario-1-customer-lambda")
+    mine = orders_named(urls["ec2"], token, customer)
+    assert [o["id"] for o in mine] == [order_id], "a double-click made exactly one order"
+    assert mine[0]["total"] == 5500 + 500 + 3800  # soy +500; iced and warmed are free
+    expect(customer_page.locator("#t-total")).to_have_text("₩9,800")
+
+    # 2. The barista starts it and makes it ready on the EC2 endpoint's page.
+    barista = new_page(DESKTOP)
+    sign_in(barista, urls["ec2"], "/barista", token)
+    expect(barista.locator("#runtime")).to_have_text("EC2 (instance)")
+    card = barista_card(barista, number)
+    expect(card).to_contain_text(customer)
+    card.get_by_role("button", name="Start").click()
+    expect(barista.locator(f'#q-PREPARING .order[data-number="{number}"]')).to_be_visible()
+    barista_card(barista, number).get_by_role("button", name="Ready").click()
+    expect(barista.locator(f'#q-READY .order[data-number="{number}"]')).to_be_visible()
+    screenshot(barista, "scenario-2-barista-ec2")
+
+    # 3. The tracking page on the Fargate endpoint shows READY.
+    tracker = new_page(PHONE)
+    tracker.goto(f"{urls['fargate']}/#order={order_id}")
+    expect(tracker.locator("#t-number")).to_have_text(str(number))
+    expect(tracker.get_by_role("status").filter(has_text="Ready")).to_contain_text("Collect it at the counter")
+    expect(tracker.locator("#runtime")).to_have_text("Fargate (container)")
+    screenshot(tracker, "scenario-3-tracking-fargate")
+    # ... and the Lambda page that placed it caught up by polling.
+    expect(customer_page.locator("#t-status")).to_contain_text("Ready", timeout=15_000)
+
+    # 4. The pickup board shows the number as ready.
+    board = new_page(DESKTOP)
+    sign_in(board, urls["fargate"], "/board", token)
+    ready = board.get_by_role("region", name="Ready for pickup")
+    expect(ready.get_by_role("listitem").filter(has_text=re.compile(rf"^{number}$"))).to_be_visible()
+    screenshot(board, "scenario-4-board")
+
+    # Hand it over, so the shared café has nothing left waiting.
+    barista_card(barista, number).get_by_role("button", name="Picked up").click()
+    expect(barista_card(barista, number)).to_have_count(0)
+    expect(ready.get_by_role("listitem").filter(has_text=re.compile(rf"^{number}$"))).to_have_count(0)
+    expect(tracker.locator("#t-status")).to_contain_text("Picked up", timeout=15_000)

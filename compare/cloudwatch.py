@@ -63,6 +63,7 @@ def summarize_reports(reports: list[Report]) -> dict[str, Any]:
     durations = [r.duration_ms for r in reports]
     billed = [float(r.billed_ms) for r in reports]
     inits = [r.init_ms for r in reports if r.init_ms is not None]
+    warm_billed = [float(r.billed_ms) for r in reports if r.init_ms is None]
     return {
         "invocations": len(reports),
         "cold_starts": len(inits),
@@ -70,6 +71,8 @@ def summarize_reports(reports: list[Report]) -> dict[str, Any]:
                         "mean": statistics.fmean(durations) if durations else 0.0},
         "billed_ms": {"median": _quantile(billed, 0.5), "p99": _quantile(billed, 0.99),
                       "mean": statistics.fmean(billed) if billed else 0.0, "total": sum(billed)},
+        "billed_warm_ms": {"median": _quantile(warm_billed, 0.5),
+                           "mean": statistics.fmean(warm_billed) if warm_billed else 0.0},
         "init_ms": {"median": _quantile(inits, 0.5), "max": max(inits) if inits else 0.0},
         "memory_size_mb": max((r.memory_size_mb for r in reports), default=0),
         "max_memory_used_mb": max((r.max_memory_used_mb for r in reports), default=0),

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from devtools.local import stop_group
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -76,6 +75,34 @@ def tree_cpu_s(root: int) -> dict[str, float]:
     return {"root": root_own, "children": children, "total": root_own + children}
 
 
+def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the process's session group, reap the leader, SIGKILL whatever is left after `grace`.
+
+    Reaping the leader while waiting matters: an unreaped leader is a zombie that still "exists"
+    for killpg(0), which would make a poll-for-exit loop wait out the whole grace period.
+    """
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def health_status(port: int, path: str = "/health", timeout: float = 1.0) -> int | None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -100,8 +127,7 @@ class Started:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self, grace: float = 10.0) -> None:
-        stop_group(self.process.pid, grace)
-        self.process.wait()
+        stop_group(self.process, grace)
 
 
 def start_process(
@@ -131,5 +157,5 @@ def start_process(
         if process.poll() is not None:
             raise StartFailed(f"{name} exited with {process.returncode} before /health (log: {log_path})")
         time.sleep(poll_s)
-    stop_group(process.pid)
+    stop_group(process)
     raise StartFailed(f"{name}: no healthy /health within {timeout_s:.0f} s (log: {log_path})")

@@ -41,7 +41,6 @@ def store_env(sqlite_path: Path, staff_token: str) -> dict[str, str]:
         "CAFE_SQLITE_PATH": str(sqlite_path),
         "CAFE_STAFF_TOKEN": staff_token,
         "HOST": "127.0.0.1",
-        "PYTHONPATH": str(ROOT),
     }
 
 

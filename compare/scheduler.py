@@ -35,8 +35,13 @@ class RunResult:
     wall_s: float
 
     def summary(self) -> dict[str, Any]:
-        out = self.recorder.summary(window_seconds=self.duration_s - self.warmup_s)
+        nominal = max(self.duration_s - self.warmup_s, 1e-9)
+        window = nominal
+        if self.recorder.last_done is not None:
+            window = max(nominal, self.recorder.last_done - self.recorder.measure_from)
+        out = self.recorder.summary(window_seconds=window)
         out.update(
+            offered_rps=self.recorder.count / nominal,
             planned=self.planned,
             skipped=self.skipped,
             planned_rate_rps=self.planned / self.duration_s if self.duration_s else 0.0,
@@ -126,7 +131,8 @@ async def run_open_loop(
         delay = intended - clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        lag.record_value(max(1, round((clock() - intended) * 1_000_000)))
+        if item.at >= warmup_s:
+            lag.record_value(max(1, round((clock() - intended) * 1_000_000)))
         tasks.append(loop.create_task(one(item, intended)))
         if on_progress is not None and index % 50 == 0:
             on_progress(index)

@@ -243,7 +243,13 @@ def _barista_round(ctx: CafeContext, start: float) -> list[Planned]:
             ) -> Outcome | None:
                 ids: list[str] = fut.result()
                 if slot >= len(ids):
-                    return None
+                    # Nothing to advance in this stage: the barista looks at the next stage's queue.
+                    stage = list(NEXT_STATUS)[(list(NEXT_STATUS).index(status) + 1) % len(NEXT_STATUS)]
+                    params = {"status": stage}
+                    return (
+                        await _request(client, w, "barista_list", "GET", "/orders", params=params,
+                                       headers=ctx.staff_headers)
+                    )[0]
                 path = f"/orders/{ids[slot]}/status"
                 body = {"status": NEXT_STATUS[status]}
                 return (await _request(client, w, "advance", "POST", path, json=body, headers=ctx.staff_headers))[0]

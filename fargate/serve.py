@@ -11,9 +11,10 @@ import os
 import uvicorn
 
 
-def main() -> None:
+def serve(app: str) -> None:
+    """Serve an ASGI app given as "module:attribute" the way the container does."""
     uvicorn.run(
-        "fargate.app:app",
+        app,
         host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 - a container listens on its task ENI
         port=int(os.environ.get("PORT", "8080")),
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
@@ -23,6 +24,10 @@ def main() -> None:
         access_log=False,
         timeout_graceful_shutdown=20,
     )
+
+
+def main() -> None:
+    serve("fargate.app:app")
 
 
 if __name__ == "__main__":

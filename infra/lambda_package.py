@@ -258,6 +258,8 @@ def finish_template(template: Json, stage: str) -> Json:
     """Parameterise the table and the staff token; make the policy ARNs account-independent."""
     template.setdefault("Parameters", {}).update(
         {
+            "CodeBucket": {"Type": "String", "Description": "Bucket of the uploaded deployment.zip."},
+            "CodeKey": {"Type": "String", "Description": "Key of the uploaded deployment.zip."},
             "TableName": {
                 "Type": "String",
                 "Default": f"cafe-{stage}",
@@ -283,6 +285,7 @@ def finish_template(template: Json, stage: str) -> Json:
             resource.setdefault("Metadata", {}).update(checkov_skips(*CHECKOV_SKIPS[kind]))
         if kind == "AWS::Serverless::Api":
             props["TracingEnabled"] = True  # chalice's xray flag traces the function only
+            props["Name"] = f"cafe-{stage}"  # a readable API name (chalice leaves it to the body)
         if kind == "AWS::IAM::Role":
             for item in props.get("Policies", []):
                 item["PolicyDocument"] = _subst(item["PolicyDocument"])

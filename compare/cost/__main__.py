@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--chart", type=Path, help="also write the break-even chart to this PNG")
     parser.add_argument("--no-breakeven", action="store_true", help="skip the break-even curves (faster)")
+    parser.add_argument("--table", action="store_true", help="print a rich table for people instead of JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, ProfileError, PriceError) as exc:
         print(f"compare.cost: {exc}", file=sys.stderr)
         return 2
+    if args.table:
+        from compare.cost.table import render
+
+        render(result)
+        return 0
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

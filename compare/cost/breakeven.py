@@ -121,7 +121,7 @@ def crossovers(
         gap = abs(a(x) - b(x))
         found.append(
             {
-                "monthly_orders": round(x, 1),
+                "monthly_orders": float(f"{x:.9g}"),
                 "usd": round((a(x) + b(x)) / 2, 2),
                 "kind": "crossing" if gap < 0.01 else "step (a task or instance is added here)",
                 "cheaper_below": "a" if d0 < 0 else "b",
@@ -144,7 +144,7 @@ def solve(
         xs = crossovers(oa.cost, ob.cost, grid, values[oa.key], values[ob.key])
         for x in xs:
             x["cheaper_below"] = oa.key if x["cheaper_below"] == "a" else ob.key
-            x["monthly_requests"] = round(x["monthly_orders"] * profile.requests_per_order, 1)
+            x["monthly_requests"] = float(f"{x['monthly_orders'] * profile.requests_per_order:.9g}")
         if xs:
             pairs.append({"a": oa.key, "b": ob.key, "crossovers": xs})
     return {

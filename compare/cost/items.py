@@ -91,6 +91,11 @@ def tiered_lines(
     return out
 
 
+def sig(x: float, digits: int = 6) -> float:
+    """Round to significant digits: per-order figures are fractions of a cent."""
+    return float(f"{x:.{digits}g}")
+
+
 def total(items: Sequence[LineItem]) -> float:
     return sum(i.usd for i in items)
 
@@ -118,8 +123,8 @@ class RuntimeCost:
             "option": self.option,
             "monthly_usd": round(monthly, 4),
             "monthly_usd_with_shared": round(monthly + shared_usd, 4),
-            "usd_per_1000_orders": None if per_k is None else round(per_k, 4),
-            "usd_per_1000_orders_with_shared": None if per_k_all is None else round(per_k_all, 4),
+            "usd_per_1000_orders": None if per_k is None else sig(per_k),
+            "usd_per_1000_orders_with_shared": None if per_k_all is None else sig(per_k_all),
             "label": MODELED,
             "items": [i.to_dict() for i in self.items],
             "sizing": self.sizing,

@@ -220,6 +220,28 @@ def _server_common(inp: Inputs, prefix: str, default_log: float) -> dict[str, An
     }
 
 
+FREE_FORM = ("description", "meta", "provenance")
+
+
+def _leaves(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, dict) and node:
+        return [leaf for k, v in node.items() for leaf in _leaves(v, f"{prefix}{k}.")]
+    return [] if node is None else [prefix.rstrip(".")]  # null means "not given"
+
+
+def _reject_unused(inp: Inputs) -> None:
+    """A misspelt key would silently price the default: refuse keys the model did not read."""
+    unused = [
+        key
+        for key in _leaves(inp.raw)
+        if key.split(".")[0] not in FREE_FORM
+        and key not in inp.used
+        and not any(key.startswith(f"{u}.") for u in inp.used)
+    ]
+    if unused:
+        raise ProfileError(f"unknown or unused profile key(s): {', '.join(sorted(unused))}")
+
+
 def parse(raw: dict[str, Any]) -> Profile:
     """Validate a profile dict (the JSON keys documented in docs/cost-model.md)."""
     if not isinstance(raw, dict):
@@ -237,6 +259,7 @@ def parse(raw: dict[str, Any]) -> Profile:
         monthly_requests = inp.num("monthly_requests")
     elif inp.has("orders_per_day"):
         monthly_requests = inp.num("orders_per_day") * rpo * open_days
+        inp.used["monthly_requests"] = "modeled (orders_per_day × requests_per_order × open days)"
     else:
         raise ProfileError("profile needs 'monthly_requests' or 'orders_per_day'")
 
@@ -303,7 +326,7 @@ def parse(raw: dict[str, Any]) -> Profile:
         p99[runtime] = inp.num(f"p99_ms.{runtime}")
     slo = inp.get("slo_p99_ms")
 
-    return Profile(
+    profile = Profile(
         region=region,
         monthly_requests=monthly_requests,
         requests_per_order=rpo,
@@ -325,6 +348,8 @@ def parse(raw: dict[str, Any]) -> Profile:
         p99_ms=p99,
         inputs=inp,
     )
+    _reject_unused(inp)
+    return profile
 
 
 def load(path: Path) -> Profile:

@@ -11,12 +11,18 @@ from typing import Any
 NAMES = {"lambda": "Lambda", "fargate": "Fargate", "ec2": "EC2"}
 
 
+def _source(label: str) -> str:
+    """A local measurement is said to be local: it is not an AWS figure."""
+    return "measured here, not on AWS" if label == "measured here" else label
+
+
 def recommend(
     monthly_usd: dict[str, float],
     p99_ms: dict[str, float],
     slo_p99_ms: float | None,
     p99_labels: dict[str, str],
 ) -> dict[str, Any]:
+    p99_labels = {r: _source(label) for r, label in p99_labels.items()}
     by_cost = sorted(monthly_usd, key=lambda r: monthly_usd[r])
     others = ", ".join(f"{NAMES[r]} ${monthly_usd[r]:.2f}" for r in by_cost)
     if slo_p99_ms is None:

@@ -300,12 +300,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     base = args.base or latest_snapshot()
     snapshot = json.loads(base.read_text(encoding="utf-8"))
-    client = boto3.client("pricing", region_name=PRICING_ENDPOINT_REGION)
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        log.error("refresh needs AWS credentials (AWS_PROFILE, env keys or an instance role): none found")
+        return 2
+    client = session.client("pricing", region_name=PRICING_ENDPOINT_REGION)
     today = dt.date.today().isoformat()
-    new, outcome = refresh(client, snapshot, args.region or list(snapshot["regions"]), today)
+    try:
+        new, outcome = refresh(client, snapshot, args.region or list(snapshot["regions"]), today)
+    except (BotoCoreError, ClientError, RefreshError) as exc:
+        log.error("refresh failed, no snapshot written: %s", exc)
+        return 2
     path = output_path(args.out_dir, today)
     path.write_text(json.dumps(new, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log.info("wrote %s: %d figures updated, %d missing", path, len(outcome.updated), len(outcome.missing))

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from compare.cost import lambda_
+from compare.cost.items import sig
 from compare.cost.prices import PriceBook
 from compare.cost.profile import Profile
 
@@ -47,7 +48,7 @@ def sweep(profile: Profile, book: PriceBook) -> dict[str, Any]:
                 "memory_mb": mb,
                 "avg_billed_ms": ms,
                 "monthly_usd": round(monthly, 4),
-                "usd_per_1000_orders": round(monthly / orders * 1000, 4) if orders else None,
+                "usd_per_1000_orders": sig(monthly / orders * 1000) if orders else None,
                 "label": "modeled",
             }
         )

@@ -285,12 +285,14 @@ class Pool:
             if len(self.environments) >= self.concurrency:
                 self.throttles += 1
                 raise Throttled(f"all {self.concurrency} environments busy")
-            env = await self.new_environment()
+            # Count the environment before the first await so concurrent requests see the slot taken.
+            env = Environment(self.config, self.log)
             self.environments.add(env)
             self.cold_starts += 1
             try:
+                await env.start()
                 await env.ready
-            except EnvironmentFailed:
+            except BaseException:
                 self.environments.discard(env)
                 await env.stop()
                 raise
@@ -299,7 +301,9 @@ class Pool:
         self.invocations += 1
         try:
             kind, body, invocation = await env.invoke(event)
-        except (EnvironmentFailed, InvocationTimeout):
+        except BaseException:
+            # Failed, timed out, or the client went away mid-invocation: Lambda would not reuse
+            # a sandbox in an unknown state either.
             self.environments.discard(env)
             await env.stop()
             raise

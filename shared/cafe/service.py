@@ -116,8 +116,12 @@ class CafeService:
         self.clock = clock
 
     # -- menu and store settings -------------------------------------------------------
-    def menu_document(self) -> dict[str, Any]:
-        return menu_document(self.menu, self.store.unavailable_items())
+    def unavailable_items(self) -> frozenset[str]:
+        return self.store.unavailable_items()
+
+    def menu_document(self, unavailable: frozenset[str] | None = None) -> dict[str, Any]:
+        """The menu with availability; pass ``unavailable`` when already read from the store."""
+        return menu_document(self.menu, self.store.unavailable_items() if unavailable is None else unavailable)
 
     def set_item_available(self, item_id: str, available: bool) -> dict[str, Any]:
         self.menu.item(item_id)  # UnknownItem for an id that is not on the menu

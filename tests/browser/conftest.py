@@ -46,7 +46,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """The browser makes many requests; keep pytest's output readable."""
 
 
@@ -64,9 +64,10 @@ class PageCafe:
 
 @pytest.fixture(scope="module")
 def page_cafe() -> Iterator[PageCafe]:
-    import ec2.app
     from cafe.api import build_api
     from cafe.config import Config
+
+    import ec2.app
 
     token = secrets.token_urlsafe(16)
     api = build_api("local", Config(store="memory", staff_token=token, runtime="local"))
@@ -146,5 +147,3 @@ def new_page(browser: Browser) -> Iterator[object]:
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-

@@ -15,11 +15,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """Save a screenshot as a test artifact (scrolled to the top so sticky bars sit right)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True, scroll_to: str | None = None) -> Path:
+    """Save a screenshot as a test artifact.
+
+    Full-page shots start scrolled to the top so sticky bars sit where a person sees them;
+    ``scroll_to`` (a selector) instead shows the viewport with that element scrolled into view.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.evaluate("window.scrollTo(0, 0)")
+    if scroll_to:
+        page.locator(scroll_to).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # let the smooth scroll and observers settle
+        full_page = False
+    else:
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

@@ -19,26 +19,29 @@ from tests.browser.pages import (
 )
 
 pytestmark = pytest.mark.browser
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 def orders_of(cafe: PageCafe, customer: str) -> list[dict]:
     with cafe.staff() as staff:
-        found = staff.get("/orders", params={"status": "PLACED"}).json()["orders"]
-        found += staff.get("/orders", params={"status": "CANCELLED"}).json()["orders"]
+        found = staff.get("/orders", params={"status": "PLACED,CANCELLED", "limit": 500}).json()["orders"]
     return [o for o in found if o["customer"] == customer]
 
 
 def test_order_estimate_then_server_total_then_cancel(phone: Page, page_cafe: PageCafe) -> None:
     open_menu(phone, page_cafe.url)
     screenshot(phone, "customer-menu-phone", full_page=False)
-    add_item(phone, "Caffè Latte", choices=("Oat milk", "Large"), quantity=2)
     add_item(phone, "Butter Croissant")
+    add_item(phone, "Caffè Latte", choices=("Oat milk", "Large"), quantity=2)
     # (5000 + 600 oat + 500 large) × 2 + 3800: an estimate, and labelled as one.
     expect(phone.locator("#estimate")).to_have_text("≈ ₩16,000")
     expect(phone.get_by_text("The café computes the final total when you order.")).to_be_visible()
+    # On a phone the basket sits below the menu; a bar leads to it and hides once it is on screen.
     phone.get_by_role("button", name="View basket").click()
+    expect(phone.get_by_role("heading", name="Basket")).to_be_focused()
+    expect(phone.get_by_role("button", name="View basket")).to_be_hidden()
     fill_name(phone, "Mina")
-    screenshot(phone, "customer-basket-phone")
+    screenshot(phone, "customer-basket-phone", scroll_to="#place")
     phone.get_by_role("button", name="Place order").click()
 
     order_id = tracked_order_id(phone)
@@ -79,6 +82,11 @@ def test_double_click_and_lost_response_make_one_order(phone: Page, page_cafe: P
         else:
             route.continue_()
 
+    keys: list[str] = []
+    phone.on(
+        "request",
+        lambda r: keys.append(r.headers.get("idempotency-key", "")) if r.method == "POST" else None,
+    )
     phone.route(re.compile(r".*/orders$"), lose_first_answer)
     phone.get_by_role("button", name="Place order").dblclick()
     expect(phone.get_by_role("alert")).to_contain_text("Retrying this basket will not order twice")
@@ -88,6 +96,22 @@ def test_double_click_and_lost_response_make_one_order(phone: Page, page_cafe: P
     order_id = tracked_order_id(phone)
     orders = orders_of(page_cafe, "Double Dan")
     assert [o["id"] for o in orders] == [order_id]
+    assert len(keys) == 2, "the double-clicks sent one request per attempt"
+    assert keys[0] == keys[1] and UUID4.match(keys[0]), keys
+
+
+def test_idempotency_key_without_secure_context_api(phone: Page, page_cafe: PageCafe) -> None:
+    """Plain-HTTP origins (an EC2 instance's IP) have no crypto.randomUUID; the key must still be a UUID."""
+    phone.add_init_script("delete Crypto.prototype.randomUUID")
+    open_menu(phone, page_cafe.url)
+    assert phone.evaluate("typeof crypto.randomUUID") == "undefined"
+    add_item(phone, "Espresso")
+    fill_name(phone, "Plain Park")
+    with phone.expect_request(lambda r: r.method == "POST") as placed:
+        phone.get_by_role("button", name="Place order").click()
+    assert UUID4.match(placed.value.headers["idempotency-key"])
+    tracked_order_id(phone)
+    assert len(orders_of(page_cafe, "Plain Park")) == 1
 
 
 def test_sold_out_items_are_greyed_and_cannot_be_added(desktop: Page, page_cafe: PageCafe) -> None:
@@ -137,8 +161,9 @@ def test_keyboard_only_order(desktop: Page, page_cafe: PageCafe) -> None:
     dialog.get_by_role("radio", name="Regular").focus()
     desktop.keyboard.press("ArrowRight")
     expect(dialog.get_by_role("radio", name=re.compile("^Large"))).to_be_checked()
-    expect(dialog.get_by_role("button", name=re.compile("Add to basket"))).to_have_text("Add to basket · ₩5,500")
-    desktop.get_by_role("button", name=re.compile("Add to basket")).focus()
+    add = dialog.get_by_role("button", name=re.compile("Add to basket"))
+    expect(add).to_have_text("Add to basket · ₩5,500")
+    add.focus()
     desktop.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     desktop.get_by_label("Your name").focus()
@@ -233,7 +258,9 @@ def test_board_shows_preparing_and_ready(phone: Page, page_cafe: PageCafe) -> No
     sign_in(phone, page_cafe.url, "/board", page_cafe.staff_token)
     preparing = phone.get_by_role("region", name="Preparing")
     ready = phone.get_by_role("region", name="Ready for pickup")
-    expect(preparing.get_by_role("listitem").filter(has_text=re.compile(rf"^{one['number']}$"))).to_be_visible()
+    expect(
+        preparing.get_by_role("listitem").filter(has_text=re.compile(rf"^{one['number']}$"))
+    ).to_be_visible()
     expect(ready.get_by_role("listitem").filter(has_text=re.compile(rf"^{two['number']}$"))).to_be_visible()
     # It refreshes by itself: make the first one ready and watch it move.
     with page_cafe.staff() as staff:

@@ -7,6 +7,7 @@ error table all live here, so the runtimes cannot drift apart.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from cafe import __version__
 from cafe.api import parsing
@@ -20,6 +21,7 @@ from cafe.errors import CafeError
 from cafe.observability import Telemetry
 from cafe.service import CafeService
 
+MENU_CACHE_SIZE = 64
 PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_page": "board.html"}
 
 
@@ -35,8 +37,14 @@ class CafeApi:
         self.runtime = runtime
         self.staff_token = staff_token
         self.telemetry = telemetry
+        self._menus: dict[frozenset[str], Response] = {}
 
     # -- entry points ------------------------------------------------------------------
+    def can_serve_inline(self, method: str) -> bool:
+        """May an event loop call ``handle`` directly? Only for reads on a store whose reads
+        cannot block (GET and HEAD never write)."""
+        return method in ("GET", "HEAD") and self.service.store.nonblocking_reads
+
     def handle(self, request: Request) -> Response:
         """Route by method and path (the server runtimes)."""
         route, found = resolve(request.method, request.path)
@@ -82,7 +90,19 @@ class CafeApi:
         return json_response(200, {"status": "ok", "runtime": self.runtime, "version": __version__})
 
     def menu(self, request: Request) -> Response:
-        return json_response(200, self.service.menu_document())
+        # The menu changes only with availability: encode it once per set of sold-out items
+        # (encoding the document is most of the cost of this, the most frequent, request).
+        unavailable = self.service.unavailable_items()
+        cached = self._menus.get(unavailable)
+        if cached is None:
+            if len(self._menus) >= MENU_CACHE_SIZE:
+                self._menus.clear()
+            cached = json_response(200, self.service.menu_document(unavailable))
+            cached.headers["ETag"] = '"menu-' + hashlib.sha256(cached.body).hexdigest()[:16] + '"'
+            self._menus[unavailable] = cached
+        if request.header("if-none-match") == cached.headers["ETag"]:
+            return Response(304, b"", {"ETag": cached.headers["ETag"]})
+        return Response(cached.status, cached.body, dict(cached.headers))
 
     def update_menu_item(self, request: Request, item_id: str) -> Response:
         return json_response(200, self.service.set_item_available(item_id, parsing.availability(request)))

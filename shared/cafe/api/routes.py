@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from cafe.errors import NotFound
 
@@ -20,7 +21,7 @@ class Route:
     staff: bool = False
     json: bool = True  # False for the web pages and static files
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
         return tuple(self.template.strip("/").split("/")) if self.template != "/" else ()
 

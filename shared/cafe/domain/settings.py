@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MAX_WAITING = 20
-MAX_WAITING_LIMIT = 1000
+MAX_WAITING_LIMIT = 100_000  # validation bound only; a real café sets tens
 
 
 @dataclass(frozen=True)

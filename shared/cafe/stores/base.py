@@ -7,7 +7,7 @@ which is what lets the same service run on SQLite and on DynamoDB.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from cafe.domain.orders import Order, Status
 from cafe.domain.settings import StoreSettings
@@ -27,6 +27,10 @@ class QueueFull(Unavailable):
 
 class OrderStore(ABC):
     """Where orders, store settings, menu availability and idempotency records live."""
+
+    #: True when reads never wait on a network or a lock, so an event loop may call them
+    #: directly; a thread hop would cost more than the read itself.
+    nonblocking_reads: ClassVar[bool] = False
 
     @abstractmethod
     def add(self, draft: Order, *, max_waiting: int) -> Order:
@@ -76,6 +80,12 @@ class OrderStore(ABC):
     @abstractmethod
     def idempotency_layer(self) -> BasePersistenceLayer:
         """The powertools idempotency persistence layer that keeps its records in this store."""
+
+    def connect(self) -> None:  # noqa: B027 - optional hook, the in-memory store has nothing to open
+        """Open connections or build clients now instead of on first use.
+
+        Lambda calls it during the init phase, which runs before the first request is timed.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to release
         """Release connections; the default has nothing to release."""

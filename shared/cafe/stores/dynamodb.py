@@ -192,6 +192,9 @@ class DynamoDBStore(OrderStore):
 
     # -- orders -------------------------------------------------------------------------------
 
+    def connect(self) -> None:
+        self.client  # noqa: B018 - builds the lazily created client now
+
     def add(self, draft: Order, *, max_waiting: int) -> Order:
         if max_waiting <= 0:
             # The queue condition below lets the first order through when no counter exists yet.

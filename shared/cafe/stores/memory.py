@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 class MemoryStore(OrderStore):
+    nonblocking_reads = True
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._orders: dict[str, Order] = {}

@@ -11,6 +11,8 @@ const NEXT = {
   READY: [{ status: "COMPLETED", label: "act.complete", primary: true }],
 };
 const POLL_MS = 3000;
+// The API's most per call: every waiting order is on screen, not just the oldest 100.
+const LIMIT = 500;
 const LATE_MIN = 10;
 
 const $ = (id) => document.getElementById(id);
@@ -37,7 +39,7 @@ function authFailed(err) {
 async function refresh() {
   try {
     const results = await Promise.all(
-      COLUMNS.map((s) => api(`/orders?status=${s}`, { token }).then((r) => r.data.orders)),
+      COLUMNS.map((s) => api(`/orders?status=${s}&limit=${LIMIT}`, { token }).then((r) => r.data.orders)),
     );
     const next = Object.fromEntries(COLUMNS.map((s, i) => [s, results[i]]));
     const sig = JSON.stringify(COLUMNS.map((s) => next[s].map((o) => `${o.id}:${o.version}`)));

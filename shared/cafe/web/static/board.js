@@ -5,6 +5,8 @@ import { announce, errorText, h, initChrome } from "./ui.js";
 import { requireToken } from "./staff.js";
 
 const POLL_MS = 3000;
+// The API's most per call: every waiting order is on screen, not just the oldest 100.
+const LIMIT = 500;
 const $ = (id) => document.getElementById(id);
 
 let token = null;
@@ -29,7 +31,7 @@ function render(fresh) {
 async function refresh() {
   try {
     const [preparing, ready] = await Promise.all(
-      ["PREPARING", "READY"].map((s) => api(`/orders?status=${s}`, { token }).then((r) => r.data.orders)),
+      ["PREPARING", "READY"].map((s) => api(`/orders?status=${s}&limit=${LIMIT}`, { token }).then((r) => r.data.orders)),
     );
     const prevSig = JSON.stringify([lists.PREPARING.map((o) => o.number), lists.READY.map((o) => o.number)]);
     lists = { PREPARING: preparing, READY: ready };

@@ -17,6 +17,7 @@ let menu = null; // {currency, items}
 let storeOpen = true;
 let placing = false;
 let tracking = null; // {id, order, etag, stop}
+let basketInView = false; // the phone's basket bar hides while the basket itself is on screen
 
 // ---- persistence -------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ async function loadMenu() {
     menu = data;
     renderMenu();
     renderBasket();
+    if (tracking?.order) renderOrder(tracking.order); // option names come from the menu
   } catch (err) {
     $("menu").replaceChildren(h("p", { class: "error", role: "alert" }, errorText(err)));
     setTimeout(loadMenu, 5000);
@@ -333,7 +335,7 @@ function renderBasket() {
   const total = estimate();
   const count = lines.reduce((n, l) => n + l.quantity, 0);
   $("estimate").textContent = `≈ ${money(total, currency)}`;
-  $("basket-bar").hidden = lines.length === 0 || !$("track-view").hidden;
+  $("basket-bar").hidden = lines.length === 0 || !$("track-view").hidden || basketInView;
   $("basket-bar-count").textContent = t("basket.count", { count });
   $("basket-bar-total").textContent = `≈ ${money(total, currency)}`;
   $("place").disabled = placing;
@@ -584,6 +586,12 @@ function main() {
     }
   });
   document.addEventListener("cafe:lang", rerender);
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      basketInView = entries.some((e) => e.isIntersecting);
+      renderBasket();
+    }).observe($("basket"));
+  }
   renderBasket();
   route();
   loadMenu();

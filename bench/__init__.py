@@ -1,0 +1,1 @@
+"""Benchmarks reported in docs/benchmarks.md; each module's docstring has its command."""

@@ -1,0 +1,95 @@
+"""Lambda cold-init benchmark (issue: ordering core, performance goal 1).
+
+A fresh interpreter per sample: the app imported and its first GET /menu answered through
+the Lambda handler, against DynamoDB served by moto on 127.0.0.1, versus a bare handler that
+only imports boto3 and creates a DynamoDB client. Samples alternate so machine noise hits
+both alike; the goal is app ≤ 1.3 × bare on medians. Measured here (this machine), not on AWS.
+
+    .venv/bin/python bench/cold_init.py --samples 15
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def sample(kind: str, env: dict[str, str]) -> dict[str, float]:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "bench/cold_child.py", kind], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_ms"] = (time.perf_counter() - started) * 1000
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from cafe.stores.dynamodb import create_table
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "CAFE_STORE": "dynamodb",
+        "CAFE_TABLE": "cafe-bench",
+        "CAFE_STAFF_TOKEN": "bench-token",
+        "POWERTOOLS_METRICS_NAMESPACE": "CafeBench",
+    }
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+    try:
+        create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1"), "cafe-bench")
+        results: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+        sample("app", env)  # warm the OS file cache and .pyc files once, for both alike
+        sample("bare", env)
+        for _ in range(args.samples):
+            for kind in ("bare", "app"):
+                results[kind].append(sample(kind, env))
+    finally:
+        server.stop()
+
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[kind])
+
+    print(f"samples per variant: {args.samples} (fresh interpreters, alternating)")
+    print("| variant | init ms (median) | first request ms | init + first ms | whole process ms |")
+    print("|---|---|---|---|---|")
+    for kind in ("bare", "app"):
+        total = statistics.median(r["init_ms"] + r["first_ms"] for r in results[kind])
+        print(
+            f"| {kind} | {med(kind, 'init_ms'):.1f} | {med(kind, 'first_ms'):.1f} | {total:.1f} |"
+            f" {med(kind, 'process_ms'):.1f} |"
+        )
+    bare = statistics.median(r["init_ms"] + r["first_ms"] for r in results["bare"])
+    app = statistics.median(r["init_ms"] + r["first_ms"] for r in results["app"])
+    spread = [r["init_ms"] + r["first_ms"] for r in results["app"]]
+    print(f"\napp / bare (init + first response, medians): {app / bare:.2f}  (goal ≤ 1.30)")
+    print(f"app spread: min {min(spread):.1f} ms, max {max(spread):.1f} ms")
+    print(f"whole-process ratio: {med('app', 'process_ms') / med('bare', 'process_ms'):.2f}")
+
+
+if __name__ == "__main__":
+    main()

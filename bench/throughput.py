@@ -1,0 +1,141 @@
+"""Container throughput benchmark (issue: ordering core, performance goal 2).
+
+Serves, one after another, with the container's own entry point (``fargate.serve``, uvicorn,
+WEB_CONCURRENCY workers): a hello-world JSON endpoint on the same stack, then the café on a
+fresh SQLite file for ``GET /menu`` and ``POST /orders``. Each is loaded by ``wrk`` (C, one
+thread, so the generator and the server each have one of this machine's two cores) for the
+same duration, rounds interleaved; medians of requests/second are compared within the run.
+Goals: menu ≥ 50 % of hello, POST /orders ≥ 20 % of hello. Measured here, not on AWS.
+
+    .venv/bin/python bench/throughput.py --seconds 8 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devtools.local import stop_group, wait_healthy  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
+POST_SCRIPT = """wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    code = f"from fargate.serve import serve; serve({app!r})"
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> dict[str, float]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rate,
+        "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan"),
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    workdir = Path(tempfile.mkdtemp(prefix="cafe-bench-"))
+    script = workdir / "post.lua"
+    script.write_text(POST_SCRIPT.format(body=json.dumps(ORDER)))
+    token = "bench-token"
+    env = {
+        "WEB_CONCURRENCY": str(args.workers),
+        "CAFE_STORE": "sqlite",
+        "CAFE_SQLITE_PATH": str(workdir / "cafe.sqlite3"),
+        "CAFE_STAFF_TOKEN": token,
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    hello_port, cafe_port = free_port(), free_port()
+    servers = [start("bench.hello_app:app", hello_port, env), start("fargate.app:app", cafe_port, env)]
+    results: dict[str, list[dict[str, float]]] = {"hello": [], "menu": [], "post": []}
+    try:
+        wait_healthy_url = f"http://127.0.0.1:{cafe_port}"
+        wait_healthy(wait_healthy_url, servers[1])
+        deadline = time.monotonic() + 30
+        while True:  # the hello app has no /health; wait until it answers
+            try:
+                httpx.get(f"http://127.0.0.1:{hello_port}/hello", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        # The queue cap would refuse orders after a few seconds of load: lift it for the run.
+        httpx.put(
+            f"{wait_healthy_url}/store",
+            json={"open": True, "max_waiting": 100_000},
+            headers={"Authorization": f"Bearer {token}"},
+        ).raise_for_status()
+        targets = {
+            "hello": (f"http://127.0.0.1:{hello_port}/hello", None),
+            "menu": (f"{wait_healthy_url}/menu", None),
+            "post": (f"{wait_healthy_url}/orders", script),
+        }
+        for name, (url, lua) in targets.items():  # warm-up, not counted
+            wrk(url, 2, args.connections, lua)
+        for _ in range(args.rounds):
+            for name, (url, lua) in targets.items():
+                results[name].append(wrk(url, args.seconds, args.connections, lua))
+    finally:
+        for server in servers:
+            stop_group(server.pid)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    hello = statistics.median(r["rps"] for r in results["hello"])
+    print(f"uvicorn workers: {args.workers}; wrk: 1 thread, {args.connections} connections, {args.seconds} s × {args.rounds} rounds")
+    print("| endpoint | req/s (median) | p50 ms (median) | non-2xx | % of hello | goal |")
+    print("|---|---|---|---|---|---|")
+    goals = {"hello": "", "menu": "≥ 50 %", "post": "≥ 20 %"}
+    labels = {"hello": "hello-world JSON", "menu": "GET /menu", "post": "POST /orders (SQLite)"}
+    for name, runs in results.items():
+        rps = statistics.median(r["rps"] for r in runs)
+        p50 = statistics.median(r["p50_ms"] for r in runs)
+        errors = int(sum(r["non_2xx"] for r in runs))
+        print(f"| {labels[name]} | {rps:.0f} | {p50:.2f} | {errors} | {100 * rps / hello:.0f} % | {goals[name]} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Capacity search: step the arrival rate up until p99 passes the SLO or errors appear.
+
+The highest sustainable rate is the last step that kept p99 within the SLO with no unexpected
+errors and delivered at least `min_delivery` of the requests it sent within the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Slo:
+    p99_ms: float = 100.0
+    max_error_rate: float = 0.0
+    min_delivery: float = 0.9
+
+    def verdict(self, step: dict[str, Any]) -> tuple[bool, str]:
+        p99 = step["latency_ms"]["p99"]
+        if step["requests"] == 0:
+            return False, "no requests completed"
+        if step["error_rate"] > self.max_error_rate:
+            return False, f"errors {step['errors_by_status']}"
+        if p99 > self.p99_ms:
+            return False, f"p99 {p99:.1f} ms > {self.p99_ms:g} ms"
+        offered = step.get("offered_rps") or step["target_rate_rps"]
+        if step["throughput_rps"] < self.min_delivery * offered:
+            return False, f"delivered {step['throughput_rps']:.0f}/s of {offered:.0f}/s sent"
+        return True, "ok"
+
+
+async def search(
+    rates: Sequence[float], run_step: Callable[[int, float], Awaitable[dict[str, Any]]], slo: Slo
+) -> dict[str, Any]:
+    """Run `run_step(index, rate)` for each rate in order until one fails the SLO."""
+    steps: list[dict[str, Any]] = []
+    sustainable: float | None = None
+    stop_reason = "highest step passed"
+    for index, rate in enumerate(rates):
+        step = await run_step(index, rate)
+        ok, why = slo.verdict(step)
+        step["verdict"] = {"ok": ok, "reason": why}
+        steps.append(step)
+        if not ok:
+            stop_reason = f"{rate:g}/s: {why}"
+            break
+        sustainable = rate
+    return {
+        "slo": {"p99_ms": slo.p99_ms, "max_error_rate": slo.max_error_rate, "min_delivery": slo.min_delivery},
+        "steps": steps,
+        "sustainable_rps": sustainable,
+        "stopped": stop_reason,
+    }

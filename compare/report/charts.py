@@ -1,0 +1,115 @@
+"""PNG charts (matplotlib, Agg backend), each stamped with where its numbers come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+from matplotlib.figure import Figure  # noqa: E402
+
+PERCENTILES = ("p50", "p90", "p99", "p99.9", "max")
+COLORS = {"lambda": "#ff9900", "fargate": "#1f77b4", "ec2": "#2ca02c"}
+
+
+def footer(results: dict[str, Any]) -> str:
+    p = results["provenance"]
+    v = p["versions"]
+    return (
+        f"{results['source']} · {p['platform']} · {p['cpu_count']} CPU {p['cpu_model']} · {p['date_utc']} · "
+        f"Python {v.get('python')} · reproduce: {p['command']}"
+    )
+
+
+def _stamp(fig: Figure, results: dict[str, Any]) -> None:
+    fig.text(0.01, 0.01, footer(results), fontsize=6.5, color="#555", ha="left", va="bottom", wrap=True)
+
+
+def _color(name: str, index: int) -> str:
+    return COLORS.get(name, f"C{index}")
+
+
+def latency_chart(results: dict[str, Any], path: Path) -> Path:
+    runtimes = {n: r for n, r in results["runtimes"].items() if r.get("reference")}
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    width = 0.8 / max(1, len(runtimes))
+    for i, (name, entry) in enumerate(runtimes.items()):
+        lat = entry["reference"]["latency_ms"]
+        xs = [k + i * width for k in range(len(PERCENTILES))]
+        ax.bar(xs, [max(lat[p], 1e-3) for p in PERCENTILES], width, label=name, color=_color(name, i))
+    ax.set_xticks([k + width * (len(runtimes) - 1) / 2 for k in range(len(PERCENTILES))], PERCENTILES)
+    ax.set_yscale("log")
+    ax.set_ylabel("latency, ms (log scale)")
+    rate = results["options"]["reference_rate"]
+    ax.set_title(f"Latency percentiles at {rate:g} req/s, café mix, open loop — {results['source']}")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.subplots_adjust(bottom=0.18)
+    _stamp(fig, results)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def capacity_chart(results: dict[str, Any], path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    slo = results["options"]["slo_p99_ms"]
+    for i, (name, entry) in enumerate(results["runtimes"].items()):
+        steps = entry.get("capacity", {}).get("steps", [])
+        if not steps:
+            continue
+        xs = [s["throughput_rps"] for s in steps]
+        ys = [max(s["latency_ms"]["p99"], 1e-3) for s in steps]
+        ax.plot(xs, ys, marker="o", label=name, color=_color(name, i))
+        for s, x, y in zip(steps, xs, ys, strict=True):
+            if not s["verdict"]["ok"]:
+                ax.annotate("✗", (x, y), textcoords="offset points", xytext=(4, 4), color="red")
+    ax.axhline(slo, color="red", linestyle="--", linewidth=1, label=f"SLO p99 {slo:g} ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("achieved throughput, req/s")
+    ax.set_ylabel("p99 latency, ms (log scale)")
+    ax.set_title(f"Throughput vs p99 (rate steps until the SLO breaks) — {results['source']}")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.subplots_adjust(bottom=0.2)
+    _stamp(fig, results)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def cold_start_series(entry: dict[str, Any]) -> tuple[str, list[float]] | None:
+    cold = entry.get("cold_start")
+    if not cold:
+        return None
+    samples = cold["samples"]
+    if "init_ms" in cold:
+        return "init + first GET /menu", [s["total_ms"] for s in samples]
+    return "spawn → healthy", [s["healthy_ms"] for s in samples]
+
+
+def cold_start_chart(results: dict[str, Any], path: Path) -> Path | None:
+    series = {n: cold_start_series(e) for n, e in results["runtimes"].items()}
+    series = {n: s for n, s in series.items() if s is not None}
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    names = list(series)
+    ax.boxplot([series[n][1] for n in names], showfliers=False)
+    for i, name in enumerate(names, start=1):
+        values = series[name][1]
+        jitter = [i + (k % 5 - 2) * 0.04 for k in range(len(values))]
+        ax.scatter(jitter, values, s=14, color=_color(name, i - 1), zorder=3)
+    ax.set_xticks(range(1, len(names) + 1), [f"{n}\n({series[n][0]})" for n in names])
+    ax.set_ylabel("ms")
+    count = max(len(s[1]) for s in series.values())
+    ax.set_title(f"Cold starts, {count} fresh starts per runtime — {results['source']}")
+    ax.grid(axis="y", alpha=0.3)
+    fig.subplots_adjust(bottom=0.22)
+    _stamp(fig, results)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

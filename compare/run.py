@@ -1,0 +1,245 @@
+"""The comparison, start to finish: runtimes up, cold starts, reference run, capacity, report.
+
+Local mode starts the three runtimes on one SQLite file in a temp dir (the deployed commands;
+Lambda through the local emulator), measures, stops them and writes reports/<timestamp>/.
+Remote mode drives the same workload against deployed URLs and, for Lambda, reads the REPORT
+lines from CloudWatch Logs. Every number is labelled with where it was measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from compare.capacity import Slo, search
+from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
+from compare.coldstart import lambda_cold_starts, server_cold_starts
+from compare.headroom import headroom_check
+from compare.machine import provenance
+from compare.measure import Probe, measure_window
+from compare.procs import Started, start_process
+from compare.runtimes import ROOT, RuntimeSpec, default_specs, full_env, new_staff_token, store_env
+from compare.scheduler import Http
+from compare.targets import Target
+from compare.workload import DEFAULT_WORKLOAD, CafeContext, fetch_menu, load_workload, prepare_store
+
+LOCAL_LABEL = "measured here (local emulation)"
+AWS_LABEL = "measured on AWS"
+
+
+@dataclass
+class Options:
+    rates: list[float] = field(default_factory=lambda: [50, 100, 200, 300, 400, 600, 800])
+    step_s: float = 3.0
+    warmup_s: float = 1.0
+    reference_rate: float = 100.0
+    reference_s: float = 8.0
+    reference_warmup_s: float = 2.0
+    slo_p99_ms: float = 100.0
+    cold_starts: int = 10
+    runtimes: list[str] = field(default_factory=lambda: ["lambda", "fargate", "ec2"])
+    lambda_concurrency: int = 16
+    lambda_memory_mb: int = 512
+    fargate_workers: int = 1
+    base_port: int = 18001
+    workload: Path = DEFAULT_WORKLOAD
+    out_dir: Path = ROOT / "reports"
+    headroom: bool = True
+    headroom_s: float = 3.0
+    targets: list[Target] = field(default_factory=list)
+    staff_token: str | None = None
+    lambda_log_group: str | None = None
+    region: str | None = None
+    command: str = "make compare"
+
+    def public(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["workload"] = str(self.workload)
+        out["out_dir"] = str(self.out_dir)
+        out["targets"] = [{"name": t.name, "url": t.url} for t in self.targets]
+        out["staff_token"] = "(set)" if self.staff_token else None
+        return out
+
+
+class Ui:
+    """Progress bars and messages (rich); quiet=True for tests."""
+
+    def __init__(self, console: Console | None = None, quiet: bool = False) -> None:
+        self.console = console or Console(stderr=True, quiet=quiet)
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=self.console, transient=False,
+        )
+
+    @contextmanager
+    def task(self, description: str, total: float) -> Iterator[Callable[[float], None]]:
+        task_id = self.progress.add_task(description, total=total)
+
+        def update(done: float) -> None:
+            self.progress.update(task_id, completed=done)
+
+        try:
+            yield update
+        finally:
+            self.progress.update(task_id, completed=total)
+
+    def note(self, text: str) -> None:
+        self.progress.console.print(text)
+
+
+async def _drive(
+    name: str, url: str, probe: Probe, ctx: CafeContext, opts: Options, ui: Ui
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Reference window at one rate, then the capacity search, against one target."""
+    async with Http(url) as client:
+        total = int(opts.reference_rate * (opts.reference_s + opts.reference_warmup_s))
+        with ui.task(f"{name}: {opts.reference_rate:g} req/s reference", total) as update:
+            reference = await measure_window(
+                client, ctx, opts.reference_rate, opts.reference_warmup_s, opts.reference_s, probe,
+                seed_offset=0, on_progress=update,
+            )
+
+        async def step(index: int, rate: float) -> dict[str, Any]:
+            with ui.task(f"{name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))) as update:
+                return await measure_window(
+                    client, ctx, rate, opts.warmup_s, opts.step_s, probe, seed_offset=100 + index, on_progress=update
+                )
+
+        capacity = await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
+    return reference, capacity
+
+
+async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
+    workload = load_workload(opts.workload)
+    async with Http(url) as client:
+        if token:
+            await prepare_store(client, token)
+        menu = await fetch_menu(client)
+    return CafeContext(workload, menu, token or "")
+
+
+def _max_rate_used(runtimes: Mapping[str, Any], opts: Options) -> float:
+    rates = [opts.reference_rate]
+    for entry in runtimes.values():
+        rates.extend(step["target_rate_rps"] for step in entry.get("capacity", {}).get("steps", []))
+    return max(rates)
+
+
+async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="cafe-compare-"))
+    token = new_staff_token()
+    ports = {name: opts.base_port + i for i, name in enumerate(("lambda", "fargate", "ec2"))}
+    lambda_log = work / "lambda-reports.log"
+    specs = default_specs(ports, opts.lambda_concurrency, opts.lambda_memory_mb, lambda_log, opts.fargate_workers)
+    base = store_env(work / "cafe.sqlite3", token)
+    started: dict[str, Started] = {}
+    results: dict[str, Any] = {}
+    try:
+        with ui.task("starting runtimes", len(opts.runtimes)) as update:
+            for index, name in enumerate(opts.runtimes):
+                spec = specs[name]
+                started[name] = start_process(name, spec.argv, spec.port, full_env(spec, base), spec.cwd,
+                                              work / f"{name}.log")
+                update(index + 1)
+        ctx = await _context(started[opts.runtimes[0]].url, token, opts)
+        for name in opts.runtimes:
+            results[name] = {"description": specs[name].description, "url": started[name].url,
+                             "source": LOCAL_LABEL}
+        # Cold starts first, on a quiet machine.
+        for name in opts.runtimes:
+            with ui.task(f"{name}: {opts.cold_starts} cold starts", opts.cold_starts) as update:
+                if name == "lambda":
+                    results[name]["cold_start"] = lambda_cold_starts(ports["lambda"], opts.cold_starts)
+                else:
+                    cold_spec = RuntimeSpec(name, specs[name].argv, specs[name].port + 100,
+                                            {**specs[name].env, "PORT": str(specs[name].port + 100)},
+                                            specs[name].cwd, specs[name].description)
+                    results[name]["cold_start"] = server_cold_starts(cold_spec, base, opts.cold_starts, work, update)
+        for name in opts.runtimes:
+            probe = Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None)
+            reference, capacity = await _drive(name, started[name].url, probe, ctx, opts, ui)
+            results[name]["reference"] = reference
+            results[name]["capacity"] = capacity
+        if "lambda" in started:
+            async with Http(started["lambda"].url) as client, client.get("/__emulator/stats") as response:
+                results["lambda"]["emulator"] = await response.json()
+    finally:
+        for process in started.values():
+            process.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for target in opts.targets:
+        ctx = await _context(target.url, opts.staff_token, opts)
+        if not opts.staff_token:
+            ui.note(f"[yellow]{target.name}: no staff token: the barista rounds will be refused (401)")
+        started_ms = int(time.time() * 1000)
+        reference, capacity = await _drive(target.name, target.url, Probe(), ctx, opts, ui)
+        entry: dict[str, Any] = {"description": target.url, "url": target.url, "source": AWS_LABEL,
+                                 "reference": reference, "capacity": capacity}
+        log_group = opts.lambda_log_group if target.name == "lambda" else None
+        log_group = log_group or (target.log_group if target.name == "lambda" else None)
+        if log_group:
+            entry["lambda_reports"] = lambda_reports_from_cloudwatch(
+                log_group, started_ms, opts.region or target.region
+            )
+        results[target.name] = entry
+    return results
+
+
+def lambda_reports_from_cloudwatch(log_group: str, start_ms: int, region: str | None) -> dict[str, Any]:
+    import boto3
+
+    client = boto3.client("logs", region_name=region) if region else boto3.client("logs")
+    reports = fetch_reports(client, log_group, start_ms, int(time.time() * 1000))
+    return {"log_group": log_group, "summary": summarize_reports(reports), "reports": report_dicts(reports[:2000])}
+
+
+def run(opts: Options, ui: Ui | None = None) -> tuple[Path, dict[str, Any]]:
+    """Run the whole comparison and write the report; returns (report directory, results)."""
+    from compare.report import write_report
+
+    ui = ui or Ui()
+    started = time.monotonic()
+    remote = bool(opts.targets)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    with ui.progress:
+        runtimes = asyncio.run(run_remote(opts, ui) if remote else run_local(opts, ui))
+        headroom = None
+        if opts.headroom:
+            rate = 2 * _max_rate_used(runtimes, opts)
+            with ui.task(f"generator headroom at {rate:g} req/s", 1):
+                headroom = asyncio.run(headroom_check(rate, opts.headroom_s))
+    workload = load_workload(opts.workload)
+    results: dict[str, Any] = {
+        "schema": 1,
+        "mode": "remote" if remote else "local",
+        "source": AWS_LABEL if remote else LOCAL_LABEL,
+        "provenance": provenance(ROOT, opts.command),
+        "options": opts.public(),
+        "workload": {"file": workload.source, "seed": workload.seed,
+                     "visits": [asdict(v) for v in workload.visits]},
+        "runtimes": runtimes,
+        "headroom": headroom,
+        "wall_s": time.monotonic() - started,
+    }
+    out = opts.out_dir / stamp
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    write_report(results, out)
+    return out, results

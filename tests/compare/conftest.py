@@ -1,0 +1,45 @@
+"""Fixtures for the comparison tool's tests: a fake café server and free ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compare.procs import health_status
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], path: str = "/health", timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if health_status(port, path) is not None:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {process.returncode}")
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing answered on {port}")
+
+
+@pytest.fixture
+def fake_cafe() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(HERE / "fakecafe.py"), str(port)])
+    try:
+        wait_for(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

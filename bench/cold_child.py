@@ -48,7 +48,7 @@ if sys.argv[1] == "bare":
 
 else:
     sys.path.insert(0, "chalice_app")
-    from app import app as handler  # noqa: E402
+    from app import app as handler
 
 INIT = time.perf_counter()
 response = handler(EVENT, Context())

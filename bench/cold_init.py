@@ -26,7 +26,12 @@ sys.path.insert(0, str(ROOT))
 def sample(kind: str, env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "bench/cold_child.py", kind], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "bench/cold_child.py", kind],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_ms"] = (time.perf_counter() - started) * 1000
@@ -34,14 +39,16 @@ def sample(kind: str, env: dict[str, str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=15)
     args = parser.parse_args()
 
     import boto3
+    from cafe.stores.dynamodb import create_table
     from moto.server import ThreadedMotoServer
 
-    from cafe.stores.dynamodb import create_table
     from tests.conftest import free_port
 
     port = free_port()
@@ -59,7 +66,9 @@ def main() -> None:
         "CAFE_STAFF_TOKEN": "bench-token",
         "POWERTOOLS_METRICS_NAMESPACE": "CafeBench",
     }
-    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+    os.environ.update(
+        {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    )
     try:
         create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1"), "cafe-bench")
         results: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}

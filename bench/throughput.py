@@ -68,7 +68,9 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
@@ -80,7 +82,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="cafe-bench-"))
     script = workdir / "post.lua"
     script.write_text(POST_SCRIPT.format(body=json.dumps(ORDER)))
-    token = "bench-token"
+    token = "bench-token"  # noqa: S105 - a throwaway token for a local benchmark server
     env = {
         "WEB_CONCURRENCY": str(args.workers),
         "CAFE_STORE": "sqlite",
@@ -114,7 +116,7 @@ def main() -> None:
             "menu": (f"{wait_healthy_url}/menu", None),
             "post": (f"{wait_healthy_url}/orders", script),
         }
-        for name, (url, lua) in targets.items():  # warm-up, not counted
+        for url, lua in targets.values():  # warm-up, not counted
             wrk(url, 2, args.connections, lua)
         for _ in range(args.rounds):
             for name, (url, lua) in targets.items():
@@ -125,7 +127,10 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     hello = statistics.median(r["rps"] for r in results["hello"])
-    print(f"uvicorn workers: {args.workers}; wrk: 1 thread, {args.connections} connections, {args.seconds} s × {args.rounds} rounds")
+    print(
+        f"uvicorn workers: {args.workers}; wrk: 1 thread, {args.connections} connections,"
+        f" {args.seconds} s × {args.rounds} rounds"
+    )
     print("| endpoint | req/s (median) | p50 ms (median) | non-2xx | % of hello | goal |")
     print("|---|---|---|---|---|---|")
     goals = {"hello": "", "menu": "≥ 50 %", "post": "≥ 20 %"}
@@ -134,7 +139,10 @@ def main() -> None:
         rps = statistics.median(r["rps"] for r in runs)
         p50 = statistics.median(r["p50_ms"] for r in runs)
         errors = int(sum(r["non_2xx"] for r in runs))
-        print(f"| {labels[name]} | {rps:.0f} | {p50:.2f} | {errors} | {100 * rps / hello:.0f} % | {goals[name]} |")
+        print(
+            f"| {labels[name]} | {rps:.0f} | {p50:.2f} | {errors} |"
+            f" {100 * rps / hello:.0f} % | {goals[name]} |"
+        )
 
 
 if __name__ == "__main__":

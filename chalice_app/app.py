@@ -17,16 +17,20 @@ gc.disable()
 
 from typing import Any  # noqa: E402
 
-from chalice import Chalice, Response  # noqa: E402
-
 from cafe.api import ROUTES, Request, Route, build_api  # noqa: E402
+from chalice import Chalice, Response  # noqa: E402
 
 app = Chalice(app_name="cafe")
 # Built during the Lambda init phase, once per execution environment, store client included.
 cafe_api = build_api("lambda")
 cafe_api.service.store.connect()
 # Accept any body type: the shared parser decides what is valid and answers in JSON.
-ACCEPTED_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
+ACCEPTED_TYPES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+]
 
 
 def _request_id(context: dict[str, Any]) -> str:

@@ -24,10 +24,12 @@ _RESPONSE = (
 
 @dataclass
 class Stall:
-    """Requests that arrive in [start, end) (time.monotonic) are answered at `end`."""
+    """Requests that arrive in [start, end) (time.monotonic) are answered at `end`; every other
+    answer is held `delay` seconds."""
 
     start: float = 0.0
     end: float = 0.0
+    delay: float = 0.0
 
 
 class _Protocol(asyncio.Protocol):
@@ -61,6 +63,8 @@ class _Protocol(asyncio.Protocol):
         now = time.monotonic()
         if self.stall.start <= now < self.stall.end:
             asyncio.get_running_loop().call_later(self.stall.end - now, self._write)
+        elif self.stall.delay > 0:
+            asyncio.get_running_loop().call_later(self.stall.delay, self._write)
         else:
             self._write()
 

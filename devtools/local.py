@@ -8,6 +8,7 @@ groups that ``up`` recorded. ``LocalCafe`` does the same for tests and the compa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -62,10 +63,8 @@ def stop_group(pid: int, grace: float = 10.0) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def start_runtime(runtime: str, port: int, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:

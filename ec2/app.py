@@ -14,7 +14,9 @@ cafe_api = build_api("ec2")
 
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    headers = {
+        key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+    }
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = environ[key]

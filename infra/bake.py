@@ -62,13 +62,15 @@ def bake(session: Any, stage: str, *, check_health: bool = True) -> dict[str, st
         Name=f"cafe-ec2-{stage}-{stamp}",
         Description="Cafe Compute EC2 runtime with the app bundle installed (make bake-ami)",
         NoReboot=False,  # a clean filesystem snapshot
-        TagSpecifications=[
-            {"ResourceType": "image", "Tags": tags},
-            {"ResourceType": "snapshot", "Tags": tags},
-        ],
+        TagSpecifications=[{"ResourceType": "image", "Tags": tags}],
     )["ImageId"]
     print(f"creating {image_id} from {instance_id}")
     ec2.get_waiter("image_available").wait(ImageIds=[image_id], WaiterConfig=WAITER)
+    # Tag the snapshots too, once they exist (keeping an AMI costs its snapshots' storage).
+    image = ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    snapshots = [m["Ebs"]["SnapshotId"] for m in image.get("BlockDeviceMappings", []) if "Ebs" in m]
+    if snapshots:
+        ec2.create_tags(Resources=snapshots, Tags=tags)
     record = {"ami_id": image_id, "source_instance": instance_id, "stage": stage, "created_at": stamp}
     path = baked_ami_path(stage)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("CAFE_STORE", "memory")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-from devtools.local import RUNTIMES, LocalCafe  # noqa: E402
+from devtools.local import RUNTIMES, LocalCafe
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -56,7 +56,9 @@ class Config:
         if self.store not in STORES:
             raise ConfigurationError(f"CAFE_STORE must be one of {', '.join(STORES)}, not {self.store!r}")
         if self.runtime not in RUNTIMES:
-            raise ConfigurationError(f"CAFE_RUNTIME must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
+            raise ConfigurationError(
+                f"CAFE_RUNTIME must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}"
+            )
         try:
             self.zone  # noqa: B018 - validates the name
         except Exception as exc:  # zoneinfo raises several types for a bad key

@@ -63,9 +63,7 @@ class OrderRequest:
     def validate(self) -> None:
         name = self.customer.strip()
         if not 1 <= len(name) <= CUSTOMER_MAX_LENGTH:
-            raise InvalidInput(
-                f"customer must be 1–{CUSTOMER_MAX_LENGTH} characters", {"field": "customer"}
-            )
+            raise InvalidInput(f"customer must be 1–{CUSTOMER_MAX_LENGTH} characters", {"field": "customer"})
         if any(not ch.isprintable() for ch in name):
             raise InvalidInput("customer must not contain control characters", {"field": "customer"})
         if not 1 <= len(self.lines) <= MAX_LINES:
@@ -121,7 +119,9 @@ class CafeService:
 
     def menu_document(self, unavailable: frozenset[str] | None = None) -> dict[str, Any]:
         """The menu with availability; pass ``unavailable`` when already read from the store."""
-        return menu_document(self.menu, self.store.unavailable_items() if unavailable is None else unavailable)
+        return menu_document(
+            self.menu, self.store.unavailable_items() if unavailable is None else unavailable
+        )
 
     def set_item_available(self, item_id: str, available: bool) -> dict[str, Any]:
         self.menu.item(item_id)  # UnknownItem for an id that is not on the menu
@@ -157,7 +157,13 @@ class CafeService:
                 raise ItemSoldOut(f"{item.name.en} is sold out", {"item_id": item.id})
             options, unit_price = item.price_with(line.options)
             lines.append(
-                OrderLine(item_id=item.id, name=item.name, quantity=line.quantity, options=options, unit_price=unit_price)
+                OrderLine(
+                    item_id=item.id,
+                    name=item.name,
+                    quantity=line.quantity,
+                    options=options,
+                    unit_price=unit_price,
+                )
             )
         now = self.clock()
         draft = Order(
@@ -216,7 +222,8 @@ class CafeService:
                 return self.store.get(placed["id"])
             except IdempotencyValidationError:
                 raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different order", {"field": "Idempotency-Key"}
+                    "this Idempotency-Key was already used for a different order",
+                    {"field": "Idempotency-Key"},
                 ) from None
             except IdempotencyAlreadyInProgressError:
                 if time.monotonic() > deadline:

@@ -55,9 +55,13 @@ class ChaliceClient:
         self.module = load_chalice_module()
         self._client = ChaliceTestClient(self.module.app)
 
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Result:
+    def request(
+        self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Result:
         response = self._client.http.request(method, path, headers=headers or {}, body=body or b"")
-        return Result(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.body)
+        return Result(
+            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.body
+        )
 
 
 class HttpxClient:
@@ -66,15 +70,19 @@ class HttpxClient:
         self.module = module
         self._client = client
 
-    def request(self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Result:
+    def request(
+        self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Result:
         response = self._client.request(method, path, content=body, headers=headers or {})
-        return Result(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+        return Result(
+            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+        )
 
 
 def fargate_client() -> HttpxClient:
-    import fargate.app
-
     from starlette.testclient import TestClient
+
+    import fargate.app
 
     return HttpxClient("fargate", fargate.app, TestClient(fargate.app.app, base_url="http://fargate.test"))
 

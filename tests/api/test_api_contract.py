@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from cafe.api.openapi import document
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 
-from cafe.api.openapi import document
-
-ORDER = {"customer": "김민수", "items": [{"item_id": "cafe-latte", "quantity": 2, "options": {"milk": "oat"}}]}
+ORDER = {
+    "customer": "김민수",
+    "items": [{"item_id": "cafe-latte", "quantity": 2, "options": {"milk": "oat"}}],
+}
 
 
 def check(response, schema: str) -> None:
     spec = document()
-    validator = Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": spec["components"]})
+    validator = Draft202012Validator(
+        {"$ref": f"#/components/schemas/{schema}", "components": spec["components"]}
+    )
     validator.validate(response.json())
 
 
@@ -135,7 +139,9 @@ def test_sold_out(cafe):
     check(response, "ItemAvailability")
     menu = cafe.call("GET", "/menu").json()
     assert next(i for i in menu["items"] if i["id"] == "croissant")["available"] is False
-    refused = cafe.call("POST", "/orders", {"customer": "Kim", "items": [{"item_id": "croissant", "quantity": 1}]})
+    refused = cafe.call(
+        "POST", "/orders", {"customer": "Kim", "items": [{"item_id": "croissant", "quantity": 1}]}
+    )
     assert refused.status == 422 and refused.json()["error"]["code"] == "item_sold_out"
     assert cafe.call("PATCH", "/menu/nope", {"available": False}, staff=True).status == 422
 
@@ -164,13 +170,27 @@ BAD_ORDERS = [
     pytest.param({"customer": "Kim", "items": [LINE] * 21}, 422, id="too-many-lines"),
     pytest.param({"customer": "Kim", "items": "americano"}, 422, id="items-not-list"),
     pytest.param({"customer": "Kim", "items": ["americano"]}, 422, id="line-not-object"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 0}]}, 422, id="quantity-0"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 21}]}, 422, id="quantity-21"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": "2"}]}, 422, id="quantity-str"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1.5}]}, 422, id="quantity-float"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": True}]}, 422, id="quantity-bool"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 10**30}]}, 422, id="quantity-huge"),
-    pytest.param({"customer": "Kim", "items": [{"item_id": "unicorn-latte", "quantity": 1}]}, 422, id="unknown-item"),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 0}]}, 422, id="quantity-0"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 21}]}, 422, id="quantity-21"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": "2"}]}, 422, id="quantity-str"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1.5}]}, 422, id="quantity-float"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": True}]}, 422, id="quantity-bool"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 10**30}]}, 422, id="quantity-huge"
+    ),
+    pytest.param(
+        {"customer": "Kim", "items": [{"item_id": "unicorn-latte", "quantity": 1}]}, 422, id="unknown-item"
+    ),
     pytest.param({"customer": "Kim", "items": [{"quantity": 1}]}, 422, id="no-item-id"),
     pytest.param(
         {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"milk": "oat"}}]},
@@ -178,7 +198,10 @@ BAD_ORDERS = [
         id="unknown-option",
     ),
     pytest.param(
-        {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"size": "bucket"}}]},
+        {
+            "customer": "Kim",
+            "items": [{"item_id": "americano", "quantity": 1, "options": {"size": "bucket"}}],
+        },
         422,
         id="unknown-option-value",
     ),

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from compare.scheduler import Http, run_open_loop
+from compare.scheduler import Http, RunResult, run_open_loop
 from compare.trivial import Stall, start_trivial_server
 from compare.workload import Outcome, Planned, constant_get_plan
 
 
-async def _run(rate: float, duration: float, stall: tuple[float, float] | None = None, warmup: float = 0.0):  # type: ignore[no-untyped-def]
-    shared = Stall()
+async def _run(
+    rate: float, duration: float, stall: tuple[float, float] | None = None, warmup: float = 0.0, delay: float = 0.0,
+    connections: int = 256,
+) -> RunResult:
+    shared = Stall(delay=delay)
     server = await start_trivial_server(stall=shared)
     port = server.sockets[0].getsockname()[1]
     try:
-        async with Http(f"http://127.0.0.1:{port}") as client:
+        async with Http(f"http://127.0.0.1:{port}", connections=connections) as client:
             if stall is not None:
                 # run_open_loop starts its clock 50 ms after it is called.
                 begin = time.monotonic() + 0.05
@@ -53,7 +58,18 @@ def test_stalled_server_inflates_latency_of_every_request_due_during_the_stall()
     assert summary["send_lag_ms"]["p99"] < 50  # the generator itself never waited for the server
 
 
-def _values(histogram):  # type: ignore[no-untyped-def]
+def test_requests_queued_behind_a_stall_are_timed_from_their_intended_time() -> None:
+    # Only 2 connections: during the stall every other request waits in the client's pool. Timing
+    # from when a connection became free (what a closed-loop tool does) would record 2 slow
+    # requests; timing from the intended send time records every request that was due.
+    result = asyncio.run(_run(rate=200, duration=1.5, stall=(0.3, 0.6), connections=2))
+    histogram = result.recorder.merged()
+    slow = sum(1 for v in _values(histogram) if v >= 300_000)
+    assert slow >= 50
+    assert result.summary()["latency_ms"]["p90"] >= 150
+
+
+def _values(histogram: Any) -> Iterator[int]:
     for item in histogram.get_recorded_iterator():
         for _ in range(item.count_at_value_iterated_to):
             yield item.value_iterated_to
@@ -61,11 +77,11 @@ def _values(histogram):  # type: ignore[no-untyped-def]
 
 def test_slow_responses_do_not_slow_the_sending() -> None:
     # Every answer is held 0.4 s; a closed loop with few connections would fall behind.
-    result = asyncio.run(_run(rate=100, duration=1.0, stall=(-1.0, 1.45)))
+    result = asyncio.run(_run(rate=100, duration=1.0, delay=0.4))
     summary = result.summary()
     assert summary["requests"] == 100
     assert summary["send_lag_ms"]["p99"] < 30
-    assert summary["latency_ms"]["p50"] >= 300
+    assert summary["latency_ms"]["p50"] >= 395
 
 
 def test_dependent_step_is_timed_from_when_it_could_be_sent() -> None:

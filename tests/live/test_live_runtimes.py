@@ -18,20 +18,27 @@ from devtools.local import LocalCafe
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.live
-ORDER = {"customer": "Park", "items": [{"item_id": "americano", "quantity": 1, "options": {"temperature": "iced"}}]}
+ORDER = {
+    "customer": "Park",
+    "items": [{"item_id": "americano", "quantity": 1, "options": {"temperature": "iced"}}],
+}
 
 
 def staff(cafe: LocalCafe) -> dict[str, str]:
     return {"Authorization": f"Bearer {cafe.staff_token}"}
 
 
-def call(url: str, method: str, path: str, document: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+def call(
+    url: str, method: str, path: str, document: Any = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     return httpx.request(method, url + path, json=document, headers=headers, timeout=60)
 
 
 @pytest.fixture(autouse=True)
 def roomy_store(live_cafe: LocalCafe) -> None:
-    response = call(live_cafe.urls["ec2"], "PUT", "/store", {"open": True, "max_waiting": 1000}, staff(live_cafe))
+    response = call(
+        live_cafe.urls["ec2"], "PUT", "/store", {"open": True, "max_waiting": 1000}, staff(live_cafe)
+    )
     assert response.status_code == 200
 
 
@@ -51,9 +58,13 @@ def test_an_order_travels_across_runtimes(live_cafe):
     urls = live_cafe.urls
     order = call(urls["lambda"], "POST", "/orders", ORDER).json()
     assert call(urls["fargate"], "GET", f"/orders/{order['id']}").json()["number"] == order["number"]
-    moved = call(urls["ec2"], "POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff(live_cafe))
+    moved = call(
+        urls["ec2"], "POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff(live_cafe)
+    )
     assert moved.status_code == 200
-    ready = call(urls["fargate"], "POST", f"/orders/{order['id']}/status", {"status": "READY"}, staff(live_cafe))
+    ready = call(
+        urls["fargate"], "POST", f"/orders/{order['id']}/status", {"status": "READY"}, staff(live_cafe)
+    )
     assert ready.status_code == 200
     seen = call(urls["lambda"], "GET", f"/orders/{order['id']}").json()
     assert seen["status"] == "READY"
@@ -95,7 +106,9 @@ def test_10_concurrent_identical_transitions_exactly_one_succeeds(live_cafe):
     with ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(
             pool.map(
-                lambda url: call(url, "POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff(live_cafe)),
+                lambda url: call(
+                    url, "POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff(live_cafe)
+                ),
                 targets,
             )
         )
@@ -109,8 +122,21 @@ BAD_BODIES = [
     (json.dumps({"customer": "Kim", "items": [{"item_id": "americano", "quantity": "1"}]}).encode(), 422),
     (json.dumps({"customer": "Kim", "items": [{"item_id": "no-such-thing", "quantity": 1}]}).encode(), 422),
     (json.dumps({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 99}]}).encode(), 422),
-    (json.dumps({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1, "options": {"milk": "oat"}}]}).encode(), 422),
-    (json.dumps({"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1}], "x": "y" * 70_000}).encode(), 413),
+    (
+        json.dumps(
+            {
+                "customer": "Kim",
+                "items": [{"item_id": "americano", "quantity": 1, "options": {"milk": "oat"}}],
+            }
+        ).encode(),
+        422,
+    ),
+    (
+        json.dumps(
+            {"customer": "Kim", "items": [{"item_id": "americano", "quantity": 1}], "x": "y" * 70_000}
+        ).encode(),
+        413,
+    ),
 ]
 
 
@@ -119,7 +145,10 @@ def test_bad_input_gets_4xx_json_and_stores_nothing(live_cafe, runtime):
     before = len(all_orders(live_cafe))
     for body, status in BAD_BODIES:
         response = httpx.post(
-            live_cafe.urls[runtime] + "/orders", content=body, headers={"Content-Type": "application/json"}, timeout=30
+            live_cafe.urls[runtime] + "/orders",
+            content=body,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
         )
         assert response.status_code == status, (body[:60], response.text)
         assert "error" in response.json()
@@ -128,7 +157,11 @@ def test_bad_input_gets_4xx_json_and_stores_nothing(live_cafe, runtime):
 
 @pytest.mark.parametrize("runtime", ["fargate", "ec2"])
 def test_an_acknowledged_order_survives_kill_9(tmp_path, runtime):
-    env = {"CAFE_STORE": "sqlite", "CAFE_SQLITE_PATH": str(tmp_path / "cafe.sqlite3"), "CAFE_STAFF_TOKEN": "t"}
+    env = {
+        "CAFE_STORE": "sqlite",
+        "CAFE_SQLITE_PATH": str(tmp_path / "cafe.sqlite3"),
+        "CAFE_STAFF_TOKEN": "t",
+    }
     cafe = LocalCafe(env=env, ports={runtime: free_port()}, log_dir=tmp_path, runtimes=(runtime,)).start()
     try:
         created = call(cafe.urls[runtime], "POST", "/orders", ORDER)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cafe.domain.menu import InvalidOption, UnknownItem, load_menu, menu_document, parse_menu
 
 
@@ -21,7 +20,13 @@ def test_shipped_menu_is_a_real_cafe_menu(menu):
 
 def test_left_out_options_take_defaults_at_no_surcharge(menu):
     options, price = menu.item("cafe-latte").price_with({})
-    assert options == {"size": "regular", "temperature": "hot", "milk": "whole", "extra_shot": "0", "syrup": "none"}
+    assert options == {
+        "size": "regular",
+        "temperature": "hot",
+        "milk": "whole",
+        "extra_shot": "0",
+        "syrup": "none",
+    }
     assert price == 5000
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from cafe.domain.menu import LocalizedName
 from cafe.domain.orders import Order, OrderLine, Status, StatusChange, TransitionRefused, new_order_id
 
@@ -32,7 +31,12 @@ def test_the_happy_path():
     for target in (Status.PREPARING, Status.READY, Status.COMPLETED):
         order = order.move_to(target, NOW)
     assert order.status is Status.COMPLETED
-    assert [c.status for c in order.history] == [Status.PLACED, Status.PREPARING, Status.READY, Status.COMPLETED]
+    assert [c.status for c in order.history] == [
+        Status.PLACED,
+        Status.PREPARING,
+        Status.READY,
+        Status.COMPLETED,
+    ]
     assert order.version == 4
 
 

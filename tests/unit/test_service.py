@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from cafe.domain.menu import InvalidOption, ItemSoldOut, UnknownItem, load_menu
 from cafe.domain.orders import Status, TransitionRefused
 from cafe.errors import InvalidInput
@@ -176,7 +175,7 @@ def test_customer_cancel(service):
 
 def test_queue_lists_oldest_first(service, clock):
     ids = []
-    for minute in range(3):
+    for _minute in range(3):
         clock.now += timedelta(minutes=1)
         ids.append(service.place_order(latte()).id)
     assert [order.id for order in service.queue(Status.PLACED)] == ids

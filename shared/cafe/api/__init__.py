@@ -21,9 +21,7 @@ def build_api(runtime: str, config: Config | None = None) -> CafeApi:
     from cafe.stores import build_store
 
     config = config or Config.from_env()
-    service = CafeService(
-        build_store(config), load_menu(config.currency, config.menu_path), zone=config.zone
-    )
+    service = CafeService(build_store(config), load_menu(config.currency, config.menu_path), zone=config.zone)
     telemetry = Telemetry(runtime)
     api = CafeApi(service, runtime=runtime, staff_token=config.staff_token, telemetry=telemetry)
     if config.staff_token is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+
 from cafe import __version__
 from cafe.api import parsing
 from cafe.api.auth import require_staff
@@ -112,7 +113,9 @@ class CafeApi:
         order = self.service.place_order(order_request, request.header("idempotency-key"))
         self.telemetry.annotate(order_id=order.id)
         self.telemetry.order_placed(order.total)
-        return json_response(201, order.to_dict(), {"Location": f"/orders/{order.id}", "ETag": order_etag(order)})
+        return json_response(
+            201, order.to_dict(), {"Location": f"/orders/{order.id}", "ETag": order_etag(order)}
+        )
 
     def list_orders(self, request: Request) -> Response:
         limit = parsing.limit(request)
@@ -169,4 +172,3 @@ class CafeApi:
         if request.header("if-none-match") == etag:
             return Response(304, b"", headers)
         return Response(200, content, headers)
-

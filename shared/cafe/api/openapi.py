@@ -19,7 +19,11 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-NAME = {"type": "object", "required": ["ko", "en"], "properties": {"ko": {"type": "string"}, "en": {"type": "string"}}}
+NAME = {
+    "type": "object",
+    "required": ["ko", "en"],
+    "properties": {"ko": {"type": "string"}, "en": {"type": "string"}},
+}
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -28,7 +32,11 @@ SCHEMAS: dict[str, Any] = {
             "error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "details": {"type": "object"},
+                },
             }
         },
     },
@@ -111,7 +119,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "Order": {
         "type": "object",
-        "required": ["id", "number", "status", "customer", "items", "total", "currency", "created_at", "history"],
+        "required": [
+            "id",
+            "number",
+            "status",
+            "customer",
+            "items",
+            "total",
+            "currency",
+            "created_at",
+            "history",
+        ],
         "properties": {
             "id": {"type": "string"},
             "number": {"type": "integer", "minimum": 1},
@@ -143,13 +161,20 @@ SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": ["status", "at"],
-                    "properties": {"status": {"enum": STATUSES}, "at": {"type": "string", "format": "date-time"}},
+                    "properties": {
+                        "status": {"enum": STATUSES},
+                        "at": {"type": "string", "format": "date-time"},
+                    },
                 },
             },
             "version": {"type": "integer", "minimum": 1},
         },
     },
-    "OrderList": {"type": "object", "required": ["orders"], "properties": {"orders": {"type": "array", "items": _ref("Order")}}},
+    "OrderList": {
+        "type": "object",
+        "required": ["orders"],
+        "properties": {"orders": {"type": "array", "items": _ref("Order")}},
+    },
     "StatusChange": {
         "type": "object",
         "required": ["status"],
@@ -212,11 +237,17 @@ ERRORS = {
 def _operation(route: Route) -> dict[str, Any]:
     operation: dict[str, Any] = {"operationId": route.handler, "summary": route.summary, "responses": {}}
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.parameters
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in route.parameters
     ]
     if route.handler == "place_order":
         parameters.append(
-            {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}}
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 128},
+            }
         )
     if route.handler == "list_orders":
         parameters.append({"name": "status", "in": "query", "required": False, "schema": {"type": "string"}})
@@ -233,13 +264,19 @@ def _operation(route: Route) -> dict[str, Any]:
         return operation
     request_schema, status, response_schema = CONTRACT[route.handler]
     if request_schema:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(request_schema)}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(request_schema)}},
+        }
     operation["responses"][status] = {
         "description": "OK",
         "content": {"application/json": {"schema": _ref(response_schema)}},
     }
     for code, text in ERRORS.items():
-        operation["responses"][code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+        operation["responses"][code] = {
+            "description": text,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
     return operation
 
 

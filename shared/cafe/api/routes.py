@@ -31,7 +31,7 @@ class Route:
 
     def match(self, path: str) -> dict[str, str] | None:
         parts = tuple(path.strip("/").split("/")) if path.strip("/") else ()
-        if len(parts) != len(self.segments) or path.endswith("/") and path != "/":
+        if len(parts) != len(self.segments) or (path.endswith("/") and path != "/"):
             return None
         params: dict[str, str] = {}
         for pattern, part in zip(self.segments, parts, strict=True):
@@ -49,7 +49,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/menu", "menu", "The menu with prices, options and availability"),
     Route("PATCH", "/menu/{item_id}", "update_menu_item", "Mark an item sold out or available", staff=True),
     Route("POST", "/orders", "place_order", "Place an order (Idempotency-Key header recommended)"),
-    Route("GET", "/orders", "list_orders", "The queue: orders in the given statuses, oldest first", staff=True),
+    Route(
+        "GET", "/orders", "list_orders", "The queue: orders in the given statuses, oldest first", staff=True
+    ),
     Route("GET", "/orders/{order_id}", "get_order", "One order (ETag / If-None-Match supported)"),
     Route("POST", "/orders/{order_id}/cancel", "cancel_order", "Customer cancels while PLACED"),
     Route("POST", "/orders/{order_id}/status", "change_status", "Barista moves an order on", staff=True),

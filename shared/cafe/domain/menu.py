@@ -119,7 +119,9 @@ def _option(raw: Mapping[str, Any]) -> ItemOption:
         OptionChoice(value=str(c["value"]), name=_name(c["name"]), surcharge=int(c.get("surcharge", 0)))
         for c in raw["choices"]
     )
-    option = ItemOption(name=str(raw["name"]), label=_name(raw["label"]), default=str(raw["default"]), choices=choices)
+    option = ItemOption(
+        name=str(raw["name"]), label=_name(raw["label"]), default=str(raw["default"]), choices=choices
+    )
     default_choice = option.choice(option.default)
     if default_choice is None:
         raise ValueError(f"option {option.name}: default {option.default!r} is not a choice")

@@ -47,7 +47,8 @@ class MemoryStore(OrderStore):
             current = self.get(order.id)
             if current.version != order.version - 1:
                 raise ConcurrentUpdate(
-                    f"order {order.id} changed meanwhile", {"order_id": order.id, "status": current.status.value}
+                    f"order {order.id} changed meanwhile",
+                    {"order_id": order.id, "status": current.status.value},
                 )
             self._orders[order.id] = order
 

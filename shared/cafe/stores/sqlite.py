@@ -76,7 +76,9 @@ class SQLiteStore(OrderStore):
         if conn is None:
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA synchronous=NORMAL")
             with self._lock:
                 if not self._initialised:
@@ -118,14 +120,18 @@ class SQLiteStore(OrderStore):
         with self.write() as conn:
             # Claim a place in the queue and a pickup number; RETURNING keeps it to one
             # statement each (this is the hottest write path).
-            if conn.execute(
-                "UPDATE queue SET waiting = waiting + 1 WHERE id = 1 AND waiting < ? RETURNING waiting",
-                (max_waiting,),
-            ).fetchone() is None:
+            if (
+                conn.execute(
+                    "UPDATE queue SET waiting = waiting + 1 WHERE id = 1 AND waiting < ? RETURNING waiting",
+                    (max_waiting,),
+                ).fetchone()
+                is None
+            ):
                 raise QueueFull(f"{max_waiting} orders are already waiting", {"max_waiting": max_waiting})
             (number,) = conn.execute(
                 "INSERT INTO day_counters (business_day, last_number) VALUES (?, 1) "
-                "ON CONFLICT (business_day) DO UPDATE SET last_number = last_number + 1 RETURNING last_number",
+                "ON CONFLICT (business_day) DO UPDATE SET last_number = last_number + 1 "
+                "RETURNING last_number",
                 (draft.business_day,),
             ).fetchone()
             order = replace(draft, number=number)
@@ -176,11 +182,14 @@ class SQLiteStore(OrderStore):
             row = conn.execute("SELECT status FROM orders WHERE id = ?", (order.id,)).fetchone()
         if row is None:
             raise OrderNotFound(f"no order {order.id!r}", {"order_id": order.id})
-        raise ConcurrentUpdate(f"order {order.id} changed meanwhile", {"order_id": order.id, "status": row[0]})
+        raise ConcurrentUpdate(
+            f"order {order.id} changed meanwhile", {"order_id": order.id, "status": row[0]}
+        )
 
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
         rows = self.connection().execute(
-            "SELECT body FROM orders WHERE status = ? ORDER BY created_at, number LIMIT ?", (status.value, limit)
+            "SELECT body FROM orders WHERE status = ? ORDER BY created_at, number LIMIT ?",
+            (status.value, limit),
         )
         return [Order.from_dict(json.loads(body)) for (body,) in rows]
 

@@ -1,6 +1,6 @@
 """Fargate stack: ECR repository, ECS cluster, task definition, service behind an ALB, scaling.
 
-The service (and its scaling) exist only once ``ImageTag`` is set: ``make deploy-fargate`` first
+The task definition, service and scaling exist only once ``ImageTag`` is set: ``make deploy-fargate`` first
 deploys without it (so the repository exists), pushes the image, then deploys again with the tag.
 """
 
@@ -449,6 +449,7 @@ def template() -> Json:
         **_roles(),
         "TaskDefinition": {
             "Type": "AWS::ECS::TaskDefinition",
+            "Condition": "HasImage",
             "Properties": {
                 "Family": sub("cafe-${Stage}"),
                 "RequiresCompatibilities": ["FARGATE"],
@@ -558,6 +559,6 @@ def template() -> Json:
             "ClusterName": {"Value": ref("Cluster")},
             "ServiceName": {"Condition": "HasImage", "Value": get_att("Service", "Name")},
             "LogGroupName": {"Value": ref("LogGroup")},
-            "TaskDefinitionArn": {"Value": ref("TaskDefinition")},
+            "TaskDefinitionArn": {"Condition": "HasImage", "Value": ref("TaskDefinition")},
         },
     }

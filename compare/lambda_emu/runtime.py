@@ -96,7 +96,7 @@ class Environment:
         self.id = next(self._ids)
         self.config = config
         self.log = log
-        self.queue: asyncio.Queue[Invocation] = asyncio.Queue()
+        self.queue: asyncio.Queue[Invocation | None] = asyncio.Queue()  # None: shutting down
         self.current: Invocation | None = None
         loop = asyncio.get_running_loop()
         self.ready: asyncio.Future[None] = loop.create_future()
@@ -122,6 +122,8 @@ class Environment:
             self.init_ms = (time.monotonic() - self.spawned_at) * 1000
             self.ready.set_result(None)
         invocation = await self.queue.get()
+        if invocation is None:
+            return web.Response(status=410, text="environment stopped")
         self.current = invocation
         invocation.handed_at = time.monotonic()
         deadline_ms = int((time.time() + self.config.timeout_s) * 1000)
@@ -217,6 +219,9 @@ class Environment:
     async def _close_api(self) -> None:
         if self.runner is not None:
             runner, self.runner = self.runner, None
+            # Release a /next long-poll still waiting, so shutdown cancels no request handler.
+            self.queue.put_nowait(None)
+            await asyncio.sleep(0.01)
             await runner.cleanup()
 
     async def invoke(self, event: bytes) -> tuple[str, bytes, Invocation]:

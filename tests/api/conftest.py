@@ -6,13 +6,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from cafe.api import CafeApi
 from cafe.domain.menu import load_menu
 from cafe.domain.orders import Status
 from cafe.observability import Telemetry
 from cafe.service import CafeService
 from cafe.stores.memory import MemoryStore
-
 from tests.api.clients import ChaliceClient, Client, Result, ec2_client, fargate_client
 
 STAFF_TOKEN = "test-staff-token-0123456789"

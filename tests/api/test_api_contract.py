@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from cafe.api.openapi import document
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
+
+from cafe.api.openapi import document
 
 ORDER = {
     "customer": "김민수",

@@ -42,6 +42,20 @@ def lambda_package(build_dir: Path) -> Path:
     return package("dev", REGION, build_dir)
 
 
+def _method_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A method with its Lambda proxy integration, in the subset moto's importer reads."""
+    integration = doc.get("x-amazon-apigateway-integration", {})
+    return {
+        "responses": {},
+        "x-amazon-apigateway-integration": {
+            "type": integration.get("type", "aws_proxy"),
+            "httpMethod": integration.get("httpMethod", "POST"),
+            "uri": str(integration.get("uri", "")),
+            "passthroughBehavior": "when_no_match",
+        },
+    }
+
+
 def _teach_moto_rest_api_bodies() -> None:
     """moto builds AWS::ApiGateway::RestApi from CloudFormation without reading ``Body``, and then
     refuses the Deployment ("no methods"). Import the body's paths and methods with moto's own
@@ -57,7 +71,9 @@ def _teach_moto_rest_api_bodies() -> None:
         body = cfn_json["Properties"].get("Body")
         if body:
             paths = {
-                path: {method: {"responses": {}} for method in item if method.lower() in HTTP_METHODS}
+                path: {
+                    method: _method_doc(doc) for method, doc in item.items() if method.lower() in HTTP_METHODS
+                }
                 for path, item in body.get("paths", {}).items()
                 if path != "/"
             }

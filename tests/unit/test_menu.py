@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cafe.domain.menu import InvalidOption, UnknownItem, load_menu, menu_document, parse_menu
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from cafe.domain.menu import LocalizedName
 from cafe.domain.orders import Order, OrderLine, Status, StatusChange, TransitionRefused, new_order_id
 

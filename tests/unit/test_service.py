@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from cafe.domain.menu import InvalidOption, ItemSoldOut, UnknownItem, load_menu
 from cafe.domain.orders import Status, TransitionRefused
 from cafe.errors import InvalidInput

@@ -46,9 +46,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import boto3
-    from cafe.stores.dynamodb import create_table
     from moto.server import ThreadedMotoServer
 
+    from cafe.stores.dynamodb import create_table
     from tests.conftest import free_port
 
     port = free_port()

@@ -29,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.local import stop_group, wait_healthy  # noqa: E402
+from devtools.local import stop_groups, wait_healthy  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
@@ -122,8 +122,7 @@ def main() -> None:
             for name, (url, lua) in targets.items():
                 results[name].append(wrk(url, args.seconds, args.connections, lua))
     finally:
-        for server in servers:
-            stop_group(server.pid)
+        stop_groups([server.pid for server in servers])
         shutil.rmtree(workdir, ignore_errors=True)
 
     hello = statistics.median(r["rps"] for r in results["hello"])

@@ -34,27 +34,44 @@ def _names(text: str) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m compare", description="Latency comparison: Lambda, Fargate, EC2.")
+    top = argparse.ArgumentParser(
+        prog="python -m compare", description="Latency comparison: Lambda, Fargate, EC2."
+    )
     sub = top.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="the full comparison (local by default; remote with --target/--remote)")
-    r.add_argument("--rates", type=_rates, default=Options().rates, help="capacity steps, req/s (default %(default)s)")
+    r.add_argument(
+        "--rates", type=_rates, default=Options().rates, help="capacity steps, req/s (default %(default)s)"
+    )
     r.add_argument("--step-s", type=float, default=Options.step_s, help="measured seconds per rate step")
-    r.add_argument("--warmup-s", type=float, default=Options.warmup_s, help="warm-up seconds before each step")
-    r.add_argument("--reference-rate", type=float, default=Options.reference_rate, help="req/s of the reference run")
+    r.add_argument(
+        "--warmup-s", type=float, default=Options.warmup_s, help="warm-up seconds before each step"
+    )
+    r.add_argument(
+        "--reference-rate", type=float, default=Options.reference_rate, help="req/s of the reference run"
+    )
     r.add_argument("--reference-s", type=float, default=Options.reference_s)
     r.add_argument("--reference-warmup-s", type=float, default=Options.reference_warmup_s)
     r.add_argument("--slo-p99-ms", type=float, default=Options.slo_p99_ms)
-    r.add_argument("--cold-starts", type=int, default=Options.cold_starts, help="fresh starts per runtime (local)")
+    r.add_argument(
+        "--cold-starts", type=int, default=Options.cold_starts, help="fresh starts per runtime (local)"
+    )
     r.add_argument("--runtimes", type=_names, default=list(RUNTIMES), help="local runtimes, e.g. lambda,ec2")
     r.add_argument("--lambda-concurrency", type=int, default=Options.lambda_concurrency)
     r.add_argument("--lambda-memory-mb", type=int, default=Options.lambda_memory_mb)
     r.add_argument("--fargate-workers", type=int, default=Options.fargate_workers)
-    r.add_argument("--base-port", type=int, default=Options.base_port, help="local ports base, base+1, base+2")
+    r.add_argument(
+        "--base-port",
+        type=int,
+        default=Options.base_port,
+        help="local ports base, base+1, base+2 (0: free ports)",
+    )
     r.add_argument("--workload", type=Path, default=DEFAULT_WORKLOAD)
     r.add_argument("--out", type=Path, default=Options.out_dir, help="reports directory")
     r.add_argument("--no-headroom", action="store_true", help="skip the generator headroom check")
     r.add_argument("--headroom-s", type=float, default=Options.headroom_s)
-    r.add_argument("--target", action="append", default=[], metavar="NAME=URL", help="remote target (repeatable)")
+    r.add_argument(
+        "--target", action="append", default=[], metavar="NAME=URL", help="remote target (repeatable)"
+    )
     r.add_argument("--remote", action="store_true", help="remote mode with the targets in --outputs-dir")
     r.add_argument("--outputs-dir", type=Path, default=Path("build/outputs"), help="deploy outputs (*.json)")
     r.add_argument("--lambda-log-group", help="CloudWatch log group for REPORT lines (remote)")
@@ -84,19 +101,36 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {note}", file=sys.stderr)
         targets = merge(from_files, arg_targets)
         if not targets:
-            print(f"remote mode: no targets (none given and none usable in {args.outputs_dir})", file=sys.stderr)
+            print(
+                f"remote mode: no targets (none given and none usable in {args.outputs_dir})", file=sys.stderr
+            )
             return 2
-    command = os.environ.get("COMPARE_COMMAND") or "python -m compare " + " ".join(
+    command = (os.environ.get("COMPARE_COMMAND") or "").strip() or "python -m compare " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     opts = Options(
-        rates=args.rates, step_s=args.step_s, warmup_s=args.warmup_s, reference_rate=args.reference_rate,
-        reference_s=args.reference_s, reference_warmup_s=args.reference_warmup_s, slo_p99_ms=args.slo_p99_ms,
-        cold_starts=args.cold_starts, runtimes=args.runtimes, lambda_concurrency=args.lambda_concurrency,
-        lambda_memory_mb=args.lambda_memory_mb, fargate_workers=args.fargate_workers, base_port=args.base_port,
-        workload=args.workload, out_dir=args.out, headroom=not args.no_headroom, headroom_s=args.headroom_s,
-        targets=targets, staff_token=os.environ.get("CAFE_STAFF_TOKEN") if targets else None,
-        lambda_log_group=args.lambda_log_group, region=args.region, command=command,
+        rates=args.rates,
+        step_s=args.step_s,
+        warmup_s=args.warmup_s,
+        reference_rate=args.reference_rate,
+        reference_s=args.reference_s,
+        reference_warmup_s=args.reference_warmup_s,
+        slo_p99_ms=args.slo_p99_ms,
+        cold_starts=args.cold_starts,
+        runtimes=args.runtimes,
+        lambda_concurrency=args.lambda_concurrency,
+        lambda_memory_mb=args.lambda_memory_mb,
+        fargate_workers=args.fargate_workers,
+        base_port=args.base_port,
+        workload=args.workload,
+        out_dir=args.out,
+        headroom=not args.no_headroom,
+        headroom_s=args.headroom_s,
+        targets=targets,
+        staff_token=os.environ.get("CAFE_STAFF_TOKEN") if targets else None,
+        lambda_log_group=args.lambda_log_group,
+        region=args.region,
+        command=command,
     )
     out, results = run(opts, Ui(quiet=args.quiet or args.json))
     if args.json:

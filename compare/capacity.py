@@ -31,13 +31,21 @@ class Slo:
         return True, "ok"
 
 
+def sustainable_text(capacity: dict[str, Any] | None) -> str:
+    """'600', '≥ 2000' when no step failed (the limit is above the ladder), or '–'."""
+    if not capacity or capacity.get("sustainable_rps") is None:
+        return "–"
+    prefix = "" if capacity.get("limit_found", True) else "≥ "
+    return f"{prefix}{capacity['sustainable_rps']:g}"
+
+
 async def search(
     rates: Sequence[float], run_step: Callable[[int, float], Awaitable[dict[str, Any]]], slo: Slo
 ) -> dict[str, Any]:
     """Run `run_step(index, rate)` for each rate in order until one fails the SLO."""
     steps: list[dict[str, Any]] = []
     sustainable: float | None = None
-    stop_reason = "highest step passed"
+    stop_reason = "every step passed: the limit lies above the highest step"
     for index, rate in enumerate(rates):
         step = await run_step(index, rate)
         ok, why = slo.verdict(step)
@@ -51,5 +59,6 @@ async def search(
         "slo": {"p99_ms": slo.p99_ms, "max_error_rate": slo.max_error_rate, "min_delivery": slo.min_delivery},
         "steps": steps,
         "sustainable_rps": sustainable,
+        "limit_found": len(steps) < len(rates) or not steps[-1]["verdict"]["ok"],
         "stopped": stop_reason,
     }

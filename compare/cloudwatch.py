@@ -67,23 +67,34 @@ def summarize_reports(reports: list[Report]) -> dict[str, Any]:
     return {
         "invocations": len(reports),
         "cold_starts": len(inits),
-        "duration_ms": {"median": _quantile(durations, 0.5), "p99": _quantile(durations, 0.99),
-                        "mean": statistics.fmean(durations) if durations else 0.0},
-        "billed_ms": {"median": _quantile(billed, 0.5), "p99": _quantile(billed, 0.99),
-                      "mean": statistics.fmean(billed) if billed else 0.0, "total": sum(billed)},
-        "billed_warm_ms": {"median": _quantile(warm_billed, 0.5),
-                           "mean": statistics.fmean(warm_billed) if warm_billed else 0.0},
+        "duration_ms": {
+            "median": _quantile(durations, 0.5),
+            "p99": _quantile(durations, 0.99),
+            "mean": statistics.fmean(durations) if durations else 0.0,
+        },
+        "billed_ms": {
+            "median": _quantile(billed, 0.5),
+            "p99": _quantile(billed, 0.99),
+            "mean": statistics.fmean(billed) if billed else 0.0,
+            "total": sum(billed),
+        },
+        "billed_warm_ms": {
+            "median": _quantile(warm_billed, 0.5),
+            "mean": statistics.fmean(warm_billed) if warm_billed else 0.0,
+        },
         "init_ms": {"median": _quantile(inits, 0.5), "max": max(inits) if inits else 0.0},
         "memory_size_mb": max((r.memory_size_mb for r in reports), default=0),
         "max_memory_used_mb": max((r.max_memory_used_mb for r in reports), default=0),
     }
 
 
-def fetch_reports(
-    logs_client: Any, log_group: str, start_ms: int, end_ms: int | None = None
-) -> list[Report]:
+def fetch_reports(logs_client: Any, log_group: str, start_ms: int, end_ms: int | None = None) -> list[Report]:
     """REPORT lines of `log_group` between two epoch-millisecond times (boto3 `logs` client)."""
-    kwargs: dict[str, Any] = {"logGroupName": log_group, "startTime": start_ms, "filterPattern": '"REPORT RequestId"'}
+    kwargs: dict[str, Any] = {
+        "logGroupName": log_group,
+        "startTime": start_ms,
+        "filterPattern": '"REPORT RequestId"',
+    }
     if end_ms is not None:
         kwargs["endTime"] = end_ms
     reports: list[Report] = []

@@ -30,8 +30,14 @@ def spread(values: list[float]) -> dict[str, float]:
         q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
     else:
         q1 = q3 = ordered[0]
-    return {"n": len(ordered), "median": statistics.median(ordered), "min": ordered[0], "max": ordered[-1],
-            "q1": q1, "q3": q3}
+    return {
+        "n": len(ordered),
+        "median": statistics.median(ordered),
+        "min": ordered[0],
+        "max": ordered[-1],
+        "q1": q1,
+        "q3": q3,
+    }
 
 
 def _get_ms(port: int, path: str) -> tuple[float, int]:
@@ -56,14 +62,20 @@ def server_cold_starts(
     samples: list[dict[str, float]] = []
     for index in range(count):
         started = start_process(
-            f"{spec.name}-cold{index}", spec.argv, spec.port, full_env(spec, base_env), spec.cwd,
+            f"{spec.name}-cold{index}",
+            spec.argv,
+            spec.port,
+            full_env(spec, base_env),
+            spec.cwd,
             log_dir / f"{spec.name}-coldstart.log",
         )
         try:
             first_ms, status = _get_ms(spec.port, "/menu")
         finally:
             started.stop()
-        samples.append({"healthy_ms": started.healthy_after_s * 1000, "first_request_ms": first_ms, "status": status})
+        samples.append(
+            {"healthy_ms": started.healthy_after_s * 1000, "first_request_ms": first_ms, "status": status}
+        )
         if on_progress is not None:
             on_progress(index + 1)
     return {

@@ -68,17 +68,26 @@ def cost_section(results: dict[str, Any], out_dir: Path, base_profile: Path = BA
     profile = measured_profile(results, base)
     try:
         result = estimate(profile)
-    except Exception as exc:  # noqa: BLE001 - another area's code must not sink this report
-        return {"available": False, "note": f"compare.cost.estimate failed: {type(exc).__name__}: {exc}",
-                "profile": profile}
-    section: dict[str, Any] = {"available": True, "estimate": result, "chart": None, "profile": profile,
-                               "base_profile": str(base_profile), "note": "modeled"}
+    except Exception as exc:
+        return {
+            "available": False,
+            "note": f"compare.cost.estimate failed: {type(exc).__name__}: {exc}",
+            "profile": profile,
+        }
+    section: dict[str, Any] = {
+        "available": True,
+        "estimate": result,
+        "chart": None,
+        "profile": profile,
+        "base_profile": str(base_profile),
+        "note": "modeled",
+    }
     breakeven = getattr(cost, "breakeven_chart", None)
     if breakeven is not None:
         target = out_dir / "breakeven.png"
         try:
             breakeven(result, target)
             section["chart"] = target if target.exists() else None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             section["note"] = f"modeled; breakeven_chart failed: {type(exc).__name__}: {exc}"
     return section

@@ -23,19 +23,25 @@ async def headroom_check(rate: float, duration_s: float = 3.0, warmup_s: float =
         port = int(server.stdout.readline().strip())
         async with Http(f"http://127.0.0.1:{port}") as client:
             total = duration_s + warmup_s
-            result = await run_open_loop(client, constant_get_plan(rate, total), warmup_s=warmup_s, duration_s=total)
+            result = await run_open_loop(
+                client, constant_get_plan(rate, total), warmup_s=warmup_s, duration_s=total
+            )
     finally:
         server.terminate()
         server.wait()
     summary = result.summary()
+    # Kept up: every request sent on time (send lag) and answered without error; throughput over
+    # a short window is diluted by the last answers' tail, so it is checked loosely.
     kept_up = (
         summary["errors"] == 0
-        and summary["throughput_rps"] >= 0.97 * rate
+        and summary["offered_rps"] >= 0.99 * rate
+        and summary["throughput_rps"] >= 0.95 * rate
         and summary["send_lag_ms"]["p99"] < 20.0
     )
     return {
         "rate_rps": rate,
         "achieved_rps": summary["throughput_rps"],
+        "sent_rps": summary["offered_rps"],
         "latency_ms": summary["latency_ms"],
         "send_lag_ms": summary["send_lag_ms"],
         "generator_cpu_s": summary["generator_cpu_s"],

@@ -11,8 +11,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("aiohttp", "hdrhistogram", "awslambdaric", "chalice", "uvicorn", "gunicorn", "starlette",
-            "aws-lambda-powertools", "boto3", "matplotlib", "rich")
+PACKAGES = (
+    "aiohttp",
+    "hdrhistogram",
+    "awslambdaric",
+    "chalice",
+    "uvicorn",
+    "gunicorn",
+    "starlette",
+    "aws-lambda-powertools",
+    "boto3",
+    "matplotlib",
+    "rich",
+)
 
 
 def cpu_model() -> str:
@@ -39,8 +50,14 @@ def memory_gb() -> float | None:
 
 def git_revision(root: Path) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except OSError:
         return None
     return out.stdout.strip() or None

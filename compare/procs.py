@@ -7,9 +7,11 @@ measured as a whole, and children that exit still count through their parent's c
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -81,14 +83,10 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     Reaping the leader while waiting matters: an unreaped leader is a zombie that still "exists"
     for killpg(0), which would make a poll-for-exit loop wait out the whole grace period.
     """
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
         try:
@@ -96,11 +94,16 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         except ProcessLookupError:
             break
         time.sleep(0.02)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def health_status(port: int, path: str = "/health", timeout: float = 1.0) -> int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import shutil
 import tempfile
@@ -19,9 +20,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from compare.capacity import Slo, search
 from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
@@ -29,7 +38,7 @@ from compare.coldstart import lambda_cold_starts, server_cold_starts
 from compare.headroom import headroom_check
 from compare.machine import provenance
 from compare.measure import Probe, measure_window
-from compare.procs import Started, start_process
+from compare.procs import Started, free_port, start_process
 from compare.runtimes import ROOT, RuntimeSpec, default_specs, full_env, new_staff_token, store_env
 from compare.scheduler import Http
 from compare.targets import Target
@@ -37,16 +46,33 @@ from compare.workload import DEFAULT_WORKLOAD, CafeContext, fetch_menu, load_wor
 
 LOCAL_LABEL = "measured here (local emulation)"
 AWS_LABEL = "measured on AWS"
+LOCAL_ENDPOINT_LABEL = "measured here (remote mode against a local endpoint)"
+MIXED_LABEL = "measured here and on AWS (see each runtime)"
+
+
+def remote_label(url: str) -> str:
+    """A deployed endpoint is measured on AWS; a loopback or private address is not."""
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return LOCAL_ENDPOINT_LABEL if host in ("localhost", "") else AWS_LABEL
+    return LOCAL_ENDPOINT_LABEL if address.is_loopback or address.is_private else AWS_LABEL
+
+
+def remote_source(targets: list[Target]) -> str:
+    labels = {remote_label(t.url) for t in targets}
+    return labels.pop() if len(labels) == 1 else MIXED_LABEL
 
 
 @dataclass
 class Options:
-    rates: list[float] = field(default_factory=lambda: [50, 100, 200, 300, 400, 600, 800])
+    rates: list[float] = field(default_factory=lambda: [50, 100, 200, 400, 600, 800, 1200, 1600, 2000])
     step_s: float = 3.0
     warmup_s: float = 1.0
     reference_rate: float = 100.0
     reference_s: float = 8.0
-    reference_warmup_s: float = 2.0
+    reference_warmup_s: float = 4.0
     slo_p99_ms: float = 100.0
     cold_starts: int = 10
     runtimes: list[str] = field(default_factory=lambda: ["lambda", "fargate", "ec2"])
@@ -79,8 +105,13 @@ class Ui:
     def __init__(self, console: Console | None = None, quiet: bool = False) -> None:
         self.console = console or Console(stderr=True, quiet=quiet)
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=self.console, transient=False,
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
         )
 
     @contextmanager
@@ -107,14 +138,29 @@ async def _drive(
         total = int(opts.reference_rate * (opts.reference_s + opts.reference_warmup_s))
         with ui.task(f"{name}: {opts.reference_rate:g} req/s reference", total) as update:
             reference = await measure_window(
-                client, ctx, opts.reference_rate, opts.reference_warmup_s, opts.reference_s, probe,
-                seed_offset=0, on_progress=update,
+                client,
+                ctx,
+                opts.reference_rate,
+                opts.reference_warmup_s,
+                opts.reference_s,
+                probe,
+                seed_offset=0,
+                on_progress=update,
             )
 
         async def step(index: int, rate: float) -> dict[str, Any]:
-            with ui.task(f"{name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))) as update:
+            with ui.task(
+                f"{name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))
+            ) as update:
                 return await measure_window(
-                    client, ctx, rate, opts.warmup_s, opts.step_s, probe, seed_offset=100 + index, on_progress=update
+                    client,
+                    ctx,
+                    rate,
+                    opts.warmup_s,
+                    opts.step_s,
+                    probe,
+                    seed_offset=100 + index,
+                    on_progress=update,
                 )
 
         capacity = await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
@@ -140,9 +186,15 @@ def _max_rate_used(runtimes: Mapping[str, Any], opts: Options) -> float:
 async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="cafe-compare-"))
     token = new_staff_token()
-    ports = {name: opts.base_port + i for i, name in enumerate(("lambda", "fargate", "ec2"))}
+    names = ("lambda", "fargate", "ec2")
+    if opts.base_port:
+        ports = {name: opts.base_port + i for i, name in enumerate(names)}
+    else:
+        ports = {name: free_port() for name in names}
     lambda_log = work / "lambda-reports.log"
-    specs = default_specs(ports, opts.lambda_concurrency, opts.lambda_memory_mb, lambda_log, opts.fargate_workers)
+    specs = default_specs(
+        ports, opts.lambda_concurrency, opts.lambda_memory_mb, lambda_log, opts.fargate_workers
+    )
     base = store_env(work / "cafe.sqlite3", token)
     started: dict[str, Started] = {}
     results: dict[str, Any] = {}
@@ -150,23 +202,35 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
         with ui.task("starting runtimes", len(opts.runtimes)) as update:
             for index, name in enumerate(opts.runtimes):
                 spec = specs[name]
-                started[name] = start_process(name, spec.argv, spec.port, full_env(spec, base), spec.cwd,
-                                              work / f"{name}.log")
+                started[name] = start_process(
+                    name, spec.argv, spec.port, full_env(spec, base), spec.cwd, work / f"{name}.log"
+                )
                 update(index + 1)
         ctx = await _context(started[opts.runtimes[0]].url, token, opts)
         for name in opts.runtimes:
-            results[name] = {"description": specs[name].description, "url": started[name].url,
-                             "source": LOCAL_LABEL}
+            results[name] = {
+                "description": specs[name].description,
+                "url": started[name].url,
+                "source": LOCAL_LABEL,
+            }
         # Cold starts first, on a quiet machine.
         for name in opts.runtimes:
             with ui.task(f"{name}: {opts.cold_starts} cold starts", opts.cold_starts) as update:
                 if name == "lambda":
                     results[name]["cold_start"] = lambda_cold_starts(ports["lambda"], opts.cold_starts)
                 else:
-                    cold_spec = RuntimeSpec(name, specs[name].argv, specs[name].port + 100,
-                                            {**specs[name].env, "PORT": str(specs[name].port + 100)},
-                                            specs[name].cwd, specs[name].description)
-                    results[name]["cold_start"] = server_cold_starts(cold_spec, base, opts.cold_starts, work, update)
+                    port = free_port()
+                    cold_spec = RuntimeSpec(
+                        name,
+                        specs[name].argv,
+                        port,
+                        {**specs[name].env, "PORT": str(port)},
+                        specs[name].cwd,
+                        specs[name].description,
+                    )
+                    results[name]["cold_start"] = server_cold_starts(
+                        cold_spec, base, opts.cold_starts, work, update
+                    )
         for name in opts.runtimes:
             probe = Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None)
             reference, capacity = await _drive(name, started[name].url, probe, ctx, opts, ui)
@@ -190,8 +254,13 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
             ui.note(f"[yellow]{target.name}: no staff token: the barista rounds will be refused (401)")
         started_ms = int(time.time() * 1000)
         reference, capacity = await _drive(target.name, target.url, Probe(), ctx, opts, ui)
-        entry: dict[str, Any] = {"description": target.url, "url": target.url, "source": AWS_LABEL,
-                                 "reference": reference, "capacity": capacity}
+        entry: dict[str, Any] = {
+            "description": target.url,
+            "url": target.url,
+            "source": AWS_LABEL,
+            "reference": reference,
+            "capacity": capacity,
+        }
         log_group = opts.lambda_log_group if target.name == "lambda" else None
         log_group = log_group or (target.log_group if target.name == "lambda" else None)
         if log_group:
@@ -207,7 +276,11 @@ def lambda_reports_from_cloudwatch(log_group: str, start_ms: int, region: str | 
 
     client = boto3.client("logs", region_name=region) if region else boto3.client("logs")
     reports = fetch_reports(client, log_group, start_ms, int(time.time() * 1000))
-    return {"log_group": log_group, "summary": summarize_reports(reports), "reports": report_dicts(reports[:2000])}
+    return {
+        "log_group": log_group,
+        "summary": summarize_reports(reports),
+        "reports": report_dicts(reports[:2000]),
+    }
 
 
 def run(opts: Options, ui: Ui | None = None) -> tuple[Path, dict[str, Any]]:
@@ -229,11 +302,14 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, dict[str, Any]]:
     results: dict[str, Any] = {
         "schema": 1,
         "mode": "remote" if remote else "local",
-        "source": AWS_LABEL if remote else LOCAL_LABEL,
+        "source": remote_source(opts.targets) if remote else LOCAL_LABEL,
         "provenance": provenance(ROOT, opts.command),
         "options": opts.public(),
-        "workload": {"file": workload.source, "seed": workload.seed,
-                     "visits": [asdict(v) for v in workload.visits]},
+        "workload": {
+            "file": workload.source,
+            "seed": workload.seed,
+            "visits": [asdict(v) for v in workload.visits],
+        },
         "runtimes": runtimes,
         "headroom": headroom,
         "wall_s": time.monotonic() - started,

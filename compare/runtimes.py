@@ -59,9 +59,23 @@ def default_specs(
     return {
         "lambda": RuntimeSpec(
             "lambda",
-            (py, "-m", "compare.lambda_emu", "--port", str(ports["lambda"]), "--app-dir", str(ROOT / "chalice_app"),
-             "--handler", "app.app", "--concurrency", str(lambda_concurrency), "--memory-mb", str(lambda_memory_mb),
-             "--log", str(lambda_log)),
+            (
+                py,
+                "-m",
+                "compare.lambda_emu",
+                "--port",
+                str(ports["lambda"]),
+                "--app-dir",
+                str(ROOT / "chalice_app"),
+                "--handler",
+                "app.app",
+                "--concurrency",
+                str(lambda_concurrency),
+                "--memory-mb",
+                str(lambda_memory_mb),
+                "--log",
+                str(lambda_log),
+            ),
             ports["lambda"],
             {"CAFE_RUNTIME": "lambda"},
             description=f"local Lambda emulation: awslambdaric environments, ≤ {lambda_concurrency} at once",
@@ -71,14 +85,16 @@ def default_specs(
             (py, "-m", "fargate.serve"),
             ports["fargate"],
             {"PORT": str(ports["fargate"]), "WEB_CONCURRENCY": str(fargate_workers)},
-            description=f"python -m fargate.serve, WEB_CONCURRENCY={fargate_workers} (the task's worker count)",
+            description=f"python -m fargate.serve, WEB_CONCURRENCY={fargate_workers} "
+            "(the task's worker count)",
         ),
         "ec2": RuntimeSpec(
             "ec2",
             (_bin("gunicorn"), "-c", "ec2/gunicorn.conf.py", "ec2.app:application"),
             ports["ec2"],
             {"PORT": str(ports["ec2"])},
-            description=f"gunicorn -c ec2/gunicorn.conf.py ec2.app:application ({os.cpu_count()} workers: 1 per vCPU)",
+            description="gunicorn -c ec2/gunicorn.conf.py ec2.app:application "
+            f"({os.cpu_count()} workers: 1 per vCPU)",
         ),
     }
 

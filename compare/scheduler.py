@@ -65,7 +65,9 @@ class Http:
     def __init__(self, base_url: str, connections: int = 256, timeout_s: float = 10.0) -> None:
         self.base = base_url.rstrip("/")
         connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
-        self.session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s))
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.session.request(method, self.base + path, **kwargs)

@@ -8,6 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from compare.capacity import sustainable_text
+
 
 def _f(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
@@ -20,8 +22,20 @@ def print_summary(results: dict[str, Any], out: Path, console: Console | None = 
             console = Console(width=170)
     rate = results["options"]["reference_rate"]
     table = Table(title=f"Café Compute latency — {results['source']} — {rate:g} req/s café mix, open loop")
-    for column in ("runtime", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "req/s", "errors",
-                   "sustainable req/s", "cold start ms", "CPU ms/req", "billed ms"):
+    for column in (
+        "runtime",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "req/s",
+        "errors",
+        "sustainable req/s",
+        "cold start ms",
+        "CPU ms/req",
+        "billed ms",
+    ):
         table.add_column(column, justify="left" if column == "runtime" else "right")
     for name, entry in results["runtimes"].items():
         ref = entry.get("reference") or {}
@@ -30,9 +44,16 @@ def print_summary(results: dict[str, Any], out: Path, console: Console | None = 
         cold_median = (cold.get("total_ms") or cold.get("healthy_ms") or {}).get("median")
         reports = ref.get("lambda_reports") or (entry.get("lambda_reports") or {}).get("summary") or {}
         table.add_row(
-            name, _f(lat.get("p50"), 2), _f(lat.get("p90"), 2), _f(lat.get("p99"), 2), _f(lat.get("p99.9"), 2),
-            _f(lat.get("max"), 1), _f(ref.get("throughput_rps"), 0), str(ref.get("errors", "–")),
-            _f((entry.get("capacity") or {}).get("sustainable_rps"), 0), _f(cold_median, 0),
+            name,
+            _f(lat.get("p50"), 2),
+            _f(lat.get("p90"), 2),
+            _f(lat.get("p99"), 2),
+            _f(lat.get("p99.9"), 2),
+            _f(lat.get("max"), 1),
+            _f(ref.get("throughput_rps"), 0),
+            str(ref.get("errors", "–")),
+            sustainable_text(entry.get("capacity")),
+            _f(cold_median, 0),
             _f((ref.get("server_cpu") or {}).get("ms_per_request", {}).get("total"), 2),
             _f((reports.get("billed_ms") or {}).get("median"), 0),
         )
@@ -40,7 +61,8 @@ def print_summary(results: dict[str, Any], out: Path, console: Console | None = 
     headroom = results.get("headroom")
     if headroom:
         console.print(
-            f"generator headroom: {headroom['achieved_rps']:.0f}/{headroom['rate_rps']:g} req/s against a trivial "
+            f"generator headroom: {headroom['achieved_rps']:.0f}/{headroom['rate_rps']:g} req/s "
+            "against a trivial "
             f"server, {100 * headroom['generator_cpu_share']:.0f} % of one core — "
             + ("[green]kept up" if headroom["kept_up"] else "[red]did not keep up")
         )

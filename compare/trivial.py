@@ -73,7 +73,9 @@ class _Protocol(asyncio.Protocol):
             self.transport.write(_RESPONSE)
 
 
-async def start_trivial_server(host: str = "127.0.0.1", port: int = 0, stall: Stall | None = None) -> asyncio.Server:
+async def start_trivial_server(
+    host: str = "127.0.0.1", port: int = 0, stall: Stall | None = None
+) -> asyncio.Server:
     """Start the server in the running loop; the bound port is server.sockets[0].getsockname()[1]."""
     shared = stall or Stall()
     return await asyncio.get_running_loop().create_server(lambda: _Protocol(shared), host, port)

@@ -127,6 +127,17 @@ class CafeContext:
     menu_items: Sequence[Mapping[str, Any]]
     staff_token: str
     rng: random.Random = field(default_factory=random.Random)
+    # (status, order id) pairs some barista round has taken: concurrent rounds list the same
+    # queue, and a list can be stale by the time a slot uses it; without claims the rounds would
+    # fight over the oldest orders (409s, and a queue that stops moving).
+    claimed: set[tuple[str, str]] = field(default_factory=set)
+
+    def claim(self, status: str, listed: Sequence[str]) -> str | None:
+        for order_id in listed:
+            if (status, order_id) not in self.claimed:
+                self.claimed.add((status, order_id))
+                return order_id
+        return None
 
     @property
     def staff_headers(self) -> dict[str, str]:
@@ -142,12 +153,14 @@ class CafeContext:
                 for opt in item.get("options", [])
                 if opt.get("choices") and rng.random() < w.option_probability
             }
-            lines.append({"item_id": item["id"], "quantity": rng.randint(1, w.quantity_max), "options": options})
+            lines.append(
+                {"item_id": item["id"], "quantity": rng.randint(1, w.quantity_max), "options": options}
+            )
         return {"customer": rng.choice(w.customers), "items": lines}
 
 
 async def _request(
-    client: "Http",
+    client: Http,
     workload: Workload,
     operation: str,
     method: str,
@@ -225,7 +238,13 @@ def _barista_round(ctx: CafeContext, start: float) -> list[Planned]:
             ids: list[str] = []
             try:
                 outcome, listing = await _request(
-                    client, w, "barista_list", "GET", "/orders", params={"status": status}, headers=ctx.staff_headers
+                    client,
+                    w,
+                    "barista_list",
+                    "GET",
+                    "/orders",
+                    params={"status": status},
+                    headers=ctx.staff_headers,
                 )
                 if isinstance(listing, dict):
                     ids = [str(o["id"]) for o in listing.get("orders", [])]
@@ -235,24 +254,40 @@ def _barista_round(ctx: CafeContext, start: float) -> list[Planned]:
             return outcome
 
         planned.append(Planned(at, "barista_list", list_queue, produces=listed, empty=[]))
-        for slot in range(w.barista_batch):
+        for _slot in range(w.barista_batch):
             at += w.barista_think_s
 
-            async def advance(
-                client: Http, status: str = status, slot: int = slot, fut: Any = listed
-            ) -> Outcome | None:
+            async def advance(client: Http, status: str = status, fut: Any = listed) -> Outcome | None:
                 ids: list[str] = fut.result()
-                if slot >= len(ids):
+                order_id = ctx.claim(status, ids)
+                if order_id is None:
                     # Nothing to advance in this stage: the barista looks at the next stage's queue.
                     stage = list(NEXT_STATUS)[(list(NEXT_STATUS).index(status) + 1) % len(NEXT_STATUS)]
                     params = {"status": stage}
                     return (
-                        await _request(client, w, "barista_list", "GET", "/orders", params=params,
-                                       headers=ctx.staff_headers)
+                        await _request(
+                            client,
+                            w,
+                            "barista_list",
+                            "GET",
+                            "/orders",
+                            params=params,
+                            headers=ctx.staff_headers,
+                        )
                     )[0]
-                path = f"/orders/{ids[slot]}/status"
+                path = f"/orders/{order_id}/status"
                 body = {"status": NEXT_STATUS[status]}
-                return (await _request(client, w, "advance", "POST", path, json=body, headers=ctx.staff_headers))[0]
+                outcome: Outcome | None = None
+                try:
+                    outcome = (
+                        await _request(
+                            client, w, "advance", "POST", path, json=body, headers=ctx.staff_headers
+                        )
+                    )[0]
+                    return outcome
+                finally:
+                    if outcome is None or outcome.status not in ("200", "409"):
+                        ctx.claimed.discard((status, order_id))  # failed: a later round may retry it
 
             planned.append(Planned(at, "advance", advance, depends_on=listed))
         at += w.barista_think_s
@@ -266,7 +301,7 @@ def build_plan(ctx: CafeContext, rate: float, duration: float, seed_offset: int 
     `rate`; then the sorted request times are replaced by the constant grid i / rate.
     """
     w = ctx.workload
-    rng = random.Random(w.seed + seed_offset)
+    rng = random.Random(w.seed + seed_offset)  # noqa: S311 - a repeatable workload, not a secret
     total_weight = sum(v.weight for v in w.visits)
     visit_len = sum(v.weight * len(v.steps) for v in w.visits) / total_weight
     orders_per_visit = sum(v.weight for v in w.visits if "place_order" in v.steps) / total_weight
@@ -289,13 +324,16 @@ def build_plan(ctx: CafeContext, rate: float, duration: float, seed_offset: int 
             barista_credit -= 1.0
         t += 1.0 / visit_rate
     ordered = sorted(planned, key=lambda p: p.at)
-    kept = [p for p in ordered if p.at >= 0][:wanted]
+    # Steps whose producer fell before the grid's start go too: they could never be sent.
+    early = {id(p.produces) for p in ordered if p.at < 0 and p.produces is not None}
+    kept = [p for p in ordered if p.at >= 0 and id(p.depends_on) not in early][:wanted]
     kept_ids = {id(p) for p in kept}
     for dropped in ordered:
         if id(dropped) not in kept_ids and dropped.produces is not None and not dropped.produces.done():
             dropped.produces.set_result(dropped.empty)
     return [
-        Planned(i / rate, p.operation, p.action, p.depends_on, p.produces, p.empty) for i, p in enumerate(kept)
+        Planned(i / rate, p.operation, p.action, p.depends_on, p.produces, p.empty)
+        for i, p in enumerate(kept)
     ]
 
 

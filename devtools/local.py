@@ -50,21 +50,26 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90
     raise TimeoutError(f"{url}: no healthy /health within {timeout:.0f} s")
 
 
-def stop_group(pid: int, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is still there after ``grace`` seconds."""
+def _alive(pid: int) -> bool:
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, 0)
     except ProcessLookupError:
-        return
+        return False
+    return True
+
+
+def stop_groups(pids: list[int], grace: float = 10.0) -> None:
+    """SIGTERM every process group at once, then SIGKILL what is still there after ``grace``
+    seconds (servers wait for idle keep-alive connections before they exit)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def start_runtime(runtime: str, port: int, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -115,8 +120,8 @@ class LocalCafe:
         return self
 
     def stop(self) -> None:
+        stop_groups([process.pid for process in self.processes.values()])
         for process in self.processes.values():
-            stop_group(process.pid)
             process.wait()
         self.processes.clear()
 
@@ -164,8 +169,9 @@ def down() -> int:
     if not state.exists():
         print("nothing to stop")
         return 0
-    for runtime, pid in json.loads(state.read_text()).items():
-        stop_group(int(pid))
+    groups = {runtime: int(pid) for runtime, pid in json.loads(state.read_text()).items()}
+    stop_groups(list(groups.values()))
+    for runtime, pid in groups.items():
         print(f"stopped {runtime} (process group {pid})")
     state.unlink()
     return 0

@@ -64,6 +64,8 @@ if [[ ! -f "$marker" ]]; then
   if [[ -d "$APP_DIR" ]]; then mv "$APP_DIR" "$APP_DIR.old"; fi
   mv "$work/app" "$APP_DIR"
   rm -rf "$APP_DIR.old"
+  # Bytecode now, as root: the service runs on a read-only /opt (ProtectSystem=strict).
+  "$VENV/bin/python" -m compileall -q "$APP_DIR"
   chmod -R a+rX "$APP_DIR"
   install -m 0755 "$APP_DIR/ec2/load-secrets.sh" "$PREFIX/bin/cafe-load-secrets"
   rm -f "$PREFIX"/.installed-*
@@ -80,7 +82,7 @@ CAFE_TOKEN_PARAMETER=$CAFE_TOKEN_PARAMETER
 AWS_REGION=$AWS_REGION
 AWS_DEFAULT_REGION=$AWS_REGION
 PORT=$CAFE_PORT
-POWERTOOLS_SERVICE_NAME=cafe
+POWERTOOLS_SERVICE_NAME=cafe-compute
 POWERTOOLS_METRICS_NAMESPACE=CafeCompute
 POWERTOOLS_LOG_LEVEL=INFO
 CAFE_STAGE=$CAFE_STAGE

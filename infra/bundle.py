@@ -1,9 +1,10 @@
 """The EC2 app bundle: a reproducible .tar.gz of what the instance installs.
 
 Byte-identical for identical sources (sorted entries, zeroed times and owners), so its hash names
-it: the same code never uploads twice, and a new bundle key makes CloudFormation replace the
-instance (user data changed) — and lets the user-data script skip installing a bundle a baked AMI
-already has.
+it: the same code never uploads twice; a new bundle key makes CloudFormation replace the instance
+(the key is in the network interface's description, a replacement-only property) or roll the Auto
+Scaling group (new launch template version); and the user-data script can skip installing a bundle
+a baked AMI already has.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from infra import bundle, image, network, outputs, stack, staff_token
+from infra import bake, bundle, image, network, outputs, stack, staff_token
 from infra.lambda_package import package as package_lambda
 from infra.templates import data, ec2, fargate
 
@@ -161,6 +161,9 @@ class Deployer:
         # Phase 1: everything but the service, so the repository exists before the push.
         first = self._deploy("fargate", template, {**base, "ImageTag": ""})
         tag = image_tag or image.image_tag()
+        repository = first["RepositoryUri"].split("/", 1)[1]
+        if skip_image and not image.image_exists(self.client("ecr"), repository, tag):
+            print(f"warning: {repository}:{tag} is not in ECR; the service will not start until it is")
         if not skip_image:
             image.build_and_push(
                 self.client("ecr"), first["RepositoryUri"], tag, base.get("CpuArchitecture", "ARM64")
@@ -178,7 +181,13 @@ class Deployer:
             self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
         )
         instance_type = params.get("InstanceType", ec2.DEFAULT_INSTANCE_TYPE)
-        architecture = ec2.architecture_of(instance_type)
+        try:
+            architecture = ec2.architecture_of(instance_type)
+        except KeyError:
+            allowed = ", ".join(t for types in ec2.INSTANCE_TYPES.values() for t in types)
+            raise DeployError(
+                f"instance type {instance_type} is not allowed; choose one of {allowed}"
+            ) from None
         base = {
             "Stage": self.stage,
             "TableName": shared["TableName"],
@@ -216,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--package-dir", type=Path, help="lambda: an existing chalice package dir")
     parser.add_argument("--skip-image", action="store_true", help="fargate: do not build/push")
     parser.add_argument("--image-tag", help="fargate: deploy this tag (default: content hash)")
+    parser.add_argument("--use-baked-ami", action="store_true", help="ec2: launch the AMI from make bake-ami")
     args = parser.parse_args(argv)
     deployer = Deployer(args.stage, args.region)
     if args.destroy:
@@ -229,11 +239,19 @@ def main(argv: list[str] | None = None) -> None:
     elif args.kind == "fargate":
         deployer.deploy_fargate(params, skip_image=args.skip_image, image_tag=args.image_tag)
     else:
+        if args.use_baked_ami:
+            params["AmiId"] = bake.baked_ami_id(args.stage)
         deployer.deploy_ec2(params)
 
 
 if __name__ == "__main__":
     try:
         main()
-    except (DeployError, stack.StackError, network.NoDefaultVpcError, image.ContainerEngineError) as error:
+    except (
+        DeployError,
+        stack.StackError,
+        network.NoDefaultVpcError,
+        image.ContainerEngineError,
+        bake.BakeError,
+    ) as error:
         raise SystemExit(f"deploy failed: {error}") from None

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import copy
+import fcntl
 import json
 import os
 import py_compile
@@ -33,10 +35,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infra import policy
+from infra import policy, runtime_env
 from infra.cfn import Json, checkov_skips, ref
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,9 +69,7 @@ def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 
             "CAFE_TABLE": f"cafe-{stage}",  # replaced by Ref TableName in finish_template
             "CAFE_RUNTIME": "lambda",
             "CAFE_STAGE": stage,
-            "POWERTOOLS_SERVICE_NAME": "cafe",
-            "POWERTOOLS_METRICS_NAMESPACE": "CafeCompute",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **runtime_env.POWERTOOLS,
         },
         "tags": {"project": "cafe-compute", "stage": stage},
     }
@@ -316,7 +317,7 @@ class _NoManagedPolicies:
 
 def expand(sam: Json, region: str) -> Json:
     """Plain CloudFormation from the SAM template (offline; region only picks the partition)."""
-    from samtranslator.translator.transform import transform  # heavy import, only when packaging
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region
@@ -330,12 +331,24 @@ def expand(sam: Json, region: str) -> Json:
     return expanded
 
 
+@contextlib.contextmanager
+def _vendor_lock() -> Iterator[None]:
+    """Serialise rebuilding chalice_app/vendor/ (parallel test workers or make jobs share it)."""
+    with open(Path(tempfile.gettempdir()) / "cafe-chalice-vendor.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def package(stage: str, region: str, build_dir: Path, *, vendor: bool = True, bytecode: bool = True) -> Path:
     """Full pipeline; returns the directory with ``sam.json`` and ``deployment.zip``."""
-    if vendor:
-        vendor_shared()
     out = (build_dir / "lambda" / stage).resolve()
-    project = stage_project(stage, out)
+    with _vendor_lock():
+        if vendor:
+            vendor_shared()
+        project = stage_project(stage, out)
     package_dir = run_chalice_package(project, stage, region, out / "package")
     zip_path = package_dir / "deployment.zip"
     if bytecode:
@@ -356,7 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vendor-only", action="store_true", help="only rebuild chalice_app/vendor")
     args = parser.parse_args(argv)
     if args.vendor_only:
-        print(vendor_shared())
+        with _vendor_lock():
+            print(vendor_shared())
         return
     print(package(args.stage, args.region, args.build))
 

@@ -100,7 +100,10 @@ def deploy_stack(
         status = None
     if status is None:
         print(f"creating stack {name}")
-        cfn.create_stack(**arguments, OnFailure="ROLLBACK")
+        try:
+            cfn.create_stack(**arguments, OnFailure="ROLLBACK")
+        except ClientError as error:
+            raise StackError(f"stack {name}: {error}") from error
         _wait(cfn, "stack_create_complete", name)
     else:
         print(f"updating stack {name} (was {status})")

@@ -29,7 +29,7 @@ NET_PARAMS = $(if $(VPC_ID),--param VpcId=$(VPC_ID)) $(if $(SUBNET_IDS),--param 
 EXTRA_PARAMS = $(foreach p,$(PARAMS),--param $(p))
 EC2_PARAMS = $(if $(INSTANCE_TYPE),--param InstanceType=$(INSTANCE_TYPE)) \
   $(if $(AMI_ID),--param AmiId=$(AMI_ID)) \
-  $(if $(USE_BAKED_AMI),--param AmiId=$$($(BIN)/python -m infra.bake --stage $(STAGE) --print-id)) \
+  $(if $(USE_BAKED_AMI),--use-baked-ami) \
   $(if $(EC2_MODE),--param Mode=$(EC2_MODE)) $(if $(KEY_NAME),--param KeyName=$(KEY_NAME)) \
   $(if $(ADMIN_CIDR),--param AdminCidr=$(ADMIN_CIDR)) \
   $(if $(PUBLIC_IP),--param AssociatePublicIp=$(PUBLIC_IP))

@@ -29,12 +29,19 @@ print(json.dumps({p: sorted(m) for p, m in routes.items()} if routes else None))
 def discover_routes(app_dir: Path, handler: str, python: str = sys.executable) -> RouteTable | None:
     """The handler's resource templates if it is a Chalice app (`app.routes`), else None (proxy+)."""
     out = subprocess.run(
-        [python, "-c", _ROUTES_PROBE, handler], cwd=app_dir, capture_output=True, text=True, check=False, timeout=60
+        [python, "-c", _ROUTES_PROBE, handler],
+        cwd=app_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     if out.returncode != 0 or not out.stdout.strip():
         # The handler does not even import: every invocation will hit its init error, as on Lambda.
-        print(f"routes: cannot import {handler} ({out.stderr.strip().splitlines()[-1:]}); using /{{proxy+}}",
-              file=sys.stderr)
+        print(
+            f"routes: cannot import {handler} ({out.stderr.strip().splitlines()[-1:]}); using /{{proxy+}}",
+            file=sys.stderr,
+        )
         return None
     mapping = json.loads(out.stdout.strip().splitlines()[-1])
     return RouteTable.from_mapping(mapping) if mapping else None
@@ -42,7 +49,9 @@ def discover_routes(app_dir: Path, handler: str, python: str = sys.executable) -
 
 async def serve(args: argparse.Namespace) -> None:
     app_dir = Path(args.app_dir).resolve()
-    config = FunctionConfig(app_dir=app_dir, handler=args.handler, memory_mb=args.memory_mb, timeout_s=args.timeout)
+    config = FunctionConfig(
+        app_dir=app_dir, handler=args.handler, memory_mb=args.memory_mb, timeout_s=args.timeout
+    )
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115 - lives as long as the server
     pool = Pool(config, concurrency=args.concurrency, log=log)
     front = Front(pool, discover_routes(app_dir, args.handler))

@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import math
 import os
+import socket
 import sys
 import time
 import uuid
@@ -27,6 +28,7 @@ from aiohttp import web
 
 API = "/2018-06-01/runtime"
 FUNCTION_NAME = "cafe-local"
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}"
 
 
 class EnvironmentFailed(RuntimeError):
@@ -130,7 +132,7 @@ class Environment:
         headers = {
             "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}",
+            "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
             "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
             "Content-Type": "application/json",
         }
@@ -139,7 +141,9 @@ class Environment:
     def _finish(self, rid: str, kind: str, body: bytes) -> web.Response:
         invocation = self.current
         if invocation is None or invocation.request_id != rid:
-            return web.json_response({"errorMessage": "unknown request id", "errorType": "InvalidRequestID"}, status=400)
+            return web.json_response(
+                {"errorMessage": "unknown request id", "errorType": "InvalidRequestID"}, status=400
+            )
         invocation.finished_at = time.monotonic()
         self.current = None
         if not invocation.done.done():
@@ -185,11 +189,11 @@ class Environment:
         """Open the Runtime API and spawn the runtime; returns at once (await `ready`)."""
         self.runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server  # the bound port is only known from the listening socket
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        # Bind first so the port is known before the runtime is told where its API is.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self.runner, sock).start()
         self.spawned_at = time.monotonic()
         output: Any = self.log if self.log is not None else asyncio.subprocess.DEVNULL
         self.process = await asyncio.create_subprocess_exec(
@@ -236,7 +240,9 @@ class Environment:
             kind, body = await asyncio.wait_for(invocation.done, self.config.timeout_s)
         except TimeoutError as exc:
             await self.stop()
-            raise InvocationTimeout(f"{invocation.request_id} timed out after {self.config.timeout_s}s") from exc
+            raise InvocationTimeout(
+                f"{invocation.request_id} timed out after {self.config.timeout_s}s"
+            ) from exc
         return kind, body, invocation
 
     async def stop(self) -> None:

@@ -122,7 +122,13 @@ class Front:
             try:
                 await env.ready
                 event = build_event(
-                    method="GET", path=path, query=[], headers=[], body=b"", route=route, path_parameters=params
+                    method="GET",
+                    path=path,
+                    query=[],
+                    headers=[],
+                    body=b"",
+                    route=route,
+                    path_parameters=params,
                 )
                 started = time.monotonic()
                 kind, body, invocation = await env.invoke(json.dumps(event).encode())

@@ -8,8 +8,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 PERCENTILES = ("p50", "p90", "p99", "p99.9", "max")
 COLORS = {"lambda": "#ff9900", "fargate": "#1f77b4", "ec2": "#2ca02c"}
@@ -92,8 +92,11 @@ def cold_start_series(entry: dict[str, Any]) -> tuple[str, list[float]] | None:
 
 
 def cold_start_chart(results: dict[str, Any], path: Path) -> Path | None:
-    series = {n: cold_start_series(e) for n, e in results["runtimes"].items()}
-    series = {n: s for n, s in series.items() if s is not None}
+    series: dict[str, tuple[str, list[float]]] = {}
+    for name, entry in results["runtimes"].items():
+        found = cold_start_series(entry)
+        if found is not None:
+            series[name] = found
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(9, 4.8))

@@ -62,7 +62,8 @@ def to_markdown(title: str, sections: Sequence[Section]) -> str:
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}
 figcaption,.caption{font-style:italic;color:#555;margin-bottom:1em}.label{font-weight:bold;color:#8a4b00}
 """
@@ -89,7 +90,8 @@ def to_html(title: str, sections: Sequence[Section]) -> str:
                     body.append(f'<div class="caption">{_inline(block.caption)}</div>')
                 head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
                 rows = "".join(
-                    "<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>" for row in block.rows
+                    "<tr>" + "".join(f"<td>{_inline(str(c))}</td>" for c in row) + "</tr>"
+                    for row in block.rows
                 )
                 body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
             else:

@@ -9,7 +9,6 @@ Lambda zip and the EC2 app bundle that the deploy helpers upload.
 from __future__ import annotations
 
 from cafe.stores import schema
-
 from infra.cfn import Json, checkov_skips, equals, get_att, if_, ref, sub, tags
 
 DESCRIPTION = "Cafe Compute data stack: the shared order-book table and the deploy artifact bucket"

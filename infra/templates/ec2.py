@@ -543,6 +543,10 @@ def template() -> Json:
                     {
                         "DeviceIndex": "0",
                         "SubnetId": ref("SubnetId"),
+                        # cloud-init runs user data once per instance, and a UserData change only
+                        # stops/starts it: naming the bundle here (a replacement-only property)
+                        # makes a new bundle launch a fresh instance that installs it.
+                        "Description": sub("cafe ${Stage} ${BundleKey}"),
                         "AssociatePublicIpAddress": if_("PublicIp", True, False),
                         "GroupSet": [ref("InstanceSecurityGroup")],
                     }

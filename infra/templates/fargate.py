@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from infra import policy
+from infra import policy, runtime_env
 from infra.cfn import Json, checkov_skips, equals, get_att, if_, not_, ref, sub, tags
 
 CONTAINER: Final = "cafe"
@@ -155,9 +155,7 @@ def _container() -> Json:
         "PORT": ref("ContainerPort"),
         "WEB_CONCURRENCY": ref("WebConcurrency"),
         "AWS_REGION": ref("AWS::Region"),
-        "POWERTOOLS_SERVICE_NAME": "cafe",
-        "POWERTOOLS_METRICS_NAMESPACE": "CafeCompute",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        **runtime_env.POWERTOOLS,
         "CAFE_STAGE": ref("Stage"),
     }
     return {

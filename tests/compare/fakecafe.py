@@ -21,8 +21,14 @@ TOKEN = "test-token"
 MENU = {
     "currency": "KRW",
     "items": [
-        {"id": "americano", "price": 4500, "available": True,
-         "options": [{"name": "size", "default": "regular", "choices": [{"value": "regular"}, {"value": "large"}]}]},
+        {
+            "id": "americano",
+            "price": 4500,
+            "available": True,
+            "options": [
+                {"name": "size", "default": "regular", "choices": [{"value": "regular"}, {"value": "large"}]}
+            ],
+        },
         {"id": "croissant", "price": 3800, "available": True, "options": []},
     ],
 }
@@ -62,8 +68,13 @@ async def orders_root(request: Request) -> JSONResponse:
         status = request.query_params.get("status")
         return JSONResponse({"orders": [o for o in orders.values() if o["status"] == status]})
     body = await request.json()
-    order = {"id": uuid.uuid4().hex, "number": next(numbers), "status": "PLACED", "customer": body["customer"],
-             "items": body["items"]}
+    order = {
+        "id": uuid.uuid4().hex,
+        "number": next(numbers),
+        "status": "PLACED",
+        "customer": body["customer"],
+        "items": body["items"],
+    }
     orders[order["id"]] = order
     return JSONResponse(order, 201)
 
@@ -104,11 +115,17 @@ async def store_settings(request: Request) -> JSONResponse:
     return JSONResponse(store)
 
 
-app = Starlette(routes=[
-    Route("/health", health), Route("/menu", menu), Route("/orders", orders_root, methods=["GET", "POST"]),
-    Route("/orders/{oid}", order), Route("/orders/{oid}/cancel", cancel, methods=["POST"]),
-    Route("/orders/{oid}/status", status, methods=["POST"]), Route("/store", store_settings, methods=["GET", "PUT"]),
-])
+app = Starlette(
+    routes=[
+        Route("/health", health),
+        Route("/menu", menu),
+        Route("/orders", orders_root, methods=["GET", "POST"]),
+        Route("/orders/{oid}", order),
+        Route("/orders/{oid}/cancel", cancel, methods=["POST"]),
+        Route("/orders/{oid}/status", status, methods=["POST"]),
+        Route("/store", store_settings, methods=["GET", "PUT"]),
+    ]
+)
 
 if __name__ == "__main__":
     if len(sys.argv) > 2:

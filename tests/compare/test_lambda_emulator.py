@@ -20,7 +20,7 @@ from tests.compare.conftest import free_port, wait_for
 
 pytestmark = pytest.mark.live
 
-TINY_CHALICE = textwrap.dedent('''
+TINY_CHALICE = textwrap.dedent("""
     import os, time
     from chalice import Chalice
     app = Chalice(app_name="tiny")
@@ -43,9 +43,9 @@ TINY_CHALICE = textwrap.dedent('''
     @app.route("/boom")
     def boom():
         raise RuntimeError("boom")
-''')
+""")
 
-PLAIN_HANDLER = textwrap.dedent('''
+PLAIN_HANDLER = textwrap.dedent("""
     def handler(event, context):
         return {"statusCode": 200, "headers": {"Content-Type": "text/plain"},
                 "body": event["path"] + " " + context.aws_request_id}
@@ -53,22 +53,39 @@ PLAIN_HANDLER = textwrap.dedent('''
     def crash(event, context):
         import os
         os._exit(3)
-''')
+""")
 
 
 class Emulator:
     def __init__(self, app_dir: Path, handler: str, concurrency: int) -> None:
         self.port = free_port()
         self.log = app_dir / "lambda.log"
-        self.process = subprocess.Popen([
-            sys.executable, "-m", "compare.lambda_emu", "--port", str(self.port), "--app-dir", str(app_dir),
-            "--handler", handler, "--concurrency", str(concurrency), "--log", str(self.log), "--timeout", "5",
-        ])
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "compare.lambda_emu",
+                "--port",
+                str(self.port),
+                "--app-dir",
+                str(app_dir),
+                "--handler",
+                handler,
+                "--concurrency",
+                str(concurrency),
+                "--log",
+                str(self.log),
+                "--timeout",
+                "5",
+            ]
+        )
         wait_for(self.port, self.process, path="/__emulator/stats")
 
     def call(self, path: str, method: str = "GET", body: bytes | None = None) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method, headers=headers)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=body, method=method, headers=headers
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - local
                 return response.status, json.loads(response.read() or b"null")
@@ -110,7 +127,7 @@ def test_chalice_round_trip_cold_then_warm(chalice_emulator: Emulator) -> None:
 
 def test_unknown_route_and_handler_error_answer_like_api_gateway(chalice_emulator: Emulator) -> None:
     assert chalice_emulator.call("/nowhere")[0] == 403
-    status, body = chalice_emulator.call("/boom")
+    status, _body = chalice_emulator.call("/boom")
     assert status == 500  # Chalice turns the exception into its own 500 proxy response
 
 

@@ -131,7 +131,7 @@ class Aws:
 
 @pytest.fixture
 def aws(moto_url: str, tmp_path: Path) -> Aws:
-    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310 - local moto
     urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - local moto server
     keep = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env = {

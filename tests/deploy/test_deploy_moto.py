@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cafe.stores import schema
 
-from infra import policy
+from cafe.stores import schema
+from infra import policy, runtime_env
 from infra.templates import ec2 as ec2_template
 
 from .conftest import ROOT, Aws
+
+# moto warns for each resource type its CloudFormation skips (bucket policy, scaling policies...)
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 
 AL2023_ARM = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 AL2023_X86 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -115,6 +118,12 @@ def test_redeploying_is_a_no_op_and_destroy_removes_everything(aws: Aws, data_st
     aws.deploy("data", "--stage", "t", "--destroy")
     assert aws.client("dynamodb").list_tables()["TableNames"] == []
     assert not (aws.outputs_dir / "data-t.json").exists()
+
+
+def test_a_disallowed_instance_type_is_refused_clearly(aws: Aws, data_stack: dict[str, Any]) -> None:
+    result = aws.deploy("ec2", "--stage", "t", "--param", "InstanceType=p5.48xlarge", check=False)
+    assert result.returncode != 0
+    assert "instance type p5.48xlarge is not allowed" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_runtimes_refuse_to_deploy_without_the_data_stack(aws: Aws) -> None:
@@ -274,6 +283,8 @@ def test_ec2_scale_out_mode(aws: Aws, data_stack: dict[str, Any]) -> None:
 
 
 def test_bake_ami_and_launch_from_it(aws: Aws, data_stack: dict[str, Any]) -> None:
+    refused = aws.deploy("ec2", "--stage", "t", "--use-baked-ami", check=False)
+    assert refused.returncode != 0 and "run make bake-ami STAGE=t first" in refused.stderr
     aws.deploy("ec2", "--stage", "t")
     source = _ec2_instance(aws)["InstanceId"]
     aws.run("infra.bake", "--stage", "t", "--no-health-check")
@@ -286,7 +297,7 @@ def test_bake_ami_and_launch_from_it(aws: Aws, data_stack: dict[str, Any]) -> No
     assert printed == record["ami_id"]
     # (moto cannot update a stack whose instance is replaced, so launch the baked AMI fresh)
     aws.deploy("ec2", "--stage", "t", "--destroy")
-    aws.deploy("ec2", "--stage", "t", "--param", f"AmiId={printed}")
+    aws.deploy("ec2", "--stage", "t", "--use-baked-ami")  # what USE_BAKED_AMI=1 passes
     assert _ec2_instance(aws)["ImageId"] == record["ami_id"]
 
 
@@ -304,7 +315,9 @@ def test_destroy_ec2(aws: Aws, data_stack: dict[str, Any]) -> None:
 
 
 def test_fargate_stack(aws: Aws, data_stack: dict[str, Any]) -> None:
-    aws.deploy("fargate", "--stage", "t", "--skip-image", "--image-tag", "abc123")
+    result = aws.deploy("fargate", "--stage", "t", "--skip-image", "--image-tag", "abc123")
+    assert "warning: cafe-t:abc123 is not in ECR" in result.stdout  # nothing was pushed here
+    assert result.stdout.count("fargate (t, us-east-1): http://") == 2  # both phases print the URL
     out = saved(aws, "fargate", "t")
     assert out["url"].startswith("http://") and "elb" in out["url"]
     ecs = aws.client("ecs")
@@ -352,9 +365,8 @@ def test_fargate_image_step_fails_clearly_without_an_engine(
 # -- lambda ---------------------------------------------------------------------------------
 
 
-def test_lambda_stack(aws: Aws, data_stack: dict[str, Any], lambda_package: Path) -> None:
-    aws.deploy("lambda", "--stage", "dev", "--package-dir", str(lambda_package), check=False)
-    # the package was built for stage "dev": give that stage its data stack, then deploy
+def test_lambda_stack(aws: Aws, lambda_package: Path) -> None:
+    # the package fixture is built for stage "dev": give that stage its data stack, then deploy
     aws.deploy("data", "--stage", "dev", "--deletion-protection", "false")
     aws.deploy("lambda", "--stage", "dev", "--package-dir", str(lambda_package))
     out = saved(aws, "lambda", "dev")
@@ -362,16 +374,19 @@ def test_lambda_stack(aws: Aws, data_stack: dict[str, Any], lambda_package: Path
     function = aws.client("lambda").get_function(FunctionName=out["outputs"]["APIHandlerName"])[
         "Configuration"
     ]
-    assert function["Runtime"].startswith("python3.")
-    assert function["Architectures"] == ["arm64"]
-    assert function["TracingConfig"]["Mode"] == "Active"
+    assert function["Runtime"].startswith("python3.") and function["MemorySize"] == 512
+    # moto's CloudFormation keeps only a few Lambda properties: the rest, per the deployed template
+    deployed = deployed_template(aws, "cafe-lambda-dev")["Resources"]["APIHandler"]["Properties"]
+    assert deployed["Architectures"] == ["arm64"]
+    assert deployed["TracingConfig"] == {"Mode": "Active"}
+    assert deployed["Runtime"] == function["Runtime"]
     env = function["Environment"]["Variables"]
     assert (
         env["CAFE_TABLE"] == "cafe-dev"
         and env["CAFE_STORE"] == "dynamodb"
         and env["CAFE_RUNTIME"] == "lambda"
     )
-    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
+    assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS
     token = aws.client("ssm").get_parameter(Name="/cafe/dev/staff-token", WithDecryption=True)["Parameter"][
         "Value"
     ]

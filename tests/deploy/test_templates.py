@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cafe.stores import schema
 
-from infra import policy
+from cafe.stores import schema
+from infra import policy, runtime_env
 from infra.templates import ec2, fargate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,6 +108,8 @@ def test_user_data_runs_exactly_the_documented_command() -> None:
     assert "ExecStartPre=+$PREFIX/bin/cafe-load-secrets" in script
     assert "CAFE_STAFF_TOKEN" not in script.split("ENV_FILE=", 1)[1].split("UNIT", 1)[0]
     assert "--with-decryption" in (ROOT / "ec2/load-secrets.sh").read_text(encoding="utf-8")
+    for name, value in runtime_env.POWERTOOLS.items():
+        assert f"\n{name}={value}\n" in script
 
 
 # -- data stack -----------------------------------------------------------------------------
@@ -181,6 +183,8 @@ def test_ec2_instance_and_launch_template_share_the_hardening(templates: dict[st
     nic = instance["NetworkInterfaces"][0]
     assert nic["GroupSet"] == [{"Ref": "InstanceSecurityGroup"}] and nic["SubnetId"] == {"Ref": "SubnetId"}
     assert nic["AssociatePublicIpAddress"] == {"Fn::If": ["PublicIp", True, False]}
+    # a new app bundle must launch a new instance (cloud-init runs user data once per instance)
+    assert "${BundleKey}" in nic["Description"]["Fn::Sub"]
 
 
 def test_ec2_security_group_rules_by_mode(templates: dict[str, Path]) -> None:
@@ -242,6 +246,7 @@ def test_fargate_task_definition(templates: dict[str, Path]) -> None:
     assert env["CAFE_STORE"] == "dynamodb" and env["CAFE_RUNTIME"] == "fargate"
     assert env["CAFE_TABLE"] == {"Ref": "TableName"} and env["PORT"] == {"Ref": "ContainerPort"}
     assert [s["Name"] for s in container["Secrets"]] == ["CAFE_STAFF_TOKEN"]
+    assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS
     assert resources["LogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
@@ -283,7 +288,7 @@ def test_fargate_service_scaling_and_network(templates: dict[str, Path]) -> None
         "Fn::Equals": [{"Ref": "CpuArchitecture"}, "X86_64"]
     }
     assert resources["Repository"]["Type"] == "AWS::ECR::Repository"
-    assert fargate.CONTAINER == resources["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Name"]
+    assert resources["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Name"] == fargate.CONTAINER
 
 
 # -- iam ------------------------------------------------------------------------------------

@@ -51,13 +51,13 @@ MIXED_LABEL = "measured here and on AWS (see each runtime)"
 
 
 def remote_label(url: str) -> str:
-    """A deployed endpoint is measured on AWS; a loopback or private address is not."""
+    """A deployed endpoint is measured on AWS; a loopback address is this machine."""
     host = urlsplit(url).hostname or ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return LOCAL_ENDPOINT_LABEL if host in ("localhost", "") else AWS_LABEL
-    return LOCAL_ENDPOINT_LABEL if address.is_loopback or address.is_private else AWS_LABEL
+    return LOCAL_ENDPOINT_LABEL if address.is_loopback else AWS_LABEL
 
 
 def remote_source(targets: list[Target]) -> str:
@@ -257,7 +257,7 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "description": target.url,
             "url": target.url,
-            "source": AWS_LABEL,
+            "source": remote_label(target.url),
             "reference": reference,
             "capacity": capacity,
         }

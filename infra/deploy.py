@@ -134,7 +134,7 @@ class Deployer:
         self.client("s3").upload_file(str(zip_path), shared["ArtifactBucket"], key)
         params = {
             "TableName": shared["TableName"],
-            "StaffToken": staff_token.read_staff_token(self.client("ssm"), self.stage),
+            "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "CodeBucket": shared["ArtifactBucket"],
             "CodeKey": key,
         }

@@ -106,6 +106,14 @@ def policy_document() -> Json:
                 ":log-group:/aws/lambda/${AWS::StackName}-*",
             },
             {
+                "Sid": "StaffToken",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                # The name starts with a slash (/cafe/<stage>/staff-token).
+                "Resource": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                ":parameter${TokenParameter}",
+            },
+            {
                 "Sid": "Tracing",
                 "Effect": "Allow",
                 "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
@@ -256,7 +264,7 @@ def _subst(value: Any) -> Any:
 
 
 def finish_template(template: Json, stage: str) -> Json:
-    """Parameterise the table and the staff token; make the policy ARNs account-independent."""
+    """Parameterise the table and the staff token's parameter; make the policy ARNs account-independent."""
     template.setdefault("Parameters", {}).update(
         {
             "CodeBucket": {"Type": "String", "Description": "Bucket of the uploaded deployment.zip."},
@@ -266,11 +274,12 @@ def finish_template(template: Json, stage: str) -> Json:
                 "Default": f"cafe-{stage}",
                 "Description": "The shared DynamoDB table (output of the data stack).",
             },
-            "StaffToken": {
+            "TokenParameter": {
                 "Type": "String",
-                "NoEcho": True,
-                "MinLength": 16,
-                "Description": "Staff bearer token (make reads it from SSM; never stored in files).",
+                "Default": f"/cafe/{stage}/staff-token",
+                "AllowedPattern": "^/[A-Za-z0-9/_.-]+$",
+                "Description": "SSM SecureString holding the staff token; the function reads it at "
+                "cold start, so the token is in neither the template nor the function's settings.",
             },
         }
     )
@@ -297,7 +306,7 @@ def finish_template(template: Json, stage: str) -> Json:
             props["CodeUri"] = {"Bucket": ref("CodeBucket"), "Key": ref("CodeKey")}
             variables = props.setdefault("Environment", {}).setdefault("Variables", {})
             variables["CAFE_TABLE"] = ref("TableName")
-            variables["CAFE_STAFF_TOKEN"] = ref("StaffToken")
+            variables["CAFE_STAFF_TOKEN_PARAMETER"] = ref("TokenParameter")
     endpoint = template.get("Outputs", {}).get("EndpointURL", {}).get("Value")
     if endpoint is None:
         raise PackageError("the chalice template has no EndpointURL output")

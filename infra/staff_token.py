@@ -1,7 +1,8 @@
 """The staff token lives in SSM Parameter Store as a SecureString, created once per stage.
 
 CloudFormation cannot create SecureString parameters, so the deploy helper does; the runtimes
-read it at start (ECS secrets for Fargate, ``ec2/load-secrets.sh`` on EC2) and it never appears in
+read it at start (ECS secrets for Fargate, ``ec2/load-secrets.sh`` on EC2, the function itself
+at cold start on Lambda) and it never appears in
 a template, an AMI or a build artifact.
 """
 
@@ -31,13 +32,6 @@ def ensure_staff_token(ssm: Any, stage: str) -> str:
         )
         print(f"created staff token {name} (read it: aws ssm get-parameter --with-decryption --name {name})")
     return name
-
-
-def read_staff_token(ssm: Any, stage: str) -> str:
-    value: str = ssm.get_parameter(Name=token_parameter_name(stage), WithDecryption=True)["Parameter"][
-        "Value"
-    ]
-    return value
 
 
 def delete_staff_token(ssm: Any, stage: str) -> None:

@@ -26,6 +26,7 @@ class Config:
     table: str = "cafe-orders"
     dynamodb_endpoint: str | None = None
     staff_token: str | None = None
+    staff_token_parameter: str | None = None
     runtime: str = "local"
     currency: str = "KRW"
     timezone: str = "Asia/Seoul"
@@ -44,6 +45,7 @@ class Config:
             table=env.get("CAFE_TABLE", cls.table),
             dynamodb_endpoint=env.get("CAFE_DYNAMODB_ENDPOINT") or None,
             staff_token=env.get("CAFE_STAFF_TOKEN") or None,
+            staff_token_parameter=env.get("CAFE_STAFF_TOKEN_PARAMETER") or None,
             runtime=env.get("CAFE_RUNTIME", cls.runtime),
             currency=env.get("CAFE_CURRENCY", cls.currency),
             timezone=env.get("CAFE_TIMEZONE", cls.timezone),

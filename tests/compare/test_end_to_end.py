@@ -56,7 +56,8 @@ def test_remote_mode_against_a_tiny_server(
     monkeypatch.setenv("CAFE_STAFF_TOKEN", "test-token")
     assert main(["run", "--target", f"fake={fake_cafe}", "--out", str(tmp_path), *TINY]) == 0
     report_dir, results = _report(tmp_path)
-    _check_files(report_dir, "measured on AWS")
+    _check_files(report_dir, "measured here (remote mode against a local endpoint)")
+    assert "measured on AWS" not in (report_dir / "report.md").read_text()
     fake = results["runtimes"]["fake"]
     reference = fake["reference"]
     assert reference["requests"] == 30 and reference["errors"] == 0 and reference["warmup_excluded"] == 9

@@ -54,3 +54,15 @@ def test_command_line_wins_over_files(tmp_path: Path) -> None:
     by_name = {t.name: t for t in targets}
     assert by_name["ec2"].url == "http://new" and by_name["ec2"].log_group == "g"
     assert by_name["lambda"].url == "http://l"
+
+
+def test_only_deployed_endpoints_are_labelled_as_aws() -> None:
+    from compare.run import AWS_LABEL, LOCAL_ENDPOINT_LABEL, MIXED_LABEL, remote_label, remote_source
+
+    assert remote_label("https://abc.execute-api.us-east-1.amazonaws.com/api") == AWS_LABEL
+    assert remote_label("http://54.1.2.3:8080") == AWS_LABEL
+    for local in ("http://127.0.0.1:8001", "http://localhost:8002", "http://[::1]:8003"):
+        assert remote_label(local) == LOCAL_ENDPOINT_LABEL
+    targets = [parse_target("a=http://127.0.0.1:1"), parse_target("b=https://x.amazonaws.com")]
+    assert remote_source(targets) == MIXED_LABEL
+    assert remote_source(targets[1:]) == AWS_LABEL

@@ -387,10 +387,9 @@ def test_lambda_stack(aws: Aws, lambda_package: Path) -> None:
         and env["CAFE_RUNTIME"] == "lambda"
     )
     assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS
-    token = aws.client("ssm").get_parameter(Name="/cafe/dev/staff-token", WithDecryption=True)["Parameter"][
-        "Value"
-    ]
-    assert env["CAFE_STAFF_TOKEN"] == token
+    # The token itself stays in SSM: the function gets the parameter's name and may read only it.
+    assert env["CAFE_STAFF_TOKEN_PARAMETER"] == "/cafe/dev/staff-token"
+    assert "CAFE_STAFF_TOKEN" not in env
     role = function["Role"].rsplit("/", 1)[1]
     statements = role_statements(aws, role)
     assert_least_privilege(statements, "cafe-dev")

@@ -46,3 +46,25 @@ def test_everything_from_the_environment():
 def test_bad_settings_fail_at_start_up(env):
     with pytest.raises(ConfigurationError):
         Config.from_env(env)
+
+
+def test_the_staff_token_can_come_from_ssm(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from cafe.api import build_api
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("ssm").put_parameter(
+            Name="/cafe/test/staff-token", Type="SecureString", Value="from-ssm-123"
+        )
+        config = Config.from_env(
+            {"CAFE_STORE": "memory", "CAFE_STAFF_TOKEN_PARAMETER": "/cafe/test/staff-token"}
+        )
+        assert build_api("lambda", config).staff_token == "from-ssm-123"

@@ -23,7 +23,12 @@ def build_api(runtime: str, config: Config | None = None) -> CafeApi:
     config = config or Config.from_env()
     service = CafeService(build_store(config), load_menu(config.currency, config.menu_path), zone=config.zone)
     telemetry = Telemetry(runtime)
-    api = CafeApi(service, runtime=runtime, staff_token=config.staff_token, telemetry=telemetry)
-    if config.staff_token is None:
+    staff_token = config.staff_token
+    if staff_token is None and config.staff_token_parameter:
+        from cafe.secrets import read_secure_parameter
+
+        staff_token = read_secure_parameter(config.staff_token_parameter)
+    api = CafeApi(service, runtime=runtime, staff_token=staff_token, telemetry=telemetry)
+    if staff_token is None:
         telemetry.logger.warning("CAFE_STAFF_TOKEN is not set: every staff action will be refused")
     return api

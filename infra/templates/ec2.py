@@ -26,6 +26,7 @@ from infra.cfn import (
     sub,
     tags,
 )
+from infra.templates import alb
 
 USER_DATA_SCRIPT: Final = Path(__file__).resolve().parents[2] / "ec2" / "user-data.sh"
 AMI_SSM_PATH: Final = {
@@ -401,26 +402,11 @@ def _security_groups() -> Json:
 
 def _scale_out() -> Json:
     return {
-        "LoadBalancer": {
-            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            "Condition": "ScaleOut",
-            "Metadata": checkov_skips(
-                ("CKV_AWS_91", "Access logs need a log bucket; CloudWatch metrics suffice for a demo."),
-                ("CKV_AWS_150", "Deletion protection would block make destroy-ec2."),
-                ("CKV2_AWS_28", "No WAF: a web ACL costs $5/month + rules; out of scope for a demo."),
-                ("CKV2_AWS_20", "No certificate is provisioned, so HTTP cannot redirect to HTTPS."),
-            ),
-            "Properties": {
-                "Type": "application",
-                "Scheme": "internet-facing",
-                "Subnets": ref("SubnetIds"),
-                "SecurityGroups": [get_att("AlbSecurityGroup", "GroupId")],
-                "LoadBalancerAttributes": [
-                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}
-                ],
-                "Tags": tags(ref("Stage")),
-            },
-        },
+        "LoadBalancer": alb.load_balancer(
+            "destroy-ec2",
+            ("CKV2_AWS_20", "No certificate is provisioned, so HTTP cannot redirect to HTTPS."),
+            condition="ScaleOut",
+        ),
         "TargetGroup": {
             "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
             "Condition": "ScaleOut",

@@ -10,6 +10,7 @@ from typing import Final
 
 from infra import policy, runtime_env
 from infra.cfn import Json, checkov_skips, equals, get_att, if_, not_, ref, sub, tags
+from infra.templates import alb
 
 CONTAINER: Final = "cafe"
 #: Valid Fargate cpu units → memory sizes (MiB), smallest first.
@@ -316,24 +317,7 @@ def _network() -> Json:
                 "Tags": tags(ref("Stage")),
             },
         },
-        "LoadBalancer": {
-            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            "Metadata": checkov_skips(
-                ("CKV_AWS_91", "Access logs need a log bucket; CloudWatch metrics suffice for a demo."),
-                ("CKV_AWS_150", "Deletion protection would block make destroy-fargate."),
-                ("CKV2_AWS_28", "No WAF: a web ACL costs $5/month + rules; out of scope for a demo."),
-            ),
-            "Properties": {
-                "Type": "application",
-                "Scheme": "internet-facing",
-                "Subnets": ref("SubnetIds"),
-                "SecurityGroups": [get_att("AlbSecurityGroup", "GroupId")],
-                "LoadBalancerAttributes": [
-                    {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}
-                ],
-                "Tags": tags(ref("Stage")),
-            },
-        },
+        "LoadBalancer": alb.load_balancer("destroy-fargate"),
         "TargetGroup": {
             "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
             "Properties": {

@@ -46,6 +46,15 @@ run-lambda: $(STAMP) | var
 run-fargate: $(STAMP) | var
 	PORT=$(FARGATE_PORT) WEB_CONCURRENCY=$(FARGATE_WORKERS) $(BIN)/python -m fargate.serve
 
+.PHONY: run-fargate-docker  ## build the container image and run it on :8002 (needs a Docker engine)
+run-fargate-docker: | var
+	@docker info >/dev/null 2>&1 || { echo "no Docker engine here: use make run-fargate (the image's own CMD, natively)" >&2; exit 2; }
+	docker build -f fargate/Dockerfile -t cafe-fargate:local .
+	# The same SQLite file as the other local runtimes, mounted; run as the file's owner.
+	docker run --rm -p 127.0.0.1:$(FARGATE_PORT):8080 -e PORT=8080 --user "$$(id -u):$$(id -g)" \
+	  -v "$(CURDIR)/var:/data" -e CAFE_STORE=sqlite -e CAFE_SQLITE_PATH=/data/cafe.sqlite3 \
+	  -e CAFE_STAFF_TOKEN cafe-fargate:local
+
 .PHONY: run-ec2  ## run the systemd unit's command (gunicorn, one worker per vCPU) on :8003
 run-ec2: $(STAMP) | var
 	PORT=$(EC2_PORT) $(BIN)/gunicorn -c ec2/gunicorn.conf.py ec2.app:application

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -103,3 +105,35 @@ def lambda_cold_starts(port: int, count: int, path: str = "/menu") -> dict[str, 
         "total_ms": spread([s["total_ms"] for s in samples]),
         "billed_ms": spread([float(s["billed_ms"]) for s in samples]),
     }
+
+
+def container_image() -> dict[str, Any]:
+    """The Fargate image's size where a container engine is present (image pull dominates on AWS).
+
+    Lists the local images whose name contains "cafe"; building one is the deploy area's job.
+    """
+    engine = shutil.which("docker") or shutil.which("podman")
+    if engine is None:
+        return {
+            "engine": None,
+            "note": "no container engine on this machine: the image size was not measured",
+        }
+    try:
+        out = subprocess.run(
+            [engine, "image", "ls", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        reason = (exc.stderr or "").strip().splitlines()[:1] or [f"exit status {exc.returncode}"]
+        return {
+            "engine": engine,
+            "note": f"not measured: `{Path(engine).name} image ls` failed ({reason[0]})",
+        }
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"engine": engine, "note": f"not measured: {Path(engine).name} unusable ({exc})"}
+    images = [line.split(" ", 1) for line in out.stdout.splitlines() if "cafe" in line]
+    note = "" if images else "no local image named *cafe* (build it with the deploy targets)"
+    return {"engine": engine, "images": [{"name": n, "size": s} for n, s in images], "note": note}

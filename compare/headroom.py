@@ -30,13 +30,16 @@ async def headroom_check(rate: float, duration_s: float = 3.0, warmup_s: float =
         server.terminate()
         server.wait()
     summary = result.summary()
-    # Kept up: every request sent on time (send lag) and answered without error; throughput over
-    # a short window is diluted by the last answers' tail, so it is checked loosely.
+    # Kept up: every request sent and answered without error, sends on schedule (p90 send lag:
+    # the p99 also catches the scheduler hiccups of a shared VM, which open-loop accounting
+    # charges to latency anyway), and well under one core of CPU (the generator is one thread).
+    # Throughput over a short window is diluted by the last answers' tail: checked loosely.
     kept_up = (
         summary["errors"] == 0
         and summary["offered_rps"] >= 0.99 * rate
         and summary["throughput_rps"] >= 0.95 * rate
-        and summary["send_lag_ms"]["p99"] < 20.0
+        and summary["send_lag_ms"]["p90"] < 5.0
+        and summary["generator_cpu_share"] < 0.7
     )
     return {
         "rate_rps": rate,

@@ -34,7 +34,7 @@ from rich.progress import (
 
 from compare.capacity import Slo, search
 from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
-from compare.coldstart import lambda_cold_starts, server_cold_starts
+from compare.coldstart import container_image, lambda_cold_starts, server_cold_starts
 from compare.headroom import headroom_check
 from compare.machine import provenance
 from compare.measure import Probe, measure_window
@@ -76,7 +76,7 @@ class Options:
     slo_p99_ms: float = 100.0
     cold_starts: int = 10
     runtimes: list[str] = field(default_factory=lambda: ["lambda", "fargate", "ec2"])
-    lambda_concurrency: int = 16
+    lambda_concurrency: int = 32
     lambda_memory_mb: int = 512
     fargate_workers: int = 1
     base_port: int = 18001
@@ -198,6 +198,7 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
     base = store_env(work / "cafe.sqlite3", token)
     started: dict[str, Started] = {}
     results: dict[str, Any] = {}
+    finished = False
     try:
         with ui.task("starting runtimes", len(opts.runtimes)) as update:
             for index, name in enumerate(opts.runtimes):
@@ -231,6 +232,8 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
                     results[name]["cold_start"] = server_cold_starts(
                         cold_spec, base, opts.cold_starts, work, update
                     )
+        if "fargate" in results:
+            results["fargate"]["image"] = container_image()
         for name in opts.runtimes:
             probe = Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None)
             reference, capacity = await _drive(name, started[name].url, probe, ctx, opts, ui)
@@ -239,10 +242,14 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
         if "lambda" in started:
             async with Http(started["lambda"].url) as client, client.get("/__emulator/stats") as response:
                 results["lambda"]["emulator"] = await response.json()
+        finished = True
     finally:
         for process in started.values():
             process.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if finished:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            ui.note(f"[red]run failed; the runtimes' logs are kept in {work}")
     return results
 
 

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--app-dir", default="chalice_app")
     parser.add_argument("--handler", default="app.app", help="module.attribute, as Lambda's handler setting")
-    parser.add_argument("--concurrency", type=int, default=16, help="most environments at once (then 429)")
+    parser.add_argument("--concurrency", type=int, default=32, help="most environments at once (then 429)")
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--timeout", type=float, default=30.0, help="function timeout, seconds")
     parser.add_argument("--log", help="append runtime output and REPORT lines here (a local 'log group')")

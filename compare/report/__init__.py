@@ -191,7 +191,10 @@ def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Sectio
             f"Rate steps of {opts['step_s']:g} s (after {opts['warmup_s']:g} s warm-up each) through "
             f"{', '.join(f'{r:g}' for r in opts['rates'])} req/s, stopping at the first step whose "
             "p99 exceeds "
-            f"{opts['slo_p99_ms']:g} ms, that has errors, or that delivers under 90 % of what it sent."
+            f"{opts['slo_p99_ms']:g} ms, that has errors, or that delivers under 90 % of what it sent. "
+            "Send lag is how late the generator dispatched requests (their latency still counts from "
+            "the intended "
+            "time); the generator shares this machine's CPUs with the servers."
         )
     ]
     for name, entry in results["runtimes"].items():
@@ -207,6 +210,8 @@ def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Sectio
                 _ms(s["latency_ms"]["max"]),
                 _errors(s),
                 _ms((s.get("server_cpu") or {}).get("ms_per_request", {}).get("total")),
+                _ms(s["send_lag_ms"]["p99"]),
+                f"{100 * s['generator_cpu_share']:.0f} %",
                 "✓" if s["verdict"]["ok"] else f"✗ {s['verdict']['reason']}",
             ]
             for s in cap["steps"]
@@ -214,7 +219,18 @@ def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Sectio
         sustainable = f"{sustainable_text(cap)} req/s" if cap["sustainable_rps"] else "none of the steps"
         blocks.append(
             Table(
-                ["rate req/s", "achieved", "p50 ms", "p99 ms", "max ms", "errors", "CPU ms/req", "verdict"],
+                [
+                    "rate req/s",
+                    "achieved",
+                    "p50 ms",
+                    "p99 ms",
+                    "max ms",
+                    "errors",
+                    "server CPU ms/req",
+                    "send lag p99 ms",
+                    "generator CPU",
+                    "verdict",
+                ],
                 rows,
                 caption=f"{name} — {entry.get('source', results['source'])}:"
                 f" highest sustainable {sustainable} "
@@ -274,6 +290,10 @@ def _cold(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
         blocks.append(
             Para("No cold starts were measured in this run (remote mode cannot restart the services).")
         )
+    image = (results["runtimes"].get("fargate") or {}).get("image")
+    if image:
+        sizes = ", ".join(f"{i['name']} {i['size']}" for i in image.get("images", []))
+        blocks.append(Para(f"Fargate container image: {sizes or image['note']}."))
     for name, entry in results["runtimes"].items():
         summary = (entry.get("lambda_reports") or {}).get("summary")
         if summary and summary.get("cold_starts"):

@@ -18,9 +18,11 @@ COLORS = {"lambda": "#ff9900", "fargate": "#1f77b4", "ec2": "#2ca02c"}
 def footer(results: dict[str, Any]) -> str:
     p = results["provenance"]
     v = p["versions"]
+    shown = ("python", "awslambdaric", "chalice", "uvicorn", "gunicorn")
+    stack = ", ".join(f"{k} {v[k]}" for k in shown if k in v)
     return (
         f"{results['source']} · {p['platform']} · {p['cpu_count']} CPU {p['cpu_model']} · {p['date_utc']} · "
-        f"Python {v.get('python')} · reproduce: {p['command']}"
+        f"{stack} · reproduce: {p['command']}"
     )
 
 

@@ -102,3 +102,46 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
     assert lam["reference"]["lambda_reports"]["billed_ms"]["median"] >= 1
     assert ec2["reference"]["server_cpu"]["ms_per_request"]["total"] > 0
     assert lam["emulator"]["cold_starts"] >= 1
+
+
+def test_remote_lambda_reads_report_lines_from_cloudwatch(
+    fake_cafe: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("CAFE_STAFF_TOKEN", "test-token")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    group = "/aws/lambda/cafe-remote"
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        soon = int(time.time() * 1000) + 500  # inside the run's window
+        lines = [
+            "REPORT RequestId: a\tDuration: 20.50 ms\tBilled Duration: 21 ms\tMemory Size: 512 MB\t"
+            "Max Memory Used: 90 MB\tInit Duration: 480.00 ms\t",
+            "REPORT RequestId: b\tDuration: 4.20 ms\tBilled Duration: 5 ms\tMemory Size: 512 MB\t"
+            "Max Memory Used: 91 MB\t",
+        ]
+        events = [{"timestamp": soon + i, "message": line} for i, line in enumerate(lines)]
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
+        args = [
+            "run",
+            "--target",
+            f"lambda={fake_cafe}",
+            "--lambda-log-group",
+            group,
+            "--region",
+            "us-east-1",
+        ]
+        assert main([*args, "--out", str(tmp_path), "--no-headroom", *TINY]) == 0
+    report_dir, results = _report(tmp_path)
+    summary = results["runtimes"]["lambda"]["lambda_reports"]["summary"]
+    assert summary["invocations"] == 2 and summary["cold_starts"] == 1
+    assert summary["billed_ms"]["total"] == 26 and summary["init_ms"]["median"] == 480
+    md = (report_dir / "report.md").read_text()
+    assert "Billed Duration per invocation" in md and "1 cold" in md

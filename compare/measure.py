@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,24 +39,39 @@ async def measure_window(
     """Drive the café mix at `rate` for warm-up + `duration_s`; summarise the measured part."""
     total = warmup_s + duration_s
     plan = build_plan(ctx, rate, total, seed_offset=seed_offset)
-    cpu_before = tree_cpu_s(probe.pid) if probe.pid else None
-    log_from = _log_size(probe.report_log)
-    result = await run_open_loop(client, plan, warmup_s=warmup_s, duration_s=total, on_progress=on_progress)
+    marks: dict[str, Any] = {}
+
+    def measure_start() -> None:
+        # Server-side counters cover the measured window only, like the latencies.
+        marks["cpu"] = tree_cpu_s(probe.pid) if probe.pid else None
+        marks["log"] = _log_size(probe.report_log)
+        marks["at"] = time.monotonic()
+
+    result = await run_open_loop(
+        client,
+        plan,
+        warmup_s=warmup_s,
+        duration_s=total,
+        on_progress=on_progress,
+        on_measure_start=measure_start,
+    )
     summary = result.summary()
     summary["target_rate_rps"] = rate
-    requests = summary["requests"] + summary["warmup_excluded"]
+    requests = summary["requests"]
+    cpu_before = marks.get("cpu")
     if cpu_before is not None and probe.pid:
         after = tree_cpu_s(probe.pid)
+        elapsed = time.monotonic() - marks["at"]
         delta = {k: after[k] - cpu_before[k] for k in after}
         summary["server_cpu"] = {
             "seconds": delta,
             "ms_per_request": {k: (v * 1000 / requests if requests else 0.0) for k, v in delta.items()},
-            "share_of_one_core": delta["total"] / result.wall_s if result.wall_s else 0.0,
+            "share_of_one_core": delta["total"] / elapsed if elapsed else 0.0,
             "requests_counted": requests,
         }
     if probe.report_log is not None and probe.report_log.exists():
         with open(probe.report_log, encoding="utf-8", errors="replace") as handle:
-            handle.seek(log_from)
+            handle.seek(marks.get("log", 0))
             reports = parse_report_lines(handle.read().splitlines())
         summary["lambda_reports"] = summarize_reports(reports)
     return summary

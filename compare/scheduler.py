@@ -99,8 +99,13 @@ async def run_open_loop(
     duration_s: float | None = None,
     on_progress: Callable[[int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_measure_start: Callable[[], None] | None = None,
 ) -> RunResult:
-    """Send `plan` open-loop; requests intended before `warmup_s` are sent but not measured."""
+    """Send `plan` open-loop; requests intended before `warmup_s` are sent but not measured.
+
+    `on_measure_start` is called once, just before the first measured request is sent, so that
+    server-side counters (CPU, REPORT lines) can be read for the measured window only.
+    """
     loop = asyncio.get_running_loop()
     cpu0, wall0 = time.process_time(), clock()
     start = clock() + 0.05
@@ -134,6 +139,9 @@ async def run_open_loop(
         if delay > 0:
             await asyncio.sleep(delay)
         if item.at >= warmup_s:
+            if on_measure_start is not None:
+                on_measure_start()
+                on_measure_start = None
             lag.record_value(max(1, round((clock() - intended) * 1_000_000)))
         tasks.append(loop.create_task(one(item, intended)))
         if on_progress is not None and index % 50 == 0:

@@ -184,6 +184,13 @@ def _latency(results: dict[str, Any], charts: dict[str, Path | None]) -> Section
     return Section(SECTIONS[2], blocks)
 
 
+def _verdict(step: dict[str, Any]) -> str:
+    if not step["verdict"]["ok"]:
+        return f"✗ {step['verdict']['reason']}"
+    first = step.get("first_attempt")
+    return f"✓ (on a second try; the first: {first['verdict']['reason']})" if first else "✓"
+
+
 def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
     opts = results["options"]
     blocks: list[Para | Table | Image] = [
@@ -212,7 +219,7 @@ def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Sectio
                 _ms((s.get("server_cpu") or {}).get("ms_per_request", {}).get("total")),
                 _ms(s["send_lag_ms"]["p99"]),
                 f"{100 * s['generator_cpu_share']:.0f} %",
-                "✓" if s["verdict"]["ok"] else f"✗ {s['verdict']['reason']}",
+                _verdict(s),
             ]
             for s in cap["steps"]
         ]
@@ -290,6 +297,20 @@ def _cold(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
         blocks.append(
             Para("No cold starts were measured in this run (remote mode cannot restart the services).")
         )
+    emulator = (results["runtimes"].get("lambda") or {}).get("emulator")
+    if emulator:
+        blocks.append(
+            Para(
+                f"Under load the local Lambda started {emulator['cold_starts']} execution "
+                "environments in all "
+                f"(limit {emulator['concurrency_limit']}) and throttled {emulator['throttles']} "
+                "requests with 429 "
+                f"over {emulator['invocations']} invocations. A burst that finds no idle environment "
+                "starts one "
+                "per request; here those starts share 2 CPUs with everything else and slow each other down, "
+                "while on AWS they run on separate hosts."
+            )
+        )
     image = (results["runtimes"].get("fargate") or {}).get("image")
     if image:
         sizes = ", ".join(f"{i['name']} {i['size']}" for i in image.get("images", []))
@@ -347,7 +368,7 @@ def _cpu(results: dict[str, Any]) -> Section:
         Para(
             "What the cost model needs: CPU time per request for the server runtimes (sum over the "
             "server's process "
-            "tree, divided by the requests of the reference window including its warm-up) and "
+            "tree over the measured window, warm-up excluded, divided by its requests) and "
             "Lambda's billed "
             "duration (the handler's duration rounded up to 1 ms; on a cold start the Init Duration "
             "is billed too, "

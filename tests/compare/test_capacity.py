@@ -47,3 +47,25 @@ def test_a_ladder_that_never_breaks_says_so() -> None:
     result = _search({10: _step(10, 5), 20: _step(20, 6)})
     assert result["sustainable_rps"] == 20 and not result["limit_found"]
     assert sustainable_text(result) == "≥ 20"
+
+
+def _hiccup_at_20() -> tuple[list[tuple[int, float]], Any]:
+    calls: list[tuple[int, float]] = []
+
+    async def run_step(index: int, rate: float) -> dict[str, Any]:
+        calls.append((index, rate))
+        hiccup = rate == 20 and len([c for c in calls if c[1] == 20]) == 1
+        return _step(rate, 500 if hiccup else 5)
+
+    return calls, run_step
+
+
+def test_a_single_hiccup_is_retried_before_it_stops_the_search() -> None:
+    calls, run_step = _hiccup_at_20()
+    result = asyncio.run(search([10, 20, 40], run_step, Slo(p99_ms=100)))
+    assert result["sustainable_rps"] == 40 and not result["limit_found"]
+    assert [rate for _, rate in calls] == [10, 20, 20, 40]
+    assert result["steps"][1]["first_attempt"]["verdict"]["ok"] is False
+    _, run_once = _hiccup_at_20()
+    no_retry = asyncio.run(search([10, 20, 40], run_once, Slo(p99_ms=100), confirm=False))
+    assert no_retry["sustainable_rps"] == 10

@@ -49,7 +49,7 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from cafe.stores.dynamodb import create_table
-    from tests.conftest import free_port
+    from devtools.local import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -29,8 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devtools.local import stop_groups, wait_healthy  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from devtools.local import free_port, stop_processes, wait_healthy  # noqa: E402
 
 ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
 POST_SCRIPT = """wrk.method = "POST"
@@ -122,7 +121,7 @@ def main() -> None:
             for name, (url, lua) in targets.items():
                 results[name].append(wrk(url, args.seconds, args.connections, lua))
     finally:
-        stop_groups([server.pid for server in servers])
+        stop_processes(servers)
         shutil.rmtree(workdir, ignore_errors=True)
 
     hello = statistics.median(r["rps"] for r in results["hello"])

@@ -17,8 +17,9 @@ gc.disable()
 
 from typing import Any  # noqa: E402
 
-from cafe.api import ROUTES, Request, Route, build_api  # noqa: E402
 from chalice import Chalice, Response  # noqa: E402
+
+from cafe.api import ROUTES, Request, Route, build_api  # noqa: E402
 
 app = Chalice(app_name="cafe")
 # Built during the Lambda init phase, once per execution environment, store client included.

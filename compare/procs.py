@@ -7,16 +7,17 @@ measured as a whole, and children that exit still count through their parent's c
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import os
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from devtools.local import free_port, stop_processes
+
+__all__ = ["StartFailed", "Started", "free_port", "health_status", "start_process", "tree_cpu_s"]
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -77,35 +78,6 @@ def tree_cpu_s(root: int) -> dict[str, float]:
     return {"root": root_own, "children": children, "total": root_own + children}
 
 
-def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGTERM the process's session group, reap the leader, SIGKILL whatever is left after `grace`.
-
-    Reaping the leader while waiting matters: an unreaped leader is a zombie that still "exists"
-    for killpg(0), which would make a poll-for-exit loop wait out the whole grace period.
-    """
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace)
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def health_status(port: int, path: str = "/health", timeout: float = 1.0) -> int | None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -130,7 +102,7 @@ class Started:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self, grace: float = 10.0) -> None:
-        stop_group(self.process, grace)
+        stop_processes([self.process], grace)
 
 
 def start_process(
@@ -160,5 +132,5 @@ def start_process(
         if process.poll() is not None:
             raise StartFailed(f"{name} exited with {process.returncode} before /health (log: {log_path})")
         time.sleep(poll_s)
-    stop_group(process)
+    stop_processes([process])
     raise StartFailed(f"{name}: no healthy /health within {timeout_s:.0f} s (log: {log_path})")

@@ -13,12 +13,13 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def stop_groups(pids: list[int], grace: float = 10.0) -> None:
+def free_port() -> int:
+    """A port nothing listens on right now on 127.0.0.1 (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_groups(pids: Sequence[int], grace: float = 10.0) -> None:
     """SIGTERM every process group at once, then SIGKILL what is still there after ``grace``
     seconds (servers wait for idle keep-alive connections before they exit)."""
     for pid in pids:
@@ -66,10 +74,28 @@ def stop_groups(pids: list[int], grace: float = 10.0) -> None:
             os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    """Stop the process groups of children we started, reaping their leaders.
+
+    Reaping matters: an unreaped leader is a zombie that still "exists" for ``killpg(pid, 0)``,
+    so without it ``stop_groups`` would wait out its whole grace period every time.
+    """
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    stop_groups([process.pid for process in processes], grace=2.0)  # the leaders' children
+    for process in processes:
+        process.wait()
 
 
 def start_runtime(runtime: str, port: int, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -120,9 +146,7 @@ class LocalCafe:
         return self
 
     def stop(self) -> None:
-        stop_groups([process.pid for process in self.processes.values()])
-        for process in self.processes.values():
-            process.wait()
+        stop_processes(list(self.processes.values()))
         self.processes.clear()
 
     def __enter__(self) -> LocalCafe:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from cafe.api import MAX_BODY_BYTES, Request, build_api
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.routing import Route
+
+from cafe.api import MAX_BODY_BYTES, Request, build_api
 
 cafe_api = build_api("fargate")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

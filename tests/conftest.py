@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +17,9 @@ import pytest
 os.environ.setdefault("CAFE_STORE", "memory")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-from devtools.local import RUNTIMES, LocalCafe
+from devtools.local import RUNTIMES, LocalCafe, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -64,10 +64,9 @@ class PageCafe:
 
 @pytest.fixture(scope="module")
 def page_cafe() -> Iterator[PageCafe]:
+    import ec2.app
     from cafe.api import build_api
     from cafe.config import Config
-
-    import ec2.app
 
     token = secrets.token_urlsafe(16)
     api = build_api("local", Config(store="memory", staff_token=token, runtime="local"))

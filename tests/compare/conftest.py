@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,11 @@ from pathlib import Path
 import pytest
 
 from compare.procs import health_status
+from devtools.local import free_port
+
+__all__ = ["free_port", "wait_for"]
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(port: int, process: subprocess.Popen[bytes], path: str = "/health", timeout: float = 30) -> None:

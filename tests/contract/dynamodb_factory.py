@@ -24,7 +24,6 @@ from unittest import mock
 
 import boto3
 from botocore.config import Config
-from cafe.stores.dynamodb import DynamoDBStore, create_table
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -32,6 +31,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+
+from cafe.stores.dynamodb import DynamoDBStore, create_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
 from cafe.domain.menu import LocalizedName
 from cafe.domain.orders import Order, OrderLine, OrderNotFound, Status, StatusChange, new_order_id
 from cafe.domain.settings import StoreSettings
 from cafe.stores.base import ConcurrentUpdate, QueueFull
 from cafe.stores.dynamodb import DynamoDBStore
 from cafe.stores.schema import IDEMPOTENCY_PARTITION, PARTITION_KEY, TIME_TO_LIVE_ATTRIBUTE
-
 from tests.contract.dynamodb_factory import make_dynamodb_store
 
 T = TypeVar("T")

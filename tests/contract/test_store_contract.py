@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from cafe.domain.menu import LocalizedName, load_menu
 from cafe.domain.orders import Order, OrderLine, OrderNotFound, Status, StatusChange, new_order_id
 from cafe.domain.settings import StoreSettings
@@ -16,7 +17,6 @@ from cafe.service import CafeService, LineRequest, OrderRequest
 from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
 from cafe.stores.memory import MemoryStore
 from cafe.stores.sqlite import SQLiteStore
-
 from tests.contract.dynamodb_factory import make_dynamodb_store
 
 T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)

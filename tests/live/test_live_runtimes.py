@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.local import LocalCafe
-from tests.conftest import free_port
+from devtools.local import LocalCafe, free_port
 
 pytestmark = pytest.mark.live
 ORDER = {

@@ -78,6 +78,17 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--region", help="AWS region for CloudWatch Logs (remote)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--json", action="store_true", help="print results.json path only")
+    r.add_argument(
+        "--cost-profile",
+        type=Path,
+        default=Options.cost_profile,
+        help="workload profile the report prices with this run's measurements",
+    )
+    sub.add_parser(
+        "cost",
+        help="price a workload profile (same as python -m compare.cost; see its --help)",
+        add_help=False,
+    )
     h = sub.add_parser("headroom", help="only the generator headroom check against a trivial server")
     h.add_argument("--rate", type=float, default=1600.0)
     h.add_argument("--seconds", type=float, default=3.0)
@@ -85,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cost"]:
+        from compare.cost.__main__ import main as cost_main
+
+        return cost_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "headroom":
         print(json.dumps(asyncio.run(headroom_check(args.rate, args.seconds)), indent=2))
@@ -106,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     command = (os.environ.get("COMPARE_COMMAND") or "").strip() or "python -m compare " + " ".join(
-        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+        shlex.quote(a) for a in argv
     )
     opts = Options(
         rates=args.rates,
@@ -130,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         staff_token=os.environ.get("CAFE_STAFF_TOKEN") if targets else None,
         lambda_log_group=args.lambda_log_group,
         region=args.region,
+        cost_profile=args.cost_profile,
         command=command,
     )
     out, results = run(opts, Ui(quiet=args.quiet or args.json))

@@ -35,6 +35,7 @@ from rich.progress import (
 from compare.capacity import Slo, search
 from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
 from compare.coldstart import container_image, lambda_cold_starts, server_cold_starts
+from compare.costlink import BASE_PROFILE
 from compare.headroom import headroom_check
 from compare.machine import provenance
 from compare.measure import Probe, measure_window
@@ -88,12 +89,14 @@ class Options:
     staff_token: str | None = None
     lambda_log_group: str | None = None
     region: str | None = None
+    cost_profile: Path = BASE_PROFILE
     command: str = "make compare"
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)
         out["workload"] = str(self.workload)
         out["out_dir"] = str(self.out_dir)
+        out["cost_profile"] = str(self.cost_profile)
         out["targets"] = [{"name": t.name, "url": t.url} for t in self.targets]
         out["staff_token"] = "(set)" if self.staff_token else None
         return out

@@ -66,6 +66,32 @@ def print_summary(results: dict[str, Any], out: Path, console: Console | None = 
             f"server, {100 * headroom['generator_cpu_share']:.0f} % of one core — "
             + ("[green]kept up" if headroom["kept_up"] else "[red]did not keep up")
         )
+    print_cost(results.get("cost") or {}, console)
     if results["mode"] == "local":
         console.print("[yellow]Local emulations measured on this machine — not AWS figures.")
     console.print(f"report: {out / 'report.html'}  ({results['wall_s']:.0f} s)")
+
+
+def print_cost(cost: dict[str, Any], console: Console) -> None:
+    """The modeled monthly bill per runtime for the cost profile, with this run's measurements."""
+    estimate = cost.get("estimate")
+    if not cost.get("available") or not estimate:
+        console.print(f"[yellow]cost: not modeled ({cost.get('note', 'cost model unavailable')})")
+        return
+    workload = estimate["workload"]
+    table = Table(
+        title=f"Monthly cost — modeled from list prices ({estimate['region']}, "
+        f"{workload['monthly_orders']:,.0f} orders / {workload['monthly_requests']:,.0f} requests a month, "
+        f"profile {Path(cost['base_profile']).name} with this run's measurements)"
+    )
+    for column in ("runtime", "configuration", "USD/month", "USD per 1,000 orders (runtime only)"):
+        table.add_column(column, justify="left" if column in ("runtime", "configuration") else "right")
+    for name, runtime in estimate["runtimes"].items():
+        table.add_row(
+            name,
+            runtime["option"],
+            f"{runtime['monthly_usd']:,.2f}",
+            f"{runtime['usd_per_1000_orders']:,.4f}",
+        )
+    console.print(table)
+    console.print(f"recommendation (modeled): {estimate['recommendation']['reason']}")

@@ -405,7 +405,7 @@ def _headroom(results: dict[str, Any]) -> Section:
 
 
 def _cost(results: dict[str, Any], out: Path) -> tuple[Section, dict[str, Any]]:
-    cost = cost_section(results, out)
+    cost = cost_section(results, out, Path(results["options"]["cost_profile"]))
     blocks: list[Para | Table | Image] = []
     if not cost.get("available"):
         blocks.append(Para(f"No cost figures in this report: {cost['note']}."))

@@ -36,10 +36,11 @@ async def endpoint(request: StarletteRequest) -> Response:
         body=await read_body(request),
         request_id=headers.get("x-request-id") or str(uuid.uuid4()),
     )
-    if cafe_api.can_serve_inline(request.method):
+    if cafe_api.inline_safe:
+        # SQLite: a call takes microseconds, less than the hop to a worker thread would.
         response = cafe_api.handle(cafe_request)
     else:
-        # Writes may wait on a lock, DynamoDB calls on the network: keep them off the loop.
+        # DynamoDB calls wait on the network: keep them off the event loop.
         response = await run_in_threadpool(cafe_api.handle, cafe_request)
     return Response(response.body, status_code=response.status, headers=response.headers)
 

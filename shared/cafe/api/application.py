@@ -41,10 +41,10 @@ class CafeApi:
         self._menus: dict[frozenset[str], Response] = {}
 
     # -- entry points ------------------------------------------------------------------
-    def can_serve_inline(self, method: str) -> bool:
-        """May an event loop call ``handle`` directly? Only for reads on a store whose reads
-        cannot block (GET and HEAD never write)."""
-        return method in ("GET", "HEAD") and self.service.store.nonblocking_reads
+    @property
+    def inline_safe(self) -> bool:
+        """May an event loop call ``handle`` directly? Only on a store of fast local calls."""
+        return self.service.store.fast_local_calls
 
     def handle(self, request: Request) -> Response:
         """Route by method and path (the server runtimes)."""

@@ -23,15 +23,14 @@ class Route:
 
     @cached_property
     def segments(self) -> tuple[str, ...]:
-        return tuple(self.template.strip("/").split("/")) if self.template != "/" else ()
+        return split_path(self.template)
 
     @property
     def parameters(self) -> tuple[str, ...]:
         return tuple(s[1:-1] for s in self.segments if s.startswith("{"))
 
-    def match(self, path: str) -> dict[str, str] | None:
-        parts = tuple(path.strip("/").split("/")) if path.strip("/") else ()
-        if len(parts) != len(self.segments) or (path.endswith("/") and path != "/"):
+    def match_parts(self, parts: tuple[str, ...]) -> dict[str, str] | None:
+        if len(parts) != len(self.segments):
             return None
         params: dict[str, str] = {}
         for pattern, part in zip(self.segments, parts, strict=True):
@@ -42,6 +41,11 @@ class Route:
             elif pattern != part:
                 return None
         return params
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    stripped = path.strip("/")
+    return tuple(stripped.split("/")) if stripped else ()
 
 
 ROUTES: tuple[Route, ...] = (
@@ -68,8 +72,11 @@ ROUTES: tuple[Route, ...] = (
 def resolve(method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
     """The route and its path parameters, or None and the methods the path does allow."""
     allowed: list[str] = []
+    if path != "/" and path.endswith("/"):
+        return None, allowed
+    parts = split_path(path)  # once, not once per route: this runs on every request
     for route in ROUTES:
-        params = route.match(path)
+        params = route.match_parts(parts)
         if params is None:
             continue
         if route.method == method:

@@ -28,9 +28,11 @@ class QueueFull(Unavailable):
 class OrderStore(ABC):
     """Where orders, store settings, menu availability and idempotency records live."""
 
-    #: True when reads never wait on a network or a lock, so an event loop may call them
-    #: directly; a thread hop would cost more than the read itself.
-    nonblocking_reads: ClassVar[bool] = False
+    #: True when every call is local and takes microseconds (SQLite, memory), so an event loop
+    #: may call the store directly: a hop to a worker thread costs more than the call. A SQLite
+    #: write can still wait for another process's write lock, but only as long as that
+    #: writer's sub-millisecond transaction. Network stores (DynamoDB) leave it False.
+    fast_local_calls: ClassVar[bool] = False
 
     @abstractmethod
     def add(self, draft: Order, *, max_waiting: int) -> Order:

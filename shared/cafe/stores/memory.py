@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class MemoryStore(OrderStore):
-    nonblocking_reads = True
+    fast_local_calls = True
 
     def __init__(self) -> None:
         self._lock = threading.RLock()

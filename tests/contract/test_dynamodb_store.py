@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 import pytest
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
-from cafe.domain.menu import LocalizedName
-from cafe.domain.orders import Order, OrderLine, OrderNotFound, Status, StatusChange, new_order_id
+from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange
 from cafe.domain.settings import StoreSettings
 from cafe.stores.base import ConcurrentUpdate, QueueFull
 from cafe.stores.dynamodb import DynamoDBStore
 from cafe.stores.schema import IDEMPOTENCY_PARTITION, PARTITION_KEY, TIME_TO_LIVE_ATTRIBUTE
+from tests.contract.drafts import draft as make_draft
 from tests.contract.dynamodb_factory import make_dynamodb_store
 
 T = TypeVar("T")
@@ -46,21 +46,7 @@ def served_store() -> Iterator[DynamoDBStore]:
 
 
 def draft(day: str = DAY, at: datetime = OPENING, customer: str = "김민지") -> Order:
-    line = OrderLine(
-        item_id="americano",
-        name=LocalizedName(ko="아메리카노", en="Americano"),
-        quantity=2,
-        options={"size": "tall", "temperature": "iced"},
-        unit_price=4500,
-    )
-    return Order(
-        id=new_order_id(),
-        customer=customer,
-        lines=(line,),
-        currency="KRW",
-        business_day=day,
-        history=(StatusChange(Status.PLACED, at),),
-    )
+    return make_draft(day, at, customer, quantity=2)
 
 
 def together(count: int, action: Callable[[], T]) -> list[T | Exception]:

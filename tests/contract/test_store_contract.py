@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from cafe.domain.menu import LocalizedName, load_menu
-from cafe.domain.orders import Order, OrderLine, OrderNotFound, Status, StatusChange, new_order_id
+from cafe.domain.menu import load_menu
+from cafe.domain.orders import OrderNotFound, Status
 from cafe.domain.settings import StoreSettings
 from cafe.service import CafeService, LineRequest, OrderRequest
 from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
 from cafe.stores.memory import MemoryStore
 from cafe.stores.sqlite import SQLiteStore
+from tests.contract.drafts import T0, draft
 from tests.contract.dynamodb_factory import make_dynamodb_store
-
-T0 = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "sqlite", "dynamodb"])
@@ -33,18 +32,6 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[OrderStore]:
     else:
         with make_dynamodb_store(server=True) as dynamodb:
             yield dynamodb
-
-
-def draft(day: str = "2026-11-26", at: datetime = T0, customer: str = "Kim") -> Order:
-    line = OrderLine("americano", LocalizedName("아메리카노", "Americano"), 1, {"size": "regular"}, 4500)
-    return Order(
-        id=new_order_id(),
-        customer=customer,
-        lines=(line,),
-        currency="KRW",
-        business_day=day,
-        history=(StatusChange(Status.PLACED, at),),
-    )
 
 
 def test_add_numbers_orders_per_business_day(store):

@@ -27,12 +27,11 @@ class Tier:
     usd: float
 
 
-@dataclass(frozen=True)
-class Price:
-    """One unit price with where it came from."""
+@dataclass(frozen=True, kw_only=True)
+class Sourced:
+    """Where a price came from: shared by flat and tiered prices."""
 
     figure: str
-    usd: float
     unit: str
     source: str
     basis: str
@@ -45,19 +44,16 @@ class Price:
         return f"{self.source}; {self.basis}; {where}"
 
 
-@dataclass(frozen=True)
-class TieredPrice:
-    figure: str
-    tiers: tuple[Tier, ...]
-    unit: str
-    source: str
-    basis: str
-    region: str
-    fallback: bool = False
+@dataclass(frozen=True, kw_only=True)
+class Price(Sourced):
+    """One unit price with where it came from."""
 
-    def label(self) -> str:
-        where = f"{self.region} price used for another region (fallback)" if self.fallback else self.region
-        return f"{self.source}; {self.basis}; {where}"
+    usd: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class TieredPrice(Sourced):
+    tiers: tuple[Tier, ...]
 
 
 @dataclass(frozen=True)
@@ -119,33 +115,30 @@ class PriceBook:
             self.warnings.append(msg)
         return spec, base, BASE_REGION, True
 
+    def _sourced(self, figure: str, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The entry of ``figure`` and the provenance fields every price carries."""
+        spec, entry, region, fallback = self._entry(figure, kind)
+        fields = {
+            "figure": figure,
+            "unit": spec["unit"],
+            "source": self._source_text(entry),
+            "basis": entry.get("basis", ""),
+            "region": region,
+            "fallback": fallback,
+        }
+        return entry, fields
+
     def price(self, figure: str) -> Price:
-        spec, entry, region, fallback = self._entry(figure, "usd")
-        return Price(
-            figure=figure,
-            usd=float(entry["usd"]),
-            unit=spec["unit"],
-            source=self._source_text(entry),
-            basis=entry.get("basis", ""),
-            region=region,
-            fallback=fallback,
-        )
+        entry, fields = self._sourced(figure, "usd")
+        return Price(usd=float(entry["usd"]), **fields)
 
     def tiered(self, figure: str) -> TieredPrice:
-        spec, entry, region, fallback = self._entry(figure, "tiers")
+        entry, fields = self._sourced(figure, "tiers")
         tiers = tuple(
             Tier(float(t["begin"]), None if t["end"] is None else float(t["end"]), float(t["usd"]))
             for t in entry["tiers"]
         )
-        return TieredPrice(
-            figure=figure,
-            tiers=tiers,
-            unit=spec["unit"],
-            source=self._source_text(entry),
-            basis=entry.get("basis", ""),
-            region=region,
-            fallback=fallback,
-        )
+        return TieredPrice(tiers=tiers, **fields)
 
     def discount(self, key: str) -> Discount:
         try:

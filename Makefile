@@ -77,4 +77,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared/cafe
 
+.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk)
+bench: $(STAMP)
+	$(BIN)/python bench/cold_init.py --samples 15
+	$(BIN)/python bench/throughput.py --seconds 8 --rounds 3
+
 -include $(wildcard mk/*.mk)

@@ -13,16 +13,20 @@
     ├── PayloadTooLarge            (api.parsing) body over the limit
     ├── NotFound
     │   ├── OrderNotFound          (domain.orders)
-    │   └── RouteNotFound          (api.routes)
+    │   ├── RouteNotFound          (api.routes)
+    │   └── AssetNotFound          (api.static) no such page file
     ├── Conflict
     │   ├── TransitionRefused      (domain.orders) the status machine says no
     │   ├── ConcurrentUpdate       (stores) someone changed the order first
     │   └── RequestInProgress      (service) the same idempotency key is still being served
     ├── Unavailable
     │   ├── StoreClosed            (service)
-    │   └── QueueFull              (stores) max_waiting reached
+    │   ├── QueueFull              (stores) max_waiting reached
+    │   └── StoreBusy              (stores.dynamodb) transactions kept conflicting
     ├── AuthenticationRequired     (api.auth) no staff token
-    └── NotPermitted               (api.auth) wrong staff token
+    ├── NotPermitted               (api.auth) wrong staff token
+    ├── MethodNotAllowed           (api.errors) the path exists, the method does not
+    └── ConfigurationError         (config) bad settings at start-up, never for a request
 
 The HTTP layer maps the second level to status codes in one table (``cafe.api.errors``);
 the domain itself knows nothing of HTTP.

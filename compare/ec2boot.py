@@ -118,10 +118,12 @@ def launch_to_healthy_from(
 
 
 def _instance(response: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for reservation in response.get("Reservations", []):
-        for instance in reservation.get("Instances", []):
-            return instance  # type: ignore[no-any-return]
-    return None
+    instances: list[Mapping[str, Any]] = [
+        instance
+        for reservation in response.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
+    return instances[0] if instances else None
 
 
 def launch_to_healthy(ec2_client: Any, instance_id: str) -> dict[str, Any]:

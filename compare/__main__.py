@@ -75,7 +75,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--remote", action="store_true", help="remote mode with the targets in --outputs-dir")
     r.add_argument("--outputs-dir", type=Path, default=Path("build/outputs"), help="deploy outputs (*.json)")
     r.add_argument("--lambda-log-group", help="CloudWatch log group for REPORT lines (remote)")
-    r.add_argument("--region", help="AWS region for CloudWatch Logs (remote)")
+    r.add_argument("--region", help="AWS region for CloudWatch Logs and EC2 (remote)")
+    r.add_argument(
+        "--ec2-instance-id",
+        help="EC2 instance whose launch → healthy time to read (remote; default: InstanceId in the "
+        "ec2 outputs file, single mode)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     r.add_argument("--json", action="store_true", help="print results.json path only")
     r.add_argument(
@@ -145,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         targets=targets,
         staff_token=os.environ.get("CAFE_STAFF_TOKEN") if targets else None,
         lambda_log_group=args.lambda_log_group,
+        ec2_instance_id=args.ec2_instance_id,
         region=args.region,
         cost_profile=args.cost_profile,
         command=command,

@@ -3,7 +3,8 @@
 Remote mode cannot restart a deployed instance, but the instance's one real cold start is on
 record: `DescribeInstances` gives its LaunchTime, and ec2/user-data.sh writes a
 ``CAFE_HEALTHY_EPOCH=<unix seconds>`` line to the serial console the moment /health first answers,
-which `GetConsoleOutput` returns (base64). No SSH, no agent, no log shipping.
+which `GetConsoleOutput` returns. No SSH, no agent, no log shipping. (`Output` is base64 on the
+wire; botocore's own after-call handler decodes it, so the boto3 client hands back text.)
 
 The console output lags: EC2 posts it some minutes after boot, so a run started right after a
 deploy may find no marker yet. That is a result in itself ("not available yet", with the reason),
@@ -12,8 +13,6 @@ never a guessed number. Parsing is kept apart from the boto3 calls so it is test
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -30,19 +29,24 @@ RESOLUTION_NOTE = "LaunchTime has 1 s resolution; the marker uses the instance's
 _MARKER = re.compile(rf"{MARKER}=(?P<epoch>\d{{9,}}(?:\.\d+)?)")
 
 
+def instance_id_of(record: Mapping[str, Any]) -> str | None:
+    """The single instance's id in a build/outputs/ec2-<stage>.json record (infra/outputs.py).
+
+    The stack output `InstanceId` exists in single mode only (scale-out has an Auto Scaling group,
+    whose instances come and go), so None there.
+    """
+    outputs = record.get("outputs")
+    for source in (outputs if isinstance(outputs, Mapping) else {}, record):
+        for key in ("InstanceId", "instance_id"):
+            value = source.get(key)
+            if isinstance(value, str) and value.startswith("i-"):
+                return value
+    return None
+
+
 def healthy_epochs(console_text: str) -> list[float]:
     """Every marker's Unix time in the console text, in the order written."""
     return [float(match.group("epoch")) for match in _MARKER.finditer(console_text)]
-
-
-def decode_console(output: str | None) -> str:
-    """GetConsoleOutput's `Output` is base64 (absent while EC2 has nothing to show yet)."""
-    if not output:
-        return ""
-    try:
-        return base64.b64decode(output).decode("utf-8", errors="replace")
-    except (binascii.Error, ValueError):
-        return ""
 
 
 def _iso(when: dt.datetime | None) -> str | None:
@@ -145,7 +149,7 @@ def launch_to_healthy(ec2_client: Any, instance_id: str) -> dict[str, Any]:
     return launch_to_healthy_from(
         instance_id,
         launch_time,
-        decode_console(console.get("Output")),
+        console.get("Output") or "",  # absent while EC2 has nothing to show yet
         instance_state=state,
         console_timestamp=_iso(stamp) if isinstance(stamp, dt.datetime) else None,
     )

@@ -3,7 +3,8 @@
 Local mode starts the three runtimes on one SQLite file in a temp dir (the deployed commands;
 Lambda through the local emulator), measures, stops them and writes reports/<timestamp>/.
 Remote mode drives the same workload against deployed URLs and, for Lambda, reads the REPORT
-lines from CloudWatch Logs. Every number is labelled with where it was measured.
+lines from CloudWatch Logs; for a single EC2 instance it reads launch → healthy from the EC2 API
+(compare/ec2boot.py). Every number is labelled with where it was measured.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from compare.capacity import Slo, search
 from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
 from compare.coldstart import container_image, lambda_cold_starts, server_cold_starts
 from compare.costlink import BASE_PROFILE
+from compare.ec2boot import instance_id_of, launch_to_healthy, not_available
 from compare.headroom import headroom_check
 from compare.machine import provenance
 from compare.measure import Probe, measure_window
@@ -88,6 +90,7 @@ class Options:
     targets: list[Target] = field(default_factory=list)
     staff_token: str | None = None
     lambda_log_group: str | None = None
+    ec2_instance_id: str | None = None
     region: str | None = None
     cost_profile: Path = BASE_PROFILE
     command: str = "make compare"
@@ -277,8 +280,28 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
             entry["lambda_reports"] = lambda_reports_from_cloudwatch(
                 log_group, started_ms, opts.region or target.region
             )
+        instance_id = (opts.ec2_instance_id or instance_id_of(target.extra)) if target.name == "ec2" else None
+        if instance_id:
+            with ui.task("ec2: instance launch → healthy (EC2 API)", 1):
+                boot = ec2_launch_to_healthy(instance_id, opts.region or target.region)
+            entry["cold_start"] = {"launch_to_healthy": boot}
+            if not boot["available"]:
+                ui.note(f"[yellow]ec2: launch → healthy {boot['reason']}")
         results[target.name] = entry
+    if opts.ec2_instance_id and "ec2" not in results:
+        ui.note("[yellow]--ec2-instance-id given but there is no ec2 target; launch → healthy not read")
     return results
+
+
+def ec2_launch_to_healthy(instance_id: str, region: str | None) -> dict[str, Any]:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        client = boto3.client("ec2", region_name=region) if region else boto3.client("ec2")
+    except BotoCoreError as exc:  # e.g. no region configured anywhere
+        return not_available(instance_id, f"no EC2 client: {exc}")
+    return launch_to_healthy(client, instance_id)
 
 
 def lambda_reports_from_cloudwatch(log_group: str, start_ms: int, region: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from compare.capacity import sustainable_text
+from compare.ec2boot import summary_text
 
 
 def _f(value: float | None, digits: int = 1) -> str:
@@ -58,6 +59,10 @@ def print_summary(results: dict[str, Any], out: Path, console: Console | None = 
             _f((reports.get("billed_ms") or {}).get("median"), 0),
         )
     console.print(table)
+    for name, entry in results["runtimes"].items():
+        boot = (entry.get("cold_start") or {}).get("launch_to_healthy")
+        if boot:
+            console.print(f"{name}: {summary_text(boot)}")
     headroom = results.get("headroom")
     if headroom:
         console.print(

@@ -124,10 +124,17 @@ systemctl daemon-reload
 systemctl enable cafe.service
 systemctl restart cafe.service
 
-# 6. Report when it answers (cloud-init's log shows boot-to-healthy).
+# 6. Report when it answers (cloud-init's log shows boot-to-healthy). The CAFE_HEALTHY_EPOCH line
+#    is for machines: `python -m compare run --remote` reads it through EC2 GetConsoleOutput and
+#    subtracts the instance's LaunchTime (compare/ec2boot.py). It is also written to the serial
+#    console directly, since whether cloud-init's stdout reaches the console depends on its unit
+#    files; a second copy there is harmless (the first marker after launch counts).
 for _ in $(seq 1 60); do
   if curl -fsS "http://127.0.0.1:$CAFE_PORT/health" >/dev/null 2>&1; then
+    healthy_line="CAFE_HEALTHY_EPOCH=$(date +%s.%N)"
     log "healthy on port $CAFE_PORT"
+    log "$healthy_line"
+    { echo "cafe-user-data: $healthy_line" >/dev/console; } 2>/dev/null || true
     exit 0
   fi
   sleep 1

@@ -252,9 +252,14 @@ def _capacity(results: dict[str, Any], charts: dict[str, Path | None]) -> Sectio
 def _cold(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
     blocks: list[Para | Table | Image] = []
     rows = []
+    boots: list[list[str]] = []
     for name, entry in results["runtimes"].items():
         cold = entry.get("cold_start")
         if not cold:
+            continue
+        if (boot := cold.get("launch_to_healthy")) is not None:
+            boots.append(_boot_row(name, boot))
+        if "samples" not in cold:
             continue
         if "init_ms" in cold:
             rows.append(
@@ -293,9 +298,25 @@ def _cold(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
                 "running ≈ 16 s, then cloud-init). Those are not measured by a local run."
             )
         )
-    else:
+    elif not boots:
         blocks.append(
             Para("No cold starts were measured in this run (remote mode cannot restart the services).")
+        )
+    if boots:
+        blocks.append(
+            Para(
+                "Remote mode cannot restart the services; what it can read is the EC2 instance's own "
+                "cold start, from the EC2 API (**measured on AWS**): launch → service healthy."
+            )
+        )
+        blocks.append(
+            Table(
+                ["runtime", "instance", "launched (UTC)", "healthy (UTC)", "launch → healthy", "source"],
+                boots,
+                caption="the instance's own cold start, one sample: EC2 LaunchTime (DescribeInstances) "
+                "to the first 200 from /health, logged by ec2/user-data.sh to the serial console "
+                "(GetConsoleOutput); LaunchTime has 1 s resolution",
+            )
         )
     emulator = (results["runtimes"].get("lambda") or {}).get("emulator")
     if emulator:
@@ -327,6 +348,21 @@ def _cold(results: dict[str, Any], charts: dict[str, Path | None]) -> Section:
     if (chart := charts.get("cold")) is not None:
         blocks.append(Image(chart, f"Cold-start distribution — {footer(results)}"))
     return Section(SECTIONS[4], blocks)
+
+
+def _boot_row(name: str, boot: dict[str, Any]) -> list[str]:
+    if boot.get("available"):
+        figure = f"{boot['launch_to_healthy_s']:.1f} s"
+    else:
+        figure = str(boot.get("reason", "not available"))
+    return [
+        name,
+        str(boot.get("instance_id", "")),
+        str(boot.get("launch_time") or "–"),
+        str(boot.get("healthy_at") or "–"),
+        figure,
+        str(boot.get("source", "")),
+    ]
 
 
 def _cpu(results: dict[str, Any]) -> Section:

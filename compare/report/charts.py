@@ -85,7 +85,7 @@ def capacity_chart(results: dict[str, Any], path: Path) -> Path:
 
 def cold_start_series(entry: dict[str, Any]) -> tuple[str, list[float]] | None:
     cold = entry.get("cold_start")
-    if not cold:
+    if not cold or "samples" not in cold:  # remote EC2 has one launch → healthy figure, no samples
         return None
     samples = cold["samples"]
     if "init_ms" in cold:

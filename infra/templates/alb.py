@@ -1,4 +1,4 @@
-"""The internet-facing Application Load Balancer both server runtimes put in front of them."""
+"""The internet-facing Application Load Balancer (and its target group) both server runtimes use."""
 
 from __future__ import annotations
 
@@ -23,6 +23,29 @@ def load_balancer(destroy_target: str, *extra_skips: tuple[str, str], condition:
             "LoadBalancerAttributes": [
                 {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}
             ],
+            "Tags": tags(ref("Stage")),
+        },
+    }
+    if condition:
+        resource["Condition"] = condition
+    return resource
+
+
+def target_group(port: Json, target_type: str, condition: str | None = None) -> Json:
+    """HTTP targets checked on ``/health`` (the same path the container's HEALTHCHECK uses)."""
+    resource: Json = {
+        "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "Properties": {
+            "VpcId": ref("VpcId"),
+            "Protocol": "HTTP",
+            "Port": port,
+            "TargetType": target_type,
+            "HealthCheckPath": "/health",
+            "HealthCheckIntervalSeconds": 10,
+            "HealthyThresholdCount": 2,
+            "UnhealthyThresholdCount": 3,
+            "Matcher": {"HttpCode": "200"},
+            "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
             "Tags": tags(ref("Stage")),
         },
     }

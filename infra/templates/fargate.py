@@ -318,22 +318,7 @@ def _network() -> Json:
             },
         },
         "LoadBalancer": alb.load_balancer("destroy-fargate"),
-        "TargetGroup": {
-            "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
-            "Properties": {
-                "VpcId": ref("VpcId"),
-                "TargetType": "ip",
-                "Protocol": "HTTP",
-                "Port": ref("ContainerPort"),
-                "HealthCheckPath": "/health",
-                "HealthCheckIntervalSeconds": 10,
-                "HealthyThresholdCount": 2,
-                "UnhealthyThresholdCount": 3,
-                "Matcher": {"HttpCode": "200"},
-                "TargetGroupAttributes": [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
-                "Tags": tags(ref("Stage")),
-            },
-        },
+        "TargetGroup": alb.target_group(ref("ContainerPort"), "ip"),
         "HttpListener": {
             "Type": "AWS::ElasticLoadBalancingV2::Listener",
             "Metadata": checkov_skips(

@@ -108,27 +108,26 @@ def _context(browser: Browser, viewport: dict[str, int], lang: str) -> BrowserCo
     return context
 
 
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    """A phone-sized page in English (the language tests switch explicitly when they need Korean)."""
-    context = _context(browser, PHONE, "en")
+def _checked_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
+    """An English page that fails the test if the page threw a JavaScript error."""
+    context = _context(browser, viewport, "en")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page in English (the language tests switch explicitly when they need Korean)."""
+    yield from _checked_page(browser, PHONE)
 
 
 @pytest.fixture
 def desktop(browser: Browser) -> Iterator[Page]:
-    context = _context(browser, DESKTOP, "en")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    yield from _checked_page(browser, DESKTOP)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -97,23 +97,16 @@ def make_dynamodb_store(*, server: bool = False) -> Iterator[DynamoDBStore]:
     The table is unique per call and deleted afterwards, so calls never see each other's data.
     """
     table_name = f"cafe-test-{uuid.uuid4().hex[:12]}"
-    with mock.patch.dict(os.environ, DUMMY_ENVIRONMENT):
-        if server:
-            with _moto_server() as endpoint_url:
-                client = _client(endpoint_url)
-                create_table(client, table_name)
-                store = DynamoDBStore(table_name, client=client)
-                try:
-                    yield store
-                finally:
-                    store.close()
-                    client.delete_table(TableName=table_name)
-        else:
-            with mock_aws():
-                client = _client(None)
-                create_table(client, table_name)
-                store = DynamoDBStore(table_name, client=client)
-                try:
-                    yield store
-                finally:
-                    store.close()
+    with mock.patch.dict(os.environ, DUMMY_ENVIRONMENT), ExitStack() as stack:
+        # Either a moto server over HTTP or moto inside this process; the rest is the same.
+        endpoint_url = stack.enter_context(_moto_server()) if server else None
+        if not server:
+            stack.enter_context(mock_aws())
+        client = _client(endpoint_url)
+        create_table(client, table_name)
+        store = DynamoDBStore(table_name, client=client)
+        try:
+            yield store
+        finally:
+            store.close()
+            client.delete_table(TableName=table_name)

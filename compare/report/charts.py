@@ -26,8 +26,12 @@ def footer(results: dict[str, Any]) -> str:
     )
 
 
-def _stamp(fig: Figure, results: dict[str, Any]) -> None:
+def _finish(fig: Figure, results: dict[str, Any], path: Path) -> Path:
+    """Stamp the provenance footer on the chart, write it and free the figure."""
     fig.text(0.01, 0.01, footer(results), fontsize=6.5, color="#555", ha="left", va="bottom", wrap=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _color(name: str, index: int) -> str:
@@ -50,10 +54,7 @@ def latency_chart(results: dict[str, Any], path: Path) -> Path:
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.subplots_adjust(bottom=0.18)
-    _stamp(fig, results)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, results, path)
 
 
 def capacity_chart(results: dict[str, Any], path: Path) -> Path:
@@ -77,10 +78,7 @@ def capacity_chart(results: dict[str, Any], path: Path) -> Path:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.subplots_adjust(bottom=0.2)
-    _stamp(fig, results)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, results, path)
 
 
 def cold_start_series(entry: dict[str, Any]) -> tuple[str, list[float]] | None:
@@ -114,7 +112,4 @@ def cold_start_chart(results: dict[str, Any], path: Path) -> Path | None:
     ax.set_title(f"Cold starts, {count} fresh starts per runtime — {results['source']}")
     ax.grid(axis="y", alpha=0.3)
     fig.subplots_adjust(bottom=0.22)
-    _stamp(fig, results)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, results, path)

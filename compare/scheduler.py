@@ -98,15 +98,18 @@ async def run_open_loop(
     warmup_s: float = 0.0,
     duration_s: float | None = None,
     on_progress: Callable[[int], None] | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] | None = None,
     on_measure_start: Callable[[], None] | None = None,
 ) -> RunResult:
     """Send `plan` open-loop; requests intended before `warmup_s` are sent but not measured.
 
     `on_measure_start` is called once, just before the first measured request is sent, so that
-    server-side counters (CPU, REPORT lines) can be read for the measured window only.
+    server-side counters (CPU, REPORT lines) can be read for the measured window only. `clock`
+    defaults to the event loop's own, so the schedule follows whatever time the loop keeps (the
+    tests run it in virtual time).
     """
     loop = asyncio.get_running_loop()
+    clock = clock or loop.time
     cpu0, wall0 = time.process_time(), clock()
     start = clock() + 0.05
     recorder = Recorder(measure_from=start + warmup_s)

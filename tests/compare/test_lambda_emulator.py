@@ -135,7 +135,8 @@ def test_one_request_per_environment_then_throttle(chalice_emulator: Emulator) -
     results: list[tuple[int, Any]] = []
 
     def call() -> None:
-        results.append(chalice_emulator.call("/slow?s=1.0"))
+        # 2 s: long enough that all three calls overlap on a busy machine.
+        results.append(chalice_emulator.call("/slow?s=2.0"))
 
     threads = [threading.Thread(target=call) for _ in range(3)]
     for thread in threads:

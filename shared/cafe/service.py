@@ -32,6 +32,8 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 IN_PROGRESS_DEADLINE_MS = 30_000
 # How long a duplicate request waits for the first one with the same key to finish.
 IN_PROGRESS_WAIT_SECONDS = 10.0
+# The pickup board shows at most this many numbers per column (more would not fit a screen).
+PICKUP_BOARD_LIMIT = 200
 
 
 class StoreClosed(Unavailable):
@@ -249,3 +251,13 @@ class CafeService:
 
     def queue(self, status: Status, limit: int = 100) -> list[Order]:
         return self.store.list_by_status(status, limit)
+
+    def pickup_board(self, limit: int = PICKUP_BOARD_LIMIT) -> dict[str, list[int]]:
+        """The pickup numbers in preparation and ready, oldest first: what the shop's screen shows.
+
+        Numbers only, never names or items: the board is public, on a screen anyone can read.
+        """
+        return {
+            "preparing": [order.number for order in self.queue(Status.PREPARING, limit)],
+            "ready": [order.number for order in self.queue(Status.READY, limit)],
+        }

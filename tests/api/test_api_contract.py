@@ -102,6 +102,33 @@ def test_queue_is_oldest_first(cafe):
     assert [o["id"] for o in both] == ids
 
 
+def test_pickup_board_shows_numbers_only_oldest_first(cafe):
+    orders = [place(cafe) for _ in range(4)]
+    moves = [["PREPARING"], ["PREPARING"], ["PREPARING", "READY"], []]  # the last one stays PLACED
+    for order, steps in zip(orders, moves, strict=True):
+        for step in steps:
+            cafe.call("POST", f"/orders/{order['id']}/status", {"status": step}, staff=True)
+    response = cafe.call("GET", "/pickup")  # public: no staff token
+    assert response.status == 200
+    check(response, "PickupBoard")
+    numbers = [o["number"] for o in orders]
+    assert response.json() == {"preparing": numbers[:2], "ready": [numbers[2]]}
+    assert ORDER["customer"] not in response.body.decode()  # a public screen shows no names
+
+
+def test_pickup_board_polls_with_etag(cafe):
+    order = place(cafe)
+    first = cafe.call("GET", "/pickup")
+    etag = first.headers["etag"]
+    assert first.json() == {"preparing": [], "ready": []}
+    unchanged = cafe.call("GET", "/pickup", headers={"If-None-Match": etag})
+    assert unchanged.status == 304 and unchanged.headers["etag"] == etag and not unchanged.body
+    cafe.call("POST", f"/orders/{order['id']}/status", {"status": "PREPARING"}, staff=True)
+    changed = cafe.call("GET", "/pickup", headers={"If-None-Match": etag})
+    assert changed.status == 200 and changed.json()["preparing"] == [order["number"]]
+    assert changed.headers["etag"] != etag
+
+
 @pytest.mark.parametrize(
     ("method", "path", "document"),
     [

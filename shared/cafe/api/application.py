@@ -30,6 +30,17 @@ def order_etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
 
 
+def not_modified_or(request: Request, response: Response) -> Response:
+    """An empty 304 when the client already holds this version (If-None-Match), else `response`."""
+    etag = response.headers["ETag"]
+    if request.header("if-none-match") != etag:
+        return response
+    kept: dict[str, str] = {
+        name: response.headers[name] for name in ("ETag", "Cache-Control") if name in response.headers
+    }
+    return Response(304, b"", kept)
+
+
 class CafeApi:
     def __init__(
         self, service: CafeService, *, runtime: str, staff_token: str | None, telemetry: Telemetry
@@ -101,9 +112,7 @@ class CafeApi:
             cached = json_response(200, self.service.menu_document(unavailable))
             cached.headers["ETag"] = '"menu-' + hashlib.sha256(cached.body).hexdigest()[:16] + '"'
             self._menus[unavailable] = cached
-        if request.header("if-none-match") == cached.headers["ETag"]:
-            return Response(304, b"", {"ETag": cached.headers["ETag"]})
-        return Response(cached.status, cached.body, dict(cached.headers))
+        return not_modified_or(request, Response(cached.status, cached.body, dict(cached.headers)))
 
     def update_menu_item(self, request: Request, item_id: str) -> Response:
         return json_response(200, self.service.set_item_available(item_id, parsing.availability(request)))
@@ -128,10 +137,13 @@ class CafeApi:
     def get_order(self, request: Request, order_id: str) -> Response:
         order = self.service.get_order(order_id)
         self.telemetry.annotate(order_id=order.id)
-        etag = order_etag(order)
-        if request.header("if-none-match") == etag:
-            return Response(304, b"", {"ETag": etag, "Cache-Control": "no-cache"})
-        return json_response(200, order.to_dict(), {"ETag": etag})
+        return not_modified_or(request, self._order(order))
+
+    def pickup_board(self, request: Request) -> Response:
+        # Screens poll this every few seconds; between changes they get an empty 304.
+        response = json_response(200, self.service.pickup_board())
+        response.headers["ETag"] = '"pickup-' + hashlib.sha256(response.body).hexdigest()[:16] + '"'
+        return not_modified_or(request, response)
 
     def cancel_order(self, request: Request, order_id: str) -> Response:
         self.telemetry.annotate(order_id=order_id)
@@ -169,6 +181,4 @@ class CafeApi:
     def static_file(self, request: Request, name: str) -> Response:
         content, content_type, etag = asset(name)
         headers = {"ETag": etag, "Cache-Control": "no-cache", "Content-Type": content_type}
-        if request.header("if-none-match") == etag:
-            return Response(304, b"", headers)
-        return Response(200, content, headers)
+        return not_modified_or(request, Response(200, content, headers))

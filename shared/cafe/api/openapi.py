@@ -175,6 +175,15 @@ SCHEMAS: dict[str, Any] = {
         "required": ["orders"],
         "properties": {"orders": {"type": "array", "items": _ref("Order")}},
     },
+    "PickupBoard": {
+        "type": "object",
+        "required": ["preparing", "ready"],
+        "additionalProperties": False,
+        "properties": {
+            "preparing": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+            "ready": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        },
+    },
     "StatusChange": {
         "type": "object",
         "required": ["status"],
@@ -219,6 +228,7 @@ CONTRACT: dict[str, tuple[str | None, str, str]] = {
     "get_order": (None, "200", "Order"),
     "cancel_order": (None, "200", "Order"),
     "change_status": ("StatusChange", "200", "Order"),
+    "pickup_board": (None, "200", "PickupBoard"),
     "get_store": (None, "200", "Store"),
     "put_store": ("StoreSettings", "200", "Store"),
 }

@@ -59,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/orders/{order_id}", "get_order", "One order (ETag / If-None-Match supported)"),
     Route("POST", "/orders/{order_id}/cancel", "cancel_order", "Customer cancels while PLACED"),
     Route("POST", "/orders/{order_id}/status", "change_status", "Barista moves an order on", staff=True),
+    Route("GET", "/pickup", "pickup_board", "Numbers preparing and ready, for the shop's screen (no names)"),
     Route("GET", "/store", "get_store", "Store open/closed, queue cap and how many wait"),
     Route("PUT", "/store", "put_store", "Open or close the store, set the queue cap", staff=True),
     Route("GET", "/openapi.json", "openapi", "This document"),

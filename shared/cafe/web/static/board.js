@@ -1,18 +1,15 @@
 // The pickup board: big PREPARING and READY numbers for a screen in the shop, refreshed by itself.
+// It reads the public /pickup feed (numbers only, no names), so the shop's screen needs no staff
+// token; between changes each poll is an empty 304.
 import { api, poll } from "./api.js";
 import { locale, t } from "./i18n.js";
-import { announce, errorText, h, initChrome } from "./ui.js";
-import { requireToken } from "./staff.js";
+import { announce, h, initChrome } from "./ui.js";
 
 const POLL_MS = 3000;
-// The API's most per call: every waiting order is on screen, not just the oldest 100.
-const LIMIT = 500;
 const $ = (id) => document.getElementById(id);
 
-let token = null;
-let session = null;
-let stopPolling = null;
-let lists = { PREPARING: [], READY: [] };
+let board = { preparing: [], ready: [] };
+let etag = null;
 let seenReady = null; // numbers already shown as ready (null until the first answer)
 
 function renderList(el, numbers, fresh = new Set()) {
@@ -24,29 +21,20 @@ function renderList(el, numbers, fresh = new Set()) {
 }
 
 function render(fresh) {
-  renderList($("b-preparing"), lists.PREPARING.map((o) => o.number));
-  renderList($("b-ready"), lists.READY.map((o) => o.number), fresh);
+  renderList($("b-preparing"), board.preparing);
+  renderList($("b-ready"), board.ready, fresh);
 }
 
 async function refresh() {
-  try {
-    const [preparing, ready] = await Promise.all(
-      ["PREPARING", "READY"].map((s) => api(`/orders?status=${s}&limit=${LIMIT}`, { token }).then((r) => r.data.orders)),
-    );
-    const prevSig = JSON.stringify([lists.PREPARING.map((o) => o.number), lists.READY.map((o) => o.number)]);
-    lists = { PREPARING: preparing, READY: ready };
-    const readyNumbers = ready.map((o) => o.number);
-    const fresh = new Set(seenReady === null ? [] : readyNumbers.filter((n) => !seenReady.has(n)));
-    seenReady = new Set(readyNumbers);
-    const sig = JSON.stringify([preparing.map((o) => o.number), readyNumbers]);
-    if (sig !== prevSig || fresh.size) render(fresh);
-    for (const n of fresh) announce(t("track.announce", { number: n, status: t("status.READY") }));
-  } catch (err) {
-    if (err.status === 401 || err.status === 403) {
-      stopPolling?.();
-      session.signOut(errorText(err));
-    }
-  }
+  // A failed call throws to poll(), which retries; the footer and offline banner show it.
+  const answer = await api("/pickup", { etag });
+  if (answer.status === 304 || !answer.data) return;
+  etag = answer.etag;
+  board = answer.data;
+  const fresh = new Set(seenReady === null ? [] : board.ready.filter((n) => !seenReady.has(n)));
+  seenReady = new Set(board.ready);
+  render(fresh);
+  for (const n of fresh) announce(t("track.announce", { number: n, status: t("status.READY") }));
 }
 
 function tickClock() {
@@ -64,12 +52,8 @@ function main() {
     tickClock();
     render(new Set());
   });
-  session = requireToken((tok) => {
-    token = tok;
-    seenReady = null;
-    stopPolling?.();
-    stopPolling = poll(refresh, POLL_MS);
-  });
+  render(new Set());
+  poll(refresh, POLL_MS);
 }
 
 main();

@@ -113,7 +113,6 @@ const STRINGS = {
     "board.preparing": "준비 중",
     "board.ready": "픽업하세요",
     "board.none": "—",
-    "board.token.note": "픽업 보드는 스태프 토큰으로 주문 목록을 읽습니다.",
   },
   en: {
     "app.name": "Café Compute",
@@ -226,7 +225,6 @@ const STRINGS = {
     "board.preparing": "Preparing",
     "board.ready": "Ready for pickup",
     "board.none": "—",
-    "board.token.note": "The board reads the order list with the staff token.",
   },
 };
 

@@ -25,6 +25,12 @@ def _rates(text: str) -> list[float]:
     return rates
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number ≥ 1")
+    return int(text)
+
+
 def _names(text: str) -> list[str]:
     names = [x.strip() for x in text.split(",") if x.strip()]
     unknown = set(names) - set(RUNTIMES)
@@ -51,6 +57,18 @@ def parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--reference-s", type=float, default=Options.reference_s)
     r.add_argument("--reference-warmup-s", type=float, default=Options.reference_warmup_s)
+    r.add_argument(
+        "--reference-rounds",
+        type=_positive_int,
+        default=Options.reference_rounds,
+        help="split the reference window into rounds taken in turn across the runtimes (default %(default)s)",
+    )
+    r.add_argument(
+        "--round-warmup-s",
+        type=float,
+        default=Options.round_warmup_s,
+        help="warm-up before each round after the first",
+    )
     r.add_argument("--slo-p99-ms", type=float, default=Options.slo_p99_ms)
     r.add_argument(
         "--cold-starts", type=int, default=Options.cold_starts, help="fresh starts per runtime (local)"
@@ -136,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         reference_rate=args.reference_rate,
         reference_s=args.reference_s,
         reference_warmup_s=args.reference_warmup_s,
+        reference_rounds=args.reference_rounds,
+        round_warmup_s=args.round_warmup_s,
         slo_p99_ms=args.slo_p99_ms,
         cold_starts=args.cold_starts,
         runtimes=args.runtimes,

@@ -1,16 +1,22 @@
-"""One measured window against one target: open-loop run + server CPU + Lambda REPORT lines."""
+"""Measured windows against one target: open-loop run + server CPU + Lambda REPORT lines.
+
+A window can be measured in rounds (interleaved with other targets' rounds by the caller) and
+summarised as one: on a shared machine, slow drift in background load then falls on every target
+alike instead of on whichever ran last, and the per-round percentiles show the spread.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compare.cloudwatch import parse_report_lines, summarize_reports
+from compare.cloudwatch import Report, parse_report_lines, summarize_reports
 from compare.procs import tree_cpu_s
-from compare.scheduler import Http, run_open_loop
+from compare.scheduler import Http, RunResult, combined_summary, run_open_loop
+from compare.stats import percentile_summary
 from compare.workload import CafeContext, build_plan
 
 
@@ -26,7 +32,17 @@ def _log_size(path: Path | None) -> int:
     return path.stat().st_size if path is not None and path.exists() else 0
 
 
-async def measure_window(
+@dataclass
+class Round:
+    """One measured window's raw material, before it is summarised (alone or with others)."""
+
+    result: RunResult
+    cpu_s: dict[str, float] | None  # the server tree's CPU seconds during the measured part
+    elapsed_s: float
+    reports: list[Report]
+
+
+async def measure_round(
     client: Http,
     ctx: CafeContext,
     rate: float,
@@ -35,8 +51,8 @@ async def measure_window(
     probe: Probe,
     seed_offset: int = 0,
     on_progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    """Drive the café mix at `rate` for warm-up + `duration_s`; summarise the measured part."""
+) -> Round:
+    """Drive the café mix at `rate` for warm-up + `duration_s`; keep the measured part."""
     total = warmup_s + duration_s
     plan = build_plan(ctx, rate, total, seed_offset=seed_offset)
     marks: dict[str, Any] = {}
@@ -55,23 +71,38 @@ async def measure_window(
         on_progress=on_progress,
         on_measure_start=measure_start,
     )
-    summary = result.summary()
-    summary["target_rate_rps"] = rate
-    requests = summary["requests"]
-    cpu_before = marks.get("cpu")
-    if cpu_before is not None and probe.pid:
+    elapsed = time.monotonic() - marks["at"] if "at" in marks else 0.0
+    cpu: dict[str, float] | None = None
+    if marks.get("cpu") is not None and probe.pid:
         after = tree_cpu_s(probe.pid)
-        elapsed = time.monotonic() - marks["at"]
-        delta = {k: after[k] - cpu_before[k] for k in after}
-        summary["server_cpu"] = {
-            "seconds": delta,
-            "ms_per_request": {k: (v * 1000 / requests if requests else 0.0) for k, v in delta.items()},
-            "share_of_one_core": delta["total"] / elapsed if elapsed else 0.0,
-            "requests_counted": requests,
-        }
+        cpu = {k: after[k] - marks["cpu"][k] for k in after}
+    reports: list[Report] = []
     if probe.report_log is not None and probe.report_log.exists():
         with open(probe.report_log, encoding="utf-8", errors="replace") as handle:
             handle.seek(marks.get("log", 0))
             reports = parse_report_lines(handle.read().splitlines())
-        summary["lambda_reports"] = summarize_reports(reports)
+    return Round(result, cpu, elapsed, reports)
+
+
+def summarize_rounds(rounds: Sequence[Round], rate: float, probe: Probe) -> dict[str, Any]:
+    """One summary of a target's rounds at one rate, plus each round's percentiles (spread)."""
+    summary = combined_summary([r.result for r in rounds])
+    summary["target_rate_rps"] = rate
+    summary["rounds"] = [
+        {"requests": r.result.recorder.count, "latency_ms": percentile_summary(r.result.recorder.merged())}
+        for r in rounds
+    ]
+    requests = summary["requests"]
+    measured = [r.cpu_s for r in rounds if r.cpu_s is not None]
+    if measured:
+        seconds = {k: sum(cpu[k] for cpu in measured) for k in measured[0]}
+        elapsed = sum(r.elapsed_s for r in rounds)
+        summary["server_cpu"] = {
+            "seconds": seconds,
+            "ms_per_request": {k: (v * 1000 / requests if requests else 0.0) for k, v in seconds.items()},
+            "share_of_one_core": seconds["total"] / elapsed if elapsed else 0.0,
+            "requests_counted": requests,
+        }
+    if probe.report_log is not None and probe.report_log.exists():
+        summary["lambda_reports"] = summarize_reports([rep for r in rounds for rep in r.reports])
     return summary

@@ -16,7 +16,7 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from compare.costlink import BASE_PROFILE
 from compare.ec2boot import instance_id_of, launch_to_healthy, not_available
 from compare.headroom import headroom_check
 from compare.machine import provenance
-from compare.measure import Probe, measure_window
+from compare.measure import Probe, Round, measure_round, summarize_rounds
 from compare.procs import Started, free_port, start_process
 from compare.runtimes import ROOT, RuntimeSpec, default_specs, full_env, new_staff_token, store_env
 from compare.scheduler import Http
@@ -76,6 +76,9 @@ class Options:
     reference_rate: float = 100.0
     reference_s: float = 8.0
     reference_warmup_s: float = 4.0
+    # The reference window is measured in this many rounds, taken in turn across the runtimes.
+    reference_rounds: int = 3
+    round_warmup_s: float = 1.0
     slo_p99_ms: float = 100.0
     cold_starts: int = 10
     runtimes: list[str] = field(default_factory=lambda: ["lambda", "fargate", "ec2"])
@@ -136,41 +139,77 @@ class Ui:
         self.progress.console.print(text)
 
 
-async def _drive(
-    name: str, url: str, probe: Probe, ctx: CafeContext, opts: Options, ui: Ui
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Reference window at one rate, then the capacity search, against one target."""
-    async with Http(url) as client:
-        total = int(opts.reference_rate * (opts.reference_s + opts.reference_warmup_s))
-        with ui.task(f"{name}: {opts.reference_rate:g} req/s reference", total) as update:
-            reference = await measure_window(
-                client,
-                ctx,
-                opts.reference_rate,
-                opts.reference_warmup_s,
-                opts.reference_s,
-                probe,
-                seed_offset=0,
-                on_progress=update,
-            )
+@dataclass(frozen=True)
+class Driven:
+    """A target the workload is driven against."""
+
+    name: str
+    url: str
+    ctx: CafeContext
+    probe: Probe
+
+
+async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, dict[str, Any]]:
+    """The reference rate against every target, in rounds taken in turn (A B C A B C …).
+
+    The first round carries the full warm-up; later rounds a short one, since each target sat
+    idle while the others ran. The rounds of a target are summarised as one window.
+    """
+    rounds: dict[str, list[Round]] = {t.name: [] for t in targets}
+    per_round_s = opts.reference_s / opts.reference_rounds
+    for index in range(opts.reference_rounds):
+        warmup_s = opts.reference_warmup_s if index == 0 else opts.round_warmup_s
+        for target in targets:
+            label = f"{target.name}: {opts.reference_rate:g} req/s reference"
+            if opts.reference_rounds > 1:
+                label += f", round {index + 1}/{opts.reference_rounds}"
+            total = int(opts.reference_rate * (warmup_s + per_round_s))
+            async with Http(target.url) as client:
+                with ui.task(label, total) as update:
+                    rounds[target.name].append(
+                        await measure_round(
+                            client,
+                            target.ctx,
+                            opts.reference_rate,
+                            warmup_s,
+                            per_round_s,
+                            target.probe,
+                            seed_offset=index,
+                            on_progress=update,
+                        )
+                    )
+    return {t.name: summarize_rounds(rounds[t.name], opts.reference_rate, t.probe) for t in targets}
+
+
+async def _capacity(target: Driven, opts: Options, ui: Ui) -> dict[str, Any]:
+    """The capacity search against one target."""
+    async with Http(target.url) as client:
 
         async def step(index: int, rate: float) -> dict[str, Any]:
             with ui.task(
-                f"{name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))
+                f"{target.name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))
             ) as update:
-                return await measure_window(
+                measured = await measure_round(
                     client,
-                    ctx,
+                    target.ctx,
                     rate,
                     opts.warmup_s,
                     opts.step_s,
-                    probe,
+                    target.probe,
                     seed_offset=100 + index,
                     on_progress=update,
                 )
+            return summarize_rounds([measured], rate, target.probe)
 
-        capacity = await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
-    return reference, capacity
+        return await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
+
+
+async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, dict[str, Any]]:
+    """Reference rounds across all targets, then each target's capacity search."""
+    references = await _reference(targets, opts, ui)
+    return {
+        t.name: {"reference": references[t.name], "capacity": await _capacity(t, opts, ui)} for t in targets
+    }
 
 
 async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
@@ -240,11 +279,17 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
                     )
         if "fargate" in results:
             results["fargate"]["image"] = container_image()
-        for name in opts.runtimes:
-            probe = Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None)
-            reference, capacity = await _drive(name, started[name].url, probe, ctx, opts, ui)
-            results[name]["reference"] = reference
-            results[name]["capacity"] = capacity
+        targets = [
+            Driven(
+                name,
+                started[name].url,
+                ctx,
+                Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None),
+            )
+            for name in opts.runtimes
+        ]
+        for name, measured in (await _drive(targets, opts, ui)).items():
+            results[name].update(measured)
         if "lambda" in started:
             async with Http(started["lambda"].url) as client, client.get("/__emulator/stats") as response:
                 results["lambda"]["emulator"] = await response.json()
@@ -260,19 +305,21 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
 
 
 async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+    targets: list[Driven] = []
     for target in opts.targets:
         ctx = await _context(target.url, opts.staff_token, opts)
         if not opts.staff_token:
             ui.note(f"[yellow]{target.name}: no staff token: the barista rounds will be refused (401)")
-        started_ms = int(time.time() * 1000)
-        reference, capacity = await _drive(target.name, target.url, Probe(), ctx, opts, ui)
+        targets.append(Driven(target.name, target.url, ctx, Probe()))
+    started_ms = int(time.time() * 1000)
+    measured = await _drive(targets, opts, ui)
+    results: dict[str, Any] = {}
+    for target in opts.targets:
         entry: dict[str, Any] = {
             "description": target.url,
             "url": target.url,
             "source": remote_label(target.url),
-            "reference": reference,
-            "capacity": capacity,
+            **measured[target.name],
         }
         log_group = opts.lambda_log_group if target.name == "lambda" else None
         log_group = log_group or (target.log_group if target.name == "lambda" else None)

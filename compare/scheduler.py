@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from compare.stats import Recorder, new_histogram, percentile_summary
 from compare.workload import Planned
@@ -30,26 +31,48 @@ class RunResult:
     skipped: int
     duration_s: float
     warmup_s: float
-    send_lag_ms: dict[str, float]
+    send_lag: HdrHistogram  # µs each measured request was dispatched after its intended time
     generator_cpu_s: float
     wall_s: float
 
+    @property
+    def nominal_window_s(self) -> float:
+        return max(self.duration_s - self.warmup_s, 1e-9)
+
+    @property
+    def measured_window_s(self) -> float:
+        """The nominal window, stretched when the last answers came after it ended."""
+        if self.recorder.last_done is None:
+            return self.nominal_window_s
+        return max(self.nominal_window_s, self.recorder.last_done - self.recorder.measure_from)
+
     def summary(self) -> dict[str, Any]:
-        nominal = max(self.duration_s - self.warmup_s, 1e-9)
-        window = nominal
-        if self.recorder.last_done is not None:
-            window = max(nominal, self.recorder.last_done - self.recorder.measure_from)
-        out = self.recorder.summary(window_seconds=window)
-        out.update(
-            offered_rps=self.recorder.count / nominal,
-            planned=self.planned,
-            skipped=self.skipped,
-            planned_rate_rps=self.planned / self.duration_s if self.duration_s else 0.0,
-            send_lag_ms=self.send_lag_ms,
-            generator_cpu_s=self.generator_cpu_s,
-            generator_cpu_share=self.generator_cpu_s / self.wall_s if self.wall_s else 0.0,
-        )
-        return out
+        return combined_summary([self])
+
+
+def combined_summary(runs: Sequence[RunResult]) -> dict[str, Any]:
+    """One summary of several windows against one target, as if they were one long window:
+    samples and counters added, throughput over the sum of the windows."""
+    recorder, lag = Recorder(), new_histogram()
+    for run in runs:
+        recorder.absorb(run.recorder)
+        lag.add(run.send_lag)
+    nominal = sum(run.nominal_window_s for run in runs)
+    duration = sum(run.duration_s for run in runs)
+    planned = sum(run.planned for run in runs)
+    generator_cpu_s = sum(run.generator_cpu_s for run in runs)
+    wall_s = sum(run.wall_s for run in runs)
+    out = recorder.summary(window_seconds=sum(run.measured_window_s for run in runs))
+    out.update(
+        offered_rps=recorder.count / nominal,
+        planned=planned,
+        skipped=sum(run.skipped for run in runs),
+        planned_rate_rps=planned / duration if duration else 0.0,
+        send_lag_ms=percentile_summary(lag),
+        generator_cpu_s=generator_cpu_s,
+        generator_cpu_share=generator_cpu_s / wall_s if wall_s else 0.0,
+    )
+    return out
 
 
 class Http:
@@ -160,7 +183,7 @@ async def run_open_loop(
         skipped=skipped,
         duration_s=total,
         warmup_s=warmup_s,
-        send_lag_ms=percentile_summary(lag),
+        send_lag=lag,
         generator_cpu_s=time.process_time() - cpu0,
         wall_s=clock() - wall0,
     )

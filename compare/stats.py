@@ -71,6 +71,19 @@ class Recorder:
         if self.last_done is None or done > self.last_done:
             self.last_done = done
 
+    def absorb(self, other: Recorder) -> None:
+        """Add another window's samples to this one (rounds of one measurement, interleaved with
+        other targets' rounds, are summarised as one window)."""
+        for operation, histogram in other.histograms.items():
+            self.histograms.setdefault(operation, new_histogram()).add(histogram)
+        self.statuses.update(other.statuses)
+        self.errors.update(other.errors)
+        self.warmup_count += other.warmup_count
+        firsts = [t for t in (self.first_intended, other.first_intended) if t is not None]
+        lasts = [t for t in (self.last_done, other.last_done) if t is not None]
+        self.first_intended = min(firsts, default=None)
+        self.last_done = max(lasts, default=None)
+
     def merged(self) -> HdrHistogram:
         total = new_histogram()
         for histogram in self.histograms.values():

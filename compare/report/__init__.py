@@ -174,14 +174,26 @@ def _latency(results: dict[str, Any], charts: dict[str, Path | None]) -> Section
                 rows,
                 caption=f"{name} — {entry.get('source', results['source'])}:"
                 f" {opts['reference_rate']:g} req/s for "
-                f"{opts['reference_s']:g} s after {opts['reference_warmup_s']:g} s warm-up; achieved "
-                f"{ref['throughput_rps']:.1f} req/s; errors: {_errors(ref)}; statuses {ref['statuses']}; "
-                f"generator send lag p99 {_ms(ref['send_lag_ms']['p99'])} ms",
+                f"{opts['reference_s']:g} s after {opts['reference_warmup_s']:g} s warm-up"
+                f"{_rounds(ref, opts)};"
+                f" achieved {ref['throughput_rps']:.1f} req/s; errors: {_errors(ref)};"
+                f" statuses {ref['statuses']}; generator send lag p99 {_ms(ref['send_lag_ms']['p99'])} ms",
             )
         )
     if (chart := charts.get("latency")) is not None:
         blocks.append(Image(chart, f"Latency percentiles per runtime — {footer(results)}"))
     return Section(SECTIONS[2], blocks)
+
+
+def _rounds(ref: dict[str, Any], opts: dict[str, Any]) -> str:
+    rounds = ref.get("rounds") or []
+    if len(rounds) < 2:
+        return ""
+    p99s = " / ".join(_ms(r["latency_ms"]["p99"]) for r in rounds)
+    return (
+        f", in {len(rounds)} rounds taken in turn with the other runtimes"
+        f" ({opts.get('round_warmup_s', 0):g} s warm-up before each later round); p99 by round {p99s} ms"
+    )
 
 
 def _verdict(step: dict[str, Any]) -> str:

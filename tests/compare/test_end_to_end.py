@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compare.__main__ import main
+from compare.measure import Probe
 from compare.report import SECTIONS
+from compare.run import Driven, Options, Ui, _context, _drive
 
 TINY = [
     "--rates",
@@ -24,6 +29,10 @@ TINY = [
     "1",
     "--reference-warmup-s",
     "0.3",
+    "--reference-rounds",
+    "2",
+    "--round-warmup-s",
+    "0.2",
     "--headroom-s",
     "0.5",
     "--slo-p99-ms",
@@ -60,7 +69,10 @@ def test_remote_mode_against_a_tiny_server(
     assert "measured on AWS" not in (report_dir / "report.md").read_text()
     fake = results["runtimes"]["fake"]
     reference = fake["reference"]
-    assert reference["requests"] == 30 and reference["errors"] == 0 and reference["warmup_excluded"] == 9
+    # Two rounds of 0.5 s at 30 req/s, after 0.3 s and then 0.2 s of warm-up.
+    assert reference["requests"] == 30 and reference["errors"] == 0 and reference["warmup_excluded"] == 15
+    assert [r["requests"] for r in reference["rounds"]] == [15, 15]
+    assert "p99 by round" in (report_dir / "report.md").read_text()
     operations = set(reference["by_operation"]) | {
         op for s in fake["capacity"]["steps"] for op in s["by_operation"]
     }
@@ -147,3 +159,44 @@ def test_remote_lambda_reads_report_lines_from_cloudwatch(
     assert summary["billed_ms"]["total"] == 26 and summary["init_ms"]["median"] == 480
     md = (report_dir / "report.md").read_text()
     assert "Billed Duration per invocation" in md and "1 cold" in md
+
+
+def test_reference_rounds_are_taken_in_turn_before_any_capacity_search(
+    fake_cafe: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class RecordingUi(Ui):
+        def __init__(self) -> None:
+            super().__init__(quiet=True)
+            self.tasks: list[str] = []
+
+        @contextmanager
+        def task(self, description: str, total: float) -> Iterator[Any]:
+            self.tasks.append(description)
+            with super().task(description, total) as update:
+                yield update
+
+    opts = Options(
+        rates=[20],
+        step_s=0.3,
+        warmup_s=0.1,
+        reference_rate=20,
+        reference_s=0.6,
+        reference_warmup_s=0.2,
+        reference_rounds=3,
+        round_warmup_s=0.1,
+        slo_p99_ms=1000,
+    )
+    ui = RecordingUi()
+
+    async def scenario() -> dict[str, Any]:
+        ctx = await _context(fake_cafe, "test-token", opts)
+        targets = [Driven(name, fake_cafe, ctx, Probe()) for name in ("a", "b")]
+        return await _drive(targets, opts, ui)
+
+    monkeypatch.setenv("CAFE_STAFF_TOKEN", "test-token")
+    measured = asyncio.run(scenario())
+    rounds = [f"{n}: 20 req/s reference, round {i}/3" for i in (1, 2, 3) for n in ("a", "b")]
+    assert ui.tasks == [*rounds, "a: capacity step 20 req/s", "b: capacity step 20 req/s"]
+    for name in ("a", "b"):
+        assert [r["requests"] for r in measured[name]["reference"]["rounds"]] == [4, 4, 4]
+        assert measured[name]["reference"]["requests"] == 12

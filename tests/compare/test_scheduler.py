@@ -19,7 +19,7 @@ from typing import TypeVar
 import looptime
 import pytest
 
-from compare.scheduler import Http, RunResult, run_open_loop
+from compare.scheduler import Http, RunResult, combined_summary, run_open_loop
 from compare.trivial import Stall, start_trivial_server
 from compare.workload import Outcome, Planned, constant_get_plan
 
@@ -114,6 +114,20 @@ def test_warmup_requests_are_sent_but_not_measured() -> None:
     assert len(server.arrivals) == 100
     assert summary["warmup_excluded"] == 50
     assert summary["requests"] == 50
+
+
+def test_rounds_combine_into_one_window() -> None:
+    # Two rounds against one target, a slow one and a fast one: one summary over 2 s of windows.
+    slow = VirtualServer(service_s=0.010).run(rate=100, duration=1.5, warmup=0.5)
+    fast = VirtualServer(service_s=0.002).run(rate=100, duration=1.2, warmup=0.2)
+    combined = combined_summary([slow, fast])
+    assert combined["requests"] == 200 and combined["warmup_excluded"] == 70
+    assert combined["planned"] == 270
+    assert combined["throughput_rps"] == pytest.approx(100, rel=0.01)  # 200 answers over ~2 s
+    assert combined["offered_rps"] == pytest.approx(100)
+    assert combined["latency_ms"]["p50"] == pytest.approx(2, rel=0.01)  # half of each
+    assert combined["latency_ms"]["p90"] == pytest.approx(10, rel=0.01)
+    assert combined["send_lag_ms"]["max"] <= 0.001
 
 
 def test_a_dependent_step_is_timed_from_when_it_could_be_sent() -> None:

@@ -65,3 +65,22 @@ def test_recorder_excludes_warmup_and_counts_errors() -> None:
 
 def test_empty_summary_is_zero() -> None:
     assert percentile_summary(new_histogram())["p99"] == 0.0
+
+
+def test_rounds_absorbed_into_one_recorder_summarise_as_one_window() -> None:
+    # Two rounds of one target (each with its own warm-up) absorbed into one recorder must
+    # summarise exactly like one recorder given just the measured samples of both.
+    rng = random.Random(11)
+    samples = [(i * 0.01, rng.expovariate(1 / 0.004), "200" if i % 17 else "500") for i in range(400)]
+    first, second, expected = Recorder(measure_from=0.5), Recorder(measure_from=2.5), Recorder()
+    for intended, latency, status in samples:
+        round_ = first if intended < 2.0 else second
+        round_.record("op", intended, intended + latency, status, status == "200")
+        if 0.5 <= intended < 2.0 or intended >= 2.5:
+            expected.record("op", intended, intended + latency, status, status == "200")
+    first.absorb(second)
+    assert first.warmup_count == 50 + 50
+    merged, plain = first.summary(window_seconds=3.0), expected.summary(window_seconds=3.0)
+    assert merged == plain | {"warmup_excluded": 100}
+    assert merged["errors"] > 0 and merged["requests"] == 300
+    assert first.first_intended == 0.5 and first.last_done == expected.last_done

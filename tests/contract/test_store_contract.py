@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
@@ -32,6 +32,22 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[OrderStore]:
     else:
         with make_dynamodb_store(server=True) as dynamodb:
             yield dynamodb
+
+
+def concurrent_wins(
+    action: Callable[[], object], refused: type[Exception], attempts: int, workers: int
+) -> int:
+    """Run `action` `attempts` times on `workers` threads at once; how many were not refused."""
+
+    def attempt(_: int) -> bool:
+        try:
+            action()
+        except refused:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(attempt, range(attempts))).count(True)
 
 
 def test_add_numbers_orders_per_business_day(store):
@@ -67,16 +83,8 @@ def test_queue_full_stores_nothing(store):
 
 
 def test_queue_cap_holds_under_concurrency(store):
-    def attempt(_: int) -> bool:
-        try:
-            store.add(draft(), max_waiting=5)
-        except QueueFull:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        results = list(pool.map(attempt, range(24)))
-    assert results.count(True) == 5
+    wins = concurrent_wins(lambda: store.add(draft(), max_waiting=5), QueueFull, attempts=24, workers=12)
+    assert wins == 5
     assert store.count_waiting() == 5
 
 
@@ -92,16 +100,10 @@ def test_replace_is_optimistic(store):
 def test_concurrent_identical_transitions_exactly_one_wins(store):
     added = store.add(draft(), max_waiting=10)
 
-    def attempt(_: int) -> bool:
-        try:
-            store.replace(added.move_to(Status.PREPARING, T0))
-        except ConcurrentUpdate:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(attempt, range(10)))
-    assert results.count(True) == 1
+    wins = concurrent_wins(
+        lambda: store.replace(added.move_to(Status.PREPARING, T0)), ConcurrentUpdate, attempts=10, workers=10
+    )
+    assert wins == 1
     assert store.get(added.id).version == 2
 
 

@@ -231,8 +231,12 @@ def test_barista_queue_store_and_sold_out(desktop: Page, page_cafe: PageCafe) ->
     expect(desktop.locator("#store-waiting")).to_contain_text("cap 7")
     desktop.get_by_role("button", name="Stop taking orders").click()
     expect(desktop.locator("#store-pill")).to_have_text("Closed for orders")
+    # Controls disabled during their call keep the keyboard user's place afterwards.
+    expect(desktop.get_by_role("button", name="Open for orders")).to_be_focused()
     desktop.locator("#avail-panel summary").click()
     desktop.get_by_role("checkbox", name="Plain Bagel").uncheck()
+    expect(desktop.locator("#avail-panel .badge")).to_have_count(1)
+    expect(desktop.get_by_role("checkbox", name="Plain Bagel")).to_be_focused()
     screenshot(desktop, "barista-desktop")
     with page_cafe.staff() as staff:
         assert staff.get("/store").json()["open"] is False

@@ -1,7 +1,7 @@
 // The barista page: the queue oldest first, transitions, store open/close and cap, sold-out.
 import { api, poll } from "./api.js";
 import { local, money, t } from "./i18n.js";
-import { announce, errorText, h, initChrome, minutesSince } from "./ui.js";
+import { announce, errorText, h, holdBusy, initChrome, minutesSince } from "./ui.js";
 import { requireToken } from "./staff.js";
 
 const COLUMNS = ["PLACED", "PREPARING", "READY"];
@@ -136,8 +136,9 @@ function renderQueue() {
 async function advance(order, status) {
   if (busy.has(order.id)) return;
   busy.add(order.id);
-  for (const b of document.querySelectorAll(`[data-order="${CSS.escape(order.id)}"] button`)) b.disabled = true;
+  // Read focus before disabling: a disabled button loses focus in current Chromium.
   const hadFocus = document.activeElement?.closest?.(`[data-order="${CSS.escape(order.id)}"]`);
+  for (const b of document.querySelectorAll(`[data-order="${CSS.escape(order.id)}"] button`)) b.disabled = true;
   try {
     await api(`/orders/${encodeURIComponent(order.id)}/status`, { method: "POST", token, body: { status } });
     announce(t("act.done", { number: order.number, status: t(`status.${status}`) }));
@@ -238,7 +239,7 @@ function renderAvail() {
 
 async function setAvailable(item, box) {
   const wanted = box.checked;
-  box.disabled = true;
+  const release = holdBusy(box);
   try {
     await api(`/menu/${encodeURIComponent(item.id)}`, { method: "PATCH", token, body: { available: wanted } });
     item.available = wanted;
@@ -247,7 +248,7 @@ async function setAvailable(item, box) {
     box.checked = !wanted;
     if (!authFailed(err)) announce(errorText(err), { error: true });
   } finally {
-    box.disabled = false;
+    release();
     const badge = box.parentElement.querySelector(".badge");
     if (item.available && badge) badge.remove();
     if (!item.available && !badge) box.parentElement.append(h("span", { class: "badge" }, t("menu.soldout")));
@@ -268,9 +269,9 @@ function main() {
   initChrome();
   $("store-toggle").addEventListener("click", async (ev) => {
     if (!store) return;
-    ev.target.disabled = true;
+    const release = holdBusy(ev.currentTarget);
     await putStore({ open: !store.open });
-    ev.target.disabled = false;
+    release();
   });
   $("cap").addEventListener("input", (ev) => {
     ev.target.dataset.dirty = "1";

@@ -1,7 +1,7 @@
 // The customer page: menu → basket → one idempotent order → live tracking.
 import { ApiError, api, newKey, poll } from "./api.js";
 import { getLang, local, money, t } from "./i18n.js";
-import { announce, errorText, h, initChrome } from "./ui.js";
+import { announce, errorText, h, holdBusy, initChrome } from "./ui.js";
 
 const BASKET_KEY = "cafe.basket";
 const RECENT_KEY = "cafe.recent";
@@ -362,7 +362,7 @@ async function placeOrder(ev) {
   placing = true;
   err.hidden = true;
   const button = $("place");
-  button.disabled = true;
+  const release = holdBusy(button);
   button.textContent = t("basket.placing");
   $("checkout").setAttribute("aria-busy", "true");
   try {
@@ -380,7 +380,7 @@ async function placeOrder(ev) {
     if (e instanceof ApiError && (e.code === "store_closed" || e.code === "queue_full")) loadStore();
   } finally {
     placing = false;
-    button.disabled = false;
+    release();
     button.textContent = t("basket.place");
     $("checkout").setAttribute("aria-busy", "false");
   }
@@ -498,8 +498,7 @@ function track(id) {
 
 async function cancelOrder() {
   if (!tracking?.order) return;
-  const yes = $("t-cancel-yes");
-  yes.disabled = true;
+  const release = holdBusy($("t-cancel-yes"), $("t-cancel-no"));
   try {
     const { data } = await api(`/orders/${encodeURIComponent(tracking.order.id)}/cancel`, { method: "POST" });
     tracking.etag = null;
@@ -510,8 +509,11 @@ async function cancelOrder() {
     $("t-error").textContent = errorText(e);
     $("t-error").hidden = false;
   } finally {
-    yes.disabled = false;
+    release({ refocus: false });
+    const lost = document.activeElement === null || document.activeElement === document.body;
     $("t-confirm").hidden = true;
+    // The confirm buttons are gone: a keyboard user lands on the cancel button again, by the error.
+    if (lost) $("t-cancel").focus();
   }
 }
 

@@ -1,7 +1,7 @@
 // The staff token: entered once per tab, kept in sessionStorage (gone when the tab closes),
 // checked against a staff-only call before it is kept.
 import { api } from "./api.js";
-import { errorText } from "./ui.js";
+import { errorText, holdBusy } from "./ui.js";
 
 const KEY = "cafe.staffToken";
 
@@ -33,8 +33,7 @@ export function requireToken(onReady) {
       input.focus();
       return;
     }
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
+    const release = holdBusy(form.querySelector("button[type=submit]"));
     error.hidden = true;
     try {
       await api("/orders?status=READY", { token });
@@ -48,7 +47,7 @@ export function requireToken(onReady) {
       input.setAttribute("aria-invalid", "true");
       input.focus();
     } finally {
-      button.disabled = false;
+      release({ refocus: false });
     }
   });
   const token = getToken();

@@ -21,6 +21,21 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * Disable controls while a call runs, without losing the keyboard user's place: current
+ * Chromium moves focus to <body> when a focused control becomes disabled, so note who had
+ * focus first and give it back when the controls come back. Returns the "done" function.
+ */
+export function holdBusy(...controls) {
+  const focused = controls.find((c) => c && c === document.activeElement) ?? null;
+  for (const c of controls) if (c) c.disabled = true;
+  return function release({ refocus = true } = {}) {
+    for (const c of controls) if (c) c.disabled = false;
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (refocus && focused && focused.isConnected && lost) focused.focus();
+  };
+}
+
 /** Say something to screen readers (and show it briefly) through the page's live region. */
 export function announce(message, { error = false } = {}) {
   const region = document.getElementById("announcer");

@@ -10,12 +10,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from compare.headroom import headroom_check
-from compare.run import Options, Ui, run
-from compare.runtimes import RUNTIMES
-from compare.summary import print_summary
+from compare.load.headroom import headroom_check
+from compare.load.workload import DEFAULT_WORKLOAD
+from compare.local.runtimes import RUNTIMES
+from compare.options import Options
+from compare.progress import Ui
+from compare.report.console import print_summary
+from compare.run import run
 from compare.targets import TargetError, merge, parse_target, read_outputs
-from compare.workload import DEFAULT_WORKLOAD
 
 
 def _rates(text: str) -> list[float]:

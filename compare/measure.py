@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compare.cloudwatch import Report, parse_report_lines, summarize_reports
-from compare.procs import tree_cpu_s
-from compare.scheduler import Http, RunResult, combined_summary, run_open_loop
-from compare.stats import percentile_summary
-from compare.workload import CafeContext, build_plan
+from compare.load.http import Http
+from compare.load.scheduler import RunResult, combined_summary, run_open_loop
+from compare.load.stats import percentile_summary
+from compare.load.workload import CafeContext, build_plan
+from compare.probes.cloudwatch import Report, parse_report_lines, summarize_reports
+from compare.probes.cpu import tree_cpu_s
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""The headroom verdict: did the generator keep the schedule against the trivial server?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compare.load.headroom import kept_up
+
+RATE = 400.0
+
+
+def _summary(**changes: Any) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "errors": 0,
+        "offered_rps": RATE,
+        "throughput_rps": 0.97 * RATE,  # the last answers' tail dilutes a short window
+        "send_lag_ms": {"p90": 0.4, "p99": 12.0},  # a VM hiccup in the p99 is tolerated
+        "generator_cpu_share": 0.3,
+    }
+    summary.update(changes)
+    return summary
+
+
+def test_a_generator_on_schedule_kept_up() -> None:
+    assert kept_up(_summary(), RATE)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"errors": 1},
+        {"offered_rps": 0.98 * RATE},  # could not even send the plan
+        {"throughput_rps": 0.9 * RATE},
+        {"send_lag_ms": {"p90": 5.0, "p99": 20.0}},
+        {"generator_cpu_share": 0.7},  # near one core: it would be the bottleneck
+    ],
+    ids=["errors", "under-sent", "under-answered", "late-sends", "cpu-bound"],
+)
+def test_any_sign_of_strain_means_it_did_not_keep_up(changes: dict[str, Any]) -> None:
+    assert not kept_up(_summary(**changes), RATE)

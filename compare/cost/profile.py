@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compare.local.runtimes import RUNTIMES
+
 PROFILE = "profile"
 DEFAULT = "default (assumed)"
 KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", DEFAULT)
@@ -21,7 +23,6 @@ EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y",
 FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")
 APIS = ("rest", "http", "url", "none")
 ARCHES = ("arm64", "x86_64")
-RUNTIMES = ("lambda", "fargate", "ec2")
 
 
 class ProfileError(ValueError):
@@ -187,10 +188,6 @@ class Profile:
     @property
     def monthly_orders(self) -> float:
         return self.monthly_requests / self.requests_per_order
-
-    @property
-    def calendar_days(self) -> float:
-        return self.hours_per_month / 24.0
 
     def with_requests(self, monthly_requests: float) -> Profile:
         """The same café at another volume (for the break-even curves)."""

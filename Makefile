@@ -15,8 +15,8 @@ export CAFE_SQLITE_PATH ?= $(CURDIR)/var/cafe.sqlite3
 PORT ?=
 RUN_LOCAL = $(BIN)/python -m compare.local
 
-# Several make processes may start at once (make up starts three): one installs, the others
-# wait on the lock and then find the stamp fresh.
+# Several make processes may start at once: one installs, the others wait on the lock and then
+# find the stamp fresh.
 $(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
 	@flock $(VENV).lock bash -euc '\
 	  if [ -f $@ ] && [ -z "$$(find $^ -newer $@)" ]; then exit 0; fi; \
@@ -51,7 +51,7 @@ run-fargate-docker: $(STAMP) | var
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine here: use make run-fargate (the image's own CMD, natively)" >&2; exit 2; }
 	docker build -f fargate/Dockerfile -t cafe-fargate:local .
 	# The same SQLite file as the other local runtimes, mounted; run as the file's owner.
-	port="$${PORT:-$$($(BIN)/python -c 'from compare.local import DEFAULT_PORTS; print(DEFAULT_PORTS["fargate"])')}"; \
+	port="$${PORT:-$$($(BIN)/python -c 'from compare.local.runtimes import DEFAULT_PORTS; print(DEFAULT_PORTS["fargate"])')}"; \
 	docker run --rm -p "127.0.0.1:$$port:8080" -e PORT=8080 --user "$$(id -u):$$(id -g)" \
 	  -v "$(CURDIR)/var:/data" -e CAFE_STORE=sqlite -e CAFE_SQLITE_PATH=/data/cafe.sqlite3 \
 	  -e CAFE_STAFF_TOKEN cafe-fargate:local

@@ -13,10 +13,9 @@ import os
 import secrets
 import sys
 
-from compare.local import RUNTIMES, LocalCafe, free_port, stop_processes, wait_healthy
-from compare.local.cafe import LOG_DIR
-from compare.local.processes import stop_groups
-from compare.local.runtimes import ROOT
+from compare.local.cafe import LOG_DIR, LocalCafe
+from compare.local.processes import free_port, stop_groups, stop_processes, wait_healthy
+from compare.local.runtimes import ROOT, RUNTIMES
 
 __all__ = ["RUNTIMES", "LocalCafe", "free_port", "main", "stop_processes", "wait_healthy"]
 

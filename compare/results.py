@@ -79,6 +79,18 @@ class CpuSplit:
     children: float
     total: float
 
+    def __add__(self, other: CpuSplit) -> CpuSplit:
+        return CpuSplit(self.root + other.root, self.children + other.children, self.total + other.total)
+
+    def __sub__(self, other: CpuSplit) -> CpuSplit:
+        return CpuSplit(self.root - other.root, self.children - other.children, self.total - other.total)
+
+    def per(self, count: int, scale: float = 1.0) -> CpuSplit:
+        """Each part divided by `count` (zeros when nothing was counted), times `scale`."""
+        if not count:
+            return CpuSplit(0.0, 0.0, 0.0)
+        return CpuSplit(self.root * scale / count, self.children * scale / count, self.total * scale / count)
+
 
 @dataclass(frozen=True)
 class ServerCpu:

@@ -18,7 +18,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from compare.costlink import cost_section
 from compare.load.capacity import Slo, search
@@ -39,9 +38,7 @@ from compare.results import (
     LOCAL_LABEL,
     Capacity,
     ColdStarts,
-    ContainerImage,
     EmulatorStats,
-    Headroom,
     RunResults,
     RuntimeResult,
     VisitRecord,
@@ -100,17 +97,14 @@ async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[s
                             on_progress=update,
                         )
                     )
-    return {
-        t.name: from_json(Window, summarize_rounds(rounds[t.name], opts.reference_rate, t.probe))
-        for t in targets
-    }
+    return {t.name: summarize_rounds(rounds[t.name], opts.reference_rate, t.probe) for t in targets}
 
 
 async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
     """The capacity search against one target."""
     async with Http(target.url) as client:
 
-        async def step(index: int, rate: float) -> dict[str, Any]:
+        async def step(index: int, rate: float) -> Window:
             with ui.task(
                 f"{target.name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))
             ) as update:
@@ -126,7 +120,7 @@ async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
                 )
             return summarize_rounds([measured], rate, target.probe)
 
-        return from_json(Capacity, await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms)))
+        return await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
 
 
 async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Measured]:
@@ -182,11 +176,10 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         for name in opts.runtimes:
             with ui.task(f"{name}: {opts.cold_starts} cold starts", opts.cold_starts) as update:
                 if name == "lambda":
-                    cold[name] = from_json(ColdStarts, lambda_cold_starts(ports[name], opts.cold_starts))
+                    cold[name] = lambda_cold_starts(ports[name], opts.cold_starts)
                 else:
                     spec = cafe.spec(name, port=free_port())
-                    found = server_cold_starts(spec, cafe.env, opts.cold_starts, work, update)
-                    cold[name] = from_json(ColdStarts, found)
+                    cold[name] = server_cold_starts(spec, cafe.env, opts.cold_starts, work, update)
         targets = [
             Driven(
                 name,
@@ -205,7 +198,7 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                 reference=measured[name].reference,
                 capacity=measured[name].capacity,
                 cold_start=cold[name],
-                image=from_json(ContainerImage, container_image()) if name == "fargate" else None,
+                image=container_image() if name == "fargate" else None,
                 emulator=await _emulator_stats(urls[name]) if name == "lambda" else None,
             )
             for name in opts.runtimes
@@ -268,7 +261,7 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
         if opts.headroom:
             rate = 2 * _max_rate_used(runtimes, opts)
             with ui.task(f"generator headroom at {rate:g} req/s", 1):
-                headroom = from_json(Headroom, asyncio.run(headroom_check(rate, opts.headroom_s)))
+                headroom = asyncio.run(headroom_check(rate, opts.headroom_s))
     workload = load_workload(opts.workload)
     out = opts.out_dir / stamp
     out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
@@ -21,6 +20,7 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 from compare.load.http import Http
 from compare.load.stats import Recorder, new_histogram, percentile_summary
 from compare.load.workload import Planned
+from compare.results import Window
 
 
 @dataclass
@@ -47,11 +47,11 @@ class RunResult:
             return self.nominal_window_s
         return max(self.nominal_window_s, self.recorder.last_done - self.recorder.measure_from)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Window:
         return combined_summary([self])
 
 
-def combined_summary(runs: Sequence[RunResult]) -> dict[str, Any]:
+def combined_summary(runs: Sequence[RunResult]) -> Window:
     """One summary of several windows against one target, as if they were one long window:
     samples and counters added, throughput over the sum of the windows."""
     recorder, lag = Recorder(), new_histogram()
@@ -63,8 +63,8 @@ def combined_summary(runs: Sequence[RunResult]) -> dict[str, Any]:
     planned = sum(run.planned for run in runs)
     generator_cpu_s = sum(run.generator_cpu_s for run in runs)
     wall_s = sum(run.wall_s for run in runs)
-    out = recorder.summary(window_seconds=sum(run.measured_window_s for run in runs))
-    out.update(
+    return Window(
+        **recorder.summary(window_seconds=sum(run.measured_window_s for run in runs)),
         offered_rps=recorder.count / nominal,
         planned=planned,
         skipped=sum(run.skipped for run in runs),
@@ -73,7 +73,6 @@ def combined_summary(runs: Sequence[RunResult]) -> dict[str, Any]:
         generator_cpu_s=generator_cpu_s,
         generator_cpu_share=generator_cpu_s / wall_s if wall_s else 0.0,
     )
-    return out
 
 
 async def run_open_loop(

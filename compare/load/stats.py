@@ -13,6 +13,8 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
+from compare.results import OperationLatency, Percentiles
+
 LOWEST_US = 1
 HIGHEST_US = 600_000_000
 SIGNIFICANT_FIGURES = 3
@@ -23,18 +25,19 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_FIGURES)
 
 
-def percentile_summary(histogram: HdrHistogram) -> dict[str, float]:
+def percentile_summary(histogram: HdrHistogram) -> Percentiles:
     """p50/p90/p99/p99.9/max/mean in milliseconds (zeros for an empty histogram)."""
     if histogram.get_total_count() == 0:
-        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "p99.9": 0.0, "max": 0.0, "mean": 0.0}
-    summary = {_label(p): histogram.get_value_at_percentile(p) / 1000.0 for p in PERCENTILES}
-    summary["max"] = histogram.get_max_value() / 1000.0
-    summary["mean"] = histogram.get_mean_value() / 1000.0
-    return summary
-
-
-def _label(percentile: float) -> str:
-    return f"p{percentile:g}"
+        return Percentiles(p50=0.0, p90=0.0, p99=0.0, p99_9=0.0, max=0.0, mean=0.0)
+    p50, p90, p99, p99_9 = (histogram.get_value_at_percentile(p) / 1000.0 for p in PERCENTILES)
+    return Percentiles(
+        p50=p50,
+        p90=p90,
+        p99=p99,
+        p99_9=p99_9,
+        max=histogram.get_max_value() / 1000.0,
+        mean=histogram.get_mean_value() / 1000.0,
+    )
 
 
 @dataclass
@@ -99,7 +102,7 @@ class Recorder:
         return sum(self.errors.values())
 
     def summary(self, window_seconds: float | None = None) -> dict[str, Any]:
-        """Everything the report needs from this window, as plain JSON-able data.
+        """This window's counts and percentiles, as the recorder's part of a `Window`'s fields.
 
         Throughput is completed requests over the measured window (the intended duration when
         given, else first intended send to last completion).
@@ -119,7 +122,7 @@ class Recorder:
             "warmup_excluded": self.warmup_count,
             "latency_ms": percentile_summary(self.merged()),
             "by_operation": {
-                name: {"requests": h.get_total_count(), "latency_ms": percentile_summary(h)}
+                name: OperationLatency(h.get_total_count(), percentile_summary(h))
                 for name, h in sorted(self.histograms.items())
             },
         }

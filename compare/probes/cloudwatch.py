@@ -12,7 +12,15 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from compare.results import LambdaReports, ReportLine, ReportSummary, from_json
+from compare.results import (
+    BilledSummary,
+    DurationSummary,
+    InitSummary,
+    LambdaReports,
+    ReportLine,
+    ReportSummary,
+    WarmBilled,
+)
 
 _REPORT = re.compile(
     r"REPORT RequestId: (?P<request_id>\S+)\s+"
@@ -53,34 +61,30 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def summarize_reports(reports: list[Report]) -> dict[str, Any]:
+def summarize_reports(reports: list[Report]) -> ReportSummary:
     """Medians and tails of Duration / Billed Duration, cold starts and their Init Duration."""
     durations = [r.duration_ms for r in reports]
     billed = [float(r.billed_ms) for r in reports]
     inits = [r.init_ms for r in reports if r.init_ms is not None]
     warm_billed = [float(r.billed_ms) for r in reports if r.init_ms is None]
-    return {
-        "invocations": len(reports),
-        "cold_starts": len(inits),
-        "duration_ms": {
-            "median": _quantile(durations, 0.5),
-            "p99": _quantile(durations, 0.99),
-            "mean": statistics.fmean(durations) if durations else 0.0,
-        },
-        "billed_ms": {
-            "median": _quantile(billed, 0.5),
-            "p99": _quantile(billed, 0.99),
-            "mean": statistics.fmean(billed) if billed else 0.0,
-            "total": sum(billed),
-        },
-        "billed_warm_ms": {
-            "median": _quantile(warm_billed, 0.5),
-            "mean": statistics.fmean(warm_billed) if warm_billed else 0.0,
-        },
-        "init_ms": {"median": _quantile(inits, 0.5), "max": max(inits) if inits else 0.0},
-        "memory_size_mb": max((r.memory_size_mb for r in reports), default=0),
-        "max_memory_used_mb": max((r.max_memory_used_mb for r in reports), default=0),
-    }
+    return ReportSummary(
+        invocations=len(reports),
+        cold_starts=len(inits),
+        duration_ms=DurationSummary(
+            median=_quantile(durations, 0.5), p99=_quantile(durations, 0.99), mean=_mean(durations)
+        ),
+        billed_ms=BilledSummary(
+            median=_quantile(billed, 0.5), p99=_quantile(billed, 0.99), mean=_mean(billed), total=sum(billed)
+        ),
+        billed_warm_ms=WarmBilled(median=_quantile(warm_billed, 0.5), mean=_mean(warm_billed)),
+        init_ms=InitSummary(median=_quantile(inits, 0.5), max=max(inits, default=0.0)),
+        memory_size_mb=max((r.memory_size_mb for r in reports), default=0),
+        max_memory_used_mb=max((r.max_memory_used_mb for r in reports), default=0),
+    )
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
 
 
 def fetch_reports(logs_client: Any, log_group: str, start_ms: int, end_ms: int | None = None) -> list[Report]:
@@ -106,6 +110,6 @@ def lambda_reports_from_cloudwatch(log_group: str, start_ms: int, region: str | 
     reports = fetch_reports(client, log_group, start_ms, int(time.time() * 1000))
     return LambdaReports(
         log_group=log_group,
-        summary=from_json(ReportSummary, summarize_reports(reports)),
+        summary=summarize_reports(reports),
         reports=tuple(reports[:2000]),
     )

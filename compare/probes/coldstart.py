@@ -17,29 +17,24 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from compare.local.processes import start_process
 from compare.local.runtimes import RuntimeSpec
+from compare.results import ColdStarts, ColdStartSample, ContainerImage, ImageSize, Spread, from_json
 
 
-def spread(values: list[float]) -> dict[str, float]:
+def spread(values: list[float]) -> Spread:
     """Median, min, max, and the interquartile range: the spread of a small sample."""
     if not values:
-        return {"n": 0, "median": 0.0, "min": 0.0, "max": 0.0, "q1": 0.0, "q3": 0.0}
+        return Spread(n=0, median=0.0, min=0.0, max=0.0, q1=0.0, q3=0.0)
     ordered = sorted(values)
     if len(ordered) >= 2:
         q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
     else:
         q1 = q3 = ordered[0]
-    return {
-        "n": len(ordered),
-        "median": statistics.median(ordered),
-        "min": ordered[0],
-        "max": ordered[-1],
-        "q1": q1,
-        "q3": q3,
-    }
+    return Spread(
+        n=len(ordered), median=statistics.median(ordered), min=ordered[0], max=ordered[-1], q1=q1, q3=q3
+    )
 
 
 def _get_ms(port: int, path: str) -> tuple[float, int]:
@@ -60,33 +55,32 @@ def server_cold_starts(
     count: int,
     log_dir: Path,
     on_progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
-    samples: list[dict[str, float]] = []
+) -> ColdStarts:
+    samples: list[ColdStartSample] = []
     for index in range(count):
-        started = start_process(
-            spec,
-            spec.environment(base_env),
-            log_dir / f"{spec.name}-coldstart.log",
-            label=f"{spec.name}-cold{index}",
-        )
+        log = log_dir / f"{spec.name}-coldstart.log"
+        started = start_process(spec, spec.environment(base_env), log, label=f"{spec.name}-cold{index}")
         try:
             first_ms, status = _get_ms(spec.port, "/menu")
         finally:
             started.stop()
         samples.append(
-            {"healthy_ms": started.healthy_after_s * 1000, "first_request_ms": first_ms, "status": status}
+            ColdStartSample(
+                healthy_ms=started.healthy_after_s * 1000, first_request_ms=first_ms, status=status
+            )
         )
         if on_progress is not None:
             on_progress(index + 1)
-    return {
-        "what": "process spawn → first 200 from /health; then the first GET /menu",
-        "samples": samples,
-        "healthy_ms": spread([s["healthy_ms"] for s in samples]),
-        "first_request_ms": spread([s["first_request_ms"] for s in samples]),
-    }
+    return ColdStarts(
+        what="process spawn → first 200 from /health; then the first GET /menu",
+        samples=tuple(samples),
+        healthy_ms=spread([s.healthy_ms or 0.0 for s in samples]),
+        first_request_ms=spread([s.first_request_ms or 0.0 for s in samples]),
+    )
 
 
-def lambda_cold_starts(port: int, count: int, path: str = "/menu") -> dict[str, Any]:
+def lambda_cold_starts(port: int, count: int, path: str = "/menu") -> ColdStarts:
+    """`count` fresh environments of the local Lambda, one after another (its control endpoint)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30 + 10 * count)
     try:
         connection.request("POST", f"/__emulator/coldstart?n={count}&path={path}")
@@ -94,28 +88,29 @@ def lambda_cold_starts(port: int, count: int, path: str = "/menu") -> dict[str, 
         body = json.loads(response.read())
     finally:
         connection.close()
-    samples = body["samples"]
-    return {
-        "what": "fresh awslambdaric environment: spawn → first /next (Init Duration); then one GET /menu",
-        "samples": samples,
-        "init_ms": spread([s["init_ms"] for s in samples]),
-        "first_invoke_ms": spread([s["first_invoke_ms"] for s in samples]),
-        "total_ms": spread([s["total_ms"] for s in samples]),
-        "billed_ms": spread([float(s["billed_ms"]) for s in samples]),
-    }
+    samples = from_json(tuple[ColdStartSample, ...], body["samples"])
+
+    def of(values: list[float | None]) -> Spread:
+        return spread([v or 0.0 for v in values])
+
+    return ColdStarts(
+        what="fresh awslambdaric environment: spawn → first /next (Init Duration); then one GET /menu",
+        samples=samples,
+        init_ms=of([s.init_ms for s in samples]),
+        first_invoke_ms=of([s.first_invoke_ms for s in samples]),
+        total_ms=of([s.total_ms for s in samples]),
+        billed_ms=of([s.billed_ms for s in samples]),
+    )
 
 
-def container_image() -> dict[str, Any]:
+def container_image() -> ContainerImage:
     """The Fargate image's size where a container engine is present (image pull dominates on AWS).
 
     Lists the local images whose name contains "cafe"; building one is the deploy area's job.
     """
     engine = shutil.which("docker") or shutil.which("podman")
     if engine is None:
-        return {
-            "engine": None,
-            "note": "no container engine on this machine: the image size was not measured",
-        }
+        return ContainerImage(None, "no container engine on this machine: the image size was not measured")
     try:
         out = subprocess.run(
             [engine, "image", "ls", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"],
@@ -126,12 +121,9 @@ def container_image() -> dict[str, Any]:
         )
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or "").strip().splitlines()[:1] or [f"exit status {exc.returncode}"]
-        return {
-            "engine": engine,
-            "note": f"not measured: `{Path(engine).name} image ls` failed ({reason[0]})",
-        }
+        return ContainerImage(engine, f"not measured: `{Path(engine).name} image ls` failed ({reason[0]})")
     except (OSError, subprocess.SubprocessError) as exc:
-        return {"engine": engine, "note": f"not measured: {Path(engine).name} unusable ({exc})"}
+        return ContainerImage(engine, f"not measured: {Path(engine).name} unusable ({exc})")
     images = [line.split(" ", 1) for line in out.stdout.splitlines() if "cafe" in line]
     note = "" if images else "no local image named *cafe* (build it with the deploy targets)"
-    return {"engine": engine, "images": [{"name": n, "size": s} for n, s in images], "note": note}
+    return ContainerImage(engine, note, tuple(ImageSize(n, s) for n, s in images))

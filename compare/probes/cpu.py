@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from compare.results import CpuSplit
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,11 +56,11 @@ def process_cpu_s(pid: int, include_children: bool = True) -> float:
     return ticks / CLOCK_TICKS
 
 
-def tree_cpu_s(root: int) -> dict[str, float]:
-    """{"root": the root process alone, "children": the rest of its tree, "total": both}."""
+def tree_cpu_s(root: int) -> CpuSplit:
+    """CPU seconds of the root process alone, of the rest of its tree, and of both."""
     pids = descendants(root)
     root_own = process_cpu_s(root, include_children=False)
     rest = sum(process_cpu_s(pid) for pid in pids if pid != root)
     reaped = process_cpu_s(root) - root_own
     children = rest + reaped
-    return {"root": root_own, "children": children, "total": root_own + children}
+    return CpuSplit(root=root_own, children=children, total=root_own + children)

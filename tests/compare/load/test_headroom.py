@@ -7,20 +7,21 @@ from typing import Any
 import pytest
 
 from compare.load.headroom import kept_up
+from compare.results import Window
+from tests.compare.sample import LATENCY, a_window
 
 RATE = 400.0
 
 
-def _summary(**changes: Any) -> dict[str, Any]:
+def _summary(**changes: Any) -> Window:
     summary: dict[str, Any] = {
         "errors": 0,
         "offered_rps": RATE,
         "throughput_rps": 0.97 * RATE,  # the last answers' tail dilutes a short window
-        "send_lag_ms": {"p90": 0.4, "p99": 12.0},  # a VM hiccup in the p99 is tolerated
+        "send_lag_ms": LATENCY | {"p90": 0.4, "p99": 12.0},  # a VM hiccup in the p99 is tolerated
         "generator_cpu_share": 0.3,
     }
-    summary.update(changes)
-    return summary
+    return a_window(**(summary | changes))
 
 
 def test_a_generator_on_schedule_kept_up() -> None:
@@ -33,7 +34,7 @@ def test_a_generator_on_schedule_kept_up() -> None:
         {"errors": 1},
         {"offered_rps": 0.98 * RATE},  # could not even send the plan
         {"throughput_rps": 0.9 * RATE},
-        {"send_lag_ms": {"p90": 5.0, "p99": 20.0}},
+        {"send_lag_ms": LATENCY | {"p90": 5.0, "p99": 20.0}},
         {"generator_cpu_share": 0.7},  # near one core: it would be the bottleneck
     ],
     ids=["errors", "under-sent", "under-answered", "late-sends", "cpu-bound"],

@@ -84,12 +84,12 @@ def test_sends_every_request_on_its_grid_slot_while_answers_are_outstanding() ->
     # fewer connections would fall behind; the open loop keeps to the grid exactly.
     server = VirtualServer(service_s=0.4)
     summary = server.run(rate=200, duration=1.0).summary()
-    assert summary["requests"] == 200 and summary["errors"] == 0
+    assert summary.requests == 200 and summary.errors == 0
     assert server.arrivals == pytest.approx([i / 200 for i in range(200)], abs=1e-6)
     assert server.most_in_flight == 80
-    assert summary["send_lag_ms"]["max"] <= 0.001  # the histogram's floor: 1 µs
-    assert summary["latency_ms"]["p50"] == pytest.approx(400, rel=1e-3)
-    assert summary["latency_ms"]["max"] == pytest.approx(400, rel=1e-3)
+    assert summary.send_lag_ms.max <= 0.001  # the histogram's floor: 1 µs
+    assert summary.latency_ms.p50 == pytest.approx(400, rel=1e-3)
+    assert summary.latency_ms.max == pytest.approx(400, rel=1e-3)
 
 
 def test_a_stall_inflates_the_latency_of_every_request_due_during_it() -> None:
@@ -104,17 +104,17 @@ def test_a_stall_inflates_the_latency_of_every_request_due_during_it() -> None:
     assert len(stalled) == 120
     assert sum(1 for ms in latencies if ms >= 300) == 61  # due at 0.300, 0.305, …, 0.600 s
     assert max(latencies) == pytest.approx(601, rel=1e-3)
-    assert result.summary()["latency_ms"]["p50"] == pytest.approx(1, rel=1e-2)
+    assert result.summary().latency_ms.p50 == pytest.approx(1, rel=1e-2)
     # 90 % of the requests are the 180 unstalled ones plus the 90 stalled ones due latest.
-    assert result.summary()["latency_ms"]["p90"] == pytest.approx(451, rel=1e-2)
+    assert result.summary().latency_ms.p90 == pytest.approx(451, rel=1e-2)
 
 
 def test_warmup_requests_are_sent_but_not_measured() -> None:
     server = VirtualServer(service_s=0.002)
     summary = server.run(rate=100, duration=1.0, warmup=0.5).summary()
     assert len(server.arrivals) == 100
-    assert summary["warmup_excluded"] == 50
-    assert summary["requests"] == 50
+    assert summary.warmup_excluded == 50
+    assert summary.requests == 50
 
 
 def test_rounds_combine_into_one_window() -> None:
@@ -122,13 +122,13 @@ def test_rounds_combine_into_one_window() -> None:
     slow = VirtualServer(service_s=0.010).run(rate=100, duration=1.5, warmup=0.5)
     fast = VirtualServer(service_s=0.002).run(rate=100, duration=1.2, warmup=0.2)
     combined = combined_summary([slow, fast])
-    assert combined["requests"] == 200 and combined["warmup_excluded"] == 70
-    assert combined["planned"] == 270
-    assert combined["throughput_rps"] == pytest.approx(100, rel=0.01)  # 200 answers over ~2 s
-    assert combined["offered_rps"] == pytest.approx(100)
-    assert combined["latency_ms"]["p50"] == pytest.approx(2, rel=0.01)  # half of each
-    assert combined["latency_ms"]["p90"] == pytest.approx(10, rel=0.01)
-    assert combined["send_lag_ms"]["max"] <= 0.001
+    assert combined.requests == 200 and combined.warmup_excluded == 70
+    assert combined.planned == 270
+    assert combined.throughput_rps == pytest.approx(100, rel=0.01)  # 200 answers over ~2 s
+    assert combined.offered_rps == pytest.approx(100)
+    assert combined.latency_ms.p50 == pytest.approx(2, rel=0.01)  # half of each
+    assert combined.latency_ms.p90 == pytest.approx(10, rel=0.01)
+    assert combined.send_lag_ms.max <= 0.001
 
 
 def test_a_dependent_step_is_timed_from_when_it_could_be_sent() -> None:
@@ -177,9 +177,9 @@ async def _real_run(
 
 def test_drives_a_real_server_over_http() -> None:
     summary = asyncio.run(_real_run(rate=200, duration=1.0, connections=256, stall=None)).summary()
-    assert summary["requests"] == 200
-    assert summary["errors"] == 0
-    assert summary["generator_cpu_s"] > 0
+    assert summary.requests == 200
+    assert summary.errors == 0
+    assert summary.generator_cpu_s > 0
 
 
 def test_requests_queued_in_the_client_pool_are_timed_from_their_intended_time() -> None:
@@ -190,7 +190,7 @@ def test_requests_queued_in_the_client_pool_are_timed_from_their_intended_time()
     result = asyncio.run(_real_run(rate=200, duration=1.5, connections=2, stall=(0.3, 0.6)))
     slow = sum(1 for ms in _latencies_ms(result) if ms >= 300)
     assert slow >= 50
-    assert result.summary()["latency_ms"]["p90"] >= 150
+    assert result.summary().latency_ms.p90 >= 150
 
 
 def test_requests_sent_late_by_a_blocked_generator_are_timed_from_their_intended_time() -> None:
@@ -214,7 +214,7 @@ def test_requests_sent_late_by_a_blocked_generator_are_timed_from_their_intended
 
     result = asyncio.run(scenario())
     assert sum(1 for ms in _latencies_ms(result) if ms >= 150) >= 30
-    assert result.summary()["send_lag_ms"]["max"] >= 250
+    assert result.summary().send_lag_ms.max >= 250
 
 
 @pytest.mark.parametrize("rate", [50.0, 333.0])

@@ -68,10 +68,10 @@ def test_fetch_reports_from_cloudwatch_logs(logs: Any) -> None:
     reports = fetch_reports(logs, group, now - 1000, now + 10_000)
     assert len(reports) == 3
     summary = summarize_reports(reports)
-    assert summary["invocations"] == 3 and summary["cold_starts"] == 1
-    assert summary["init_ms"]["median"] == 412.5
-    assert summary["billed_ms"]["total"] == 13 + 4 + 4
-    assert summary["billed_warm_ms"]["mean"] == 4
-    assert summary["max_memory_used_mb"] == 80
+    assert summary.invocations == 3 and summary.cold_starts == 1
+    assert summary.init_ms.median == 412.5
+    assert summary.billed_ms.total == 13 + 4 + 4
+    assert summary.billed_warm_ms.mean == 4
+    assert summary.max_memory_used_mb == 80
     # The time window is honoured.
     assert fetch_reports(logs, group, now + 60_000) == []

@@ -17,11 +17,11 @@ def test_tree_cpu_counts_children() -> None:
     process = subprocess.Popen([sys.executable, "-c", spin])
     try:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and tree_cpu_s(process.pid)["children"] < 0.25:
+        while time.monotonic() < deadline and tree_cpu_s(process.pid).children < 0.25:
             time.sleep(0.05)
         cpu = tree_cpu_s(process.pid)
-        assert cpu["children"] >= 0.25  # the child's CPU, reaped into the parent's cutime
-        assert cpu["total"] >= cpu["children"]
+        assert cpu.children >= 0.25  # the child's CPU, reaped into the parent's cutime
+        assert cpu.total >= cpu.children
     finally:
         process.kill()
         process.wait()

@@ -15,7 +15,7 @@ from compare.results import (
     RunResults,
     Spread,
 )
-from tests.compare.report.sample import sample_results
+from tests.compare.sample import sample_results
 
 
 def _results() -> RunResults:

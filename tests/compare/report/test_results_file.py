@@ -10,7 +10,7 @@ import pytest
 
 from compare.report import write_report
 from compare.results import ResultsError, RunResults, from_json, read_results, to_json, write_results
-from tests.compare.report.sample import sample_json, sample_results
+from tests.compare.sample import sample_json, sample_results
 
 
 def test_the_reader_gives_back_what_the_writer_stored(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compare.results import LOCAL_LABEL, RunResults, from_json
+from compare.results import LOCAL_LABEL, RunResults, Window, from_json
 
 LATENCY = {"p50": 2.0, "p90": 4.0, "p99": 9.0, "p99.9": 12.0, "max": 15.0, "mean": 2.5}
 REPORTS = {
@@ -41,6 +41,11 @@ def window(**extra: Any) -> dict[str, Any]:
         "target_rate_rps": 100.0,
         **extra,
     }
+
+
+def a_window(**changes: Any) -> Window:
+    """A typed `Window`, with `changes` (JSON-shaped) over the sample's."""
+    return from_json(Window, window(**changes))
 
 
 def spread(median: float, n: int = 10) -> dict[str, float]:

@@ -16,6 +16,7 @@ from compare.local.runtimes import RUNTIMES
 from compare.options import Options
 from compare.progress import Ui
 from compare.report.console import print_summary
+from compare.results import to_json
 from compare.run import run
 from compare.targets import TargetError, merge, parse_target, read_outputs
 
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return cost_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "headroom":
-        print(json.dumps(asyncio.run(headroom_check(args.rate, args.seconds)), indent=2))
+        print(json.dumps(to_json(asyncio.run(headroom_check(args.rate, args.seconds))), indent=2))
         return 0
     try:
         arg_targets = [parse_target(t) for t in args.target]

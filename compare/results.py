@@ -167,7 +167,7 @@ class Window:
     target_rate_rps: float = 0.0
     rounds: tuple[OperationLatency, ...] = ()
     server_cpu: ServerCpu | None = None
-    lambda_reports: ReportSummary | None = None
+    lambda_reports: ReportSummary | None = None  # the local Lambda's REPORT lines of this window
 
 
 # --- capacity ------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class RuntimeResult:
     reference: Window | None = None
     capacity: Capacity | None = None
     cold_start: ColdStarts | None = None
-    lambda_reports: LambdaReports | None = None
+    cloudwatch: LambdaReports | None = None  # remote Lambda: the REPORT lines of the whole run
     emulator: EmulatorStats | None = None
     image: ContainerImage | None = None
     envelope: Envelope | None = None
@@ -391,7 +391,7 @@ class RuntimeResult:
         """REPORT lines of the reference window (local) or of the whole run (CloudWatch)."""
         if self.reference is not None and self.reference.lambda_reports is not None:
             return self.reference.lambda_reports
-        return self.lambda_reports.summary if self.lambda_reports is not None else None
+        return self.cloudwatch.summary if self.cloudwatch is not None else None
 
 
 # --- the run -------------------------------------------------------------------------------

@@ -233,7 +233,7 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         )
         if target.name == "lambda" and (log_group := opts.lambda_log_group or target.log_group):
             reports = lambda_reports_from_cloudwatch(log_group, started_ms, opts.region or target.region)
-            entry = replace(entry, lambda_reports=reports)
+            entry = replace(entry, cloudwatch=reports)
         instance_id = (opts.ec2_instance_id or instance_id_of(target.extra)) if target.name == "ec2" else None
         if instance_id:
             with ui.task("ec2: instance launch → healthy (EC2 API)", 1):

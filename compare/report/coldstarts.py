@@ -100,7 +100,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         sizes = ", ".join(f"{i.name} {i.size}" for i in fargate.image.images)
         blocks.append(Para(f"Fargate container image: {sizes or fargate.image.note}."))
     for name, entry in results.runtimes.items():
-        summary = entry.lambda_reports.summary if entry.lambda_reports is not None else None
+        summary = entry.cloudwatch.summary if entry.cloudwatch is not None else None
         if summary is not None and summary.cold_starts:
             blocks.append(
                 Para(

@@ -154,7 +154,7 @@ def test_remote_lambda_reads_report_lines_from_cloudwatch(
         ]
         assert main([*args, "--out", str(tmp_path), "--no-headroom", *TINY]) == 0
     report_dir, results = _report(tmp_path)
-    summary = results["runtimes"]["lambda"]["lambda_reports"]["summary"]
+    summary = results["runtimes"]["lambda"]["cloudwatch"]["summary"]
     assert summary["invocations"] == 2 and summary["cold_starts"] == 1
     assert summary["billed_ms"]["total"] == 26 and summary["init_ms"]["median"] == 480
     md = (report_dir / "report.md").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -41,3 +42,12 @@ def test_a_generator_on_schedule_kept_up() -> None:
 )
 def test_any_sign_of_strain_means_it_did_not_keep_up(changes: dict[str, Any]) -> None:
     assert not kept_up(_summary(**changes), RATE)
+
+
+def test_the_headroom_command_prints_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    from compare.__main__ import main
+
+    assert main(["headroom", "--rate", "40", "--seconds", "0.3"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["rate_rps"] == 40 and isinstance(printed["kept_up"], bool)
+    assert printed["source"] == "measured here"

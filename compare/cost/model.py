@@ -76,8 +76,7 @@ def option_matrix(profile: Profile, book: PriceBook) -> dict[str, dict[str, floa
     for api in ("rest", "http", "url"):
         out["lambda"][api] = round(lambda_.estimate(profile, book, api=api).monthly_usd, 4)
     for opt in ("on-demand", "spot", "savings-plan-1y", "savings-plan-3y"):
-        key = "spot (x86_64)" if opt == "spot" else opt
-        out["fargate"][key] = round(
+        out["fargate"][opt] = round(
             fargate.estimate(profile, book, fargate.variant(profile.fargate, opt)).monthly_usd, 4
         )
     for opt in ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot"):

@@ -22,6 +22,7 @@ def day_chart(result: dict[str, Any], path: Path) -> Path:
         p99 = ax.twinx()
         p99.plot(x, [h["p99_ms"] for h in hours], "o-", color="#b5402a", label="p99 ms")
         p99.set_ylabel("p99 (ms)")
+        p99.set_ylim(bottom=0)
         cap = ax.twinx()
         cap.spines["right"].set_position(("axes", 1.1))
         cap.step(x, [h["capacity_units"] for h in hours], where="mid", color="#2a7b3f", label="capacity")

@@ -10,7 +10,14 @@ from __future__ import annotations
 from compare.aws_model.distributions import Constant, Empirical, LogNormal, Uniform, from_spec
 from compare.aws_model.overheads import Figure, Overheads
 from compare.aws_model.overheads import load as load_overheads
-from compare.aws_model.projection import Component, dynamodb_calls, hops_for, project
+from compare.aws_model.projection import (
+    Component,
+    dynamodb_calls,
+    from_figure,
+    hops_for,
+    project,
+    project_mix,
+)
 
 __all__ = [
     "Component",
@@ -21,8 +28,10 @@ __all__ = [
     "Overheads",
     "Uniform",
     "dynamodb_calls",
+    "from_figure",
     "from_spec",
     "hops_for",
     "load_overheads",
     "project",
+    "project_mix",
 ]

@@ -100,3 +100,47 @@ def project(
         "draws": draws,
         "seed": seed,
     }
+
+
+def project_mix(
+    service: Component,
+    hops: Sequence[Component],
+    mix: Mapping[str, float],
+    round_trips: Mapping[str, Mapping[str, float]],
+    overheads: Overheads,
+    *,
+    seed: int = 0,
+    draws: int = DEFAULT_DRAWS,
+) -> dict[str, object]:
+    """The projection of a traffic mix: each simulated request is one operation, drawn by its share
+    of ``mix``, with that operation's own DynamoDB round trips (``round_trips[op]``)."""
+    rng = np.random.default_rng(seed)
+    ops = sorted(op for op, share in mix.items() if share > 0)
+    shares = np.asarray([mix[op] for op in ops], dtype=float)
+    which = rng.choice(len(ops), size=draws, p=shares / shares.sum())
+    total = service.draw(rng, draws)
+    for component in hops:
+        total += component.draw(rng, draws)
+    calls_by_op = {op: dynamodb_calls(round_trips.get(op, {}), overheads) for op in ops}
+    for index, op in enumerate(ops):
+        mask = which == index
+        for component in calls_by_op[op]:
+            total[mask] += component.draw(rng, int(mask.sum()))
+    trips = {op: dict(round_trips.get(op, {})) for op in ops}
+    used = {c.name: c for op in ops for c in calls_by_op[op]}
+    inputs = [c.to_input() for c in (service, *hops)]
+    inputs += [{**c.to_input(), "value": c.dist.describe()} for c in used.values()]
+    inputs.append(
+        {"name": "operation mix", "value": {op: round(float(mix[op]), 6) for op in ops}, "source": "caller"}
+    )
+    inputs.append(
+        {"name": "dynamodb.round_trips", "value": trips, "source": overheads["dynamodb.round_trips"].label()}
+    )
+    return {
+        "p50_ms": round(float(np.percentile(total, 50)), 3),
+        "p99_ms": round(float(np.percentile(total, 99)), 3),
+        "inputs": inputs,
+        "label": LABEL,
+        "draws": draws,
+        "seed": seed,
+    }

@@ -12,6 +12,7 @@ import pytest
 from compare.cost import fargate, lambda_, shared_costs
 from compare.cost.deployed import EMF_METRICS, fargate_settings, lambda_settings
 from compare.cost.ec2 import estimate as ec2_estimate
+from compare.cost.items import LineItem
 from compare.cost.observability import xray_traces_per_open_day
 from compare.cost.prices import PriceBook
 from tests.cost.conftest import by_name, profile
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ALL_DAY = {"schedule": {"open_from": 0, "open_until": 24, "peaks": [], "peak_weight": 1.0}}
 
 
-def usd(items: list, prefix: str) -> float:
+def usd(items: list[LineItem], prefix: str) -> float:
     return sum(i.usd for i in by_name(items, prefix))
 
 

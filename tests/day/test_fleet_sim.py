@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 
 from compare.aws_model import Constant
-from compare.day.fleet_sim import Policy, UnitShape, simulate
+from compare.day.fleet_sim import FleetOutcome, Policy, UnitShape, simulate
 from tests.day.conftest import arrivals, draws
 
 FULL_CORE = UnitShape(vcpu=1.0, workers=1, cfs=False)
 
 
-def run(times: list[float], cpu: float, *, io: float = 0.0, policy: Policy | None = None, start: float = 0.0):
+def run(
+    times: list[float], cpu: float, *, io: float = 0.0, policy: Policy | None = None, start: float = 0.0
+) -> FleetOutcome:
     """One full-core unit to begin with; every request takes ``cpu`` of CPU and ``io`` of waiting."""
     return simulate(
         arrivals(times),

@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 
 from compare.aws_model import Constant
-from compare.day.lambda_sim import simulate
+from compare.day.lambda_sim import LambdaOutcome, simulate
 from tests.day.conftest import arrivals, draws
 
 INIT = (Constant(100.0), Constant(50.0))  # 150 ms on the request path
 
 
-def run(times: list[float], *, cpu_s: float = 0.0, io_s: float = 1.0, idle: float = 600.0, limit: int = 1000):
+def run(
+    times: list[float], *, cpu_s: float = 0.0, io_s: float = 1.0, idle: float = 600.0, limit: int = 1000
+) -> LambdaOutcome:
     arr = arrivals(times)
     return simulate(
         arr,

@@ -17,6 +17,7 @@ from compare.aws_model import (
     hops_for,
     load_overheads,
     project,
+    project_mix,
 )
 from compare.aws_model.distributions import DistributionError, from_spec
 from compare.aws_model.overheads import KINDS, OverheadsError
@@ -118,3 +119,22 @@ def test_a_remote_mode_measurement_replaces_a_figure_with_its_provenance() -> No
 def test_malformed_distribution_specs_are_refused(spec: object) -> None:
     with pytest.raises(DistributionError):
         from_spec(spec)  # type: ignore[arg-type]
+
+
+def test_a_mix_weights_each_operations_own_round_trips() -> None:
+    # 90 % of requests make no call, 10 % make one constant 100 ms call: p50 = service, p99 = +100
+    over = load_overheads().replace(
+        "dynamodb.GetItem.ms", {"dist": "constant", "value": 100.0}, "test", "today"
+    )
+    out = project_mix(
+        Component("service", Constant(3.0), "test"),
+        [],
+        {"menu": 0.9, "poll": 0.1},
+        {"menu": {}, "poll": {"GetItem": 1}},
+        over,
+        seed=4,
+    )
+    assert out["p50_ms"] == pytest.approx(3.0)
+    assert out["p99_ms"] == pytest.approx(103.0)
+    names = [row["name"] for row in out["inputs"]]
+    assert names == ["service", "dynamodb.GetItem.ms", "operation mix", "dynamodb.round_trips"]

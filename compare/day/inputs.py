@@ -24,7 +24,8 @@ SPREAD = 1.8
 class DayInputs:
     overheads: Overheads
     cpu_ms: dict[str, Distribution]
-    client_cpu_ms: Distribution
+    #: boto3 CPU per DynamoDB call, per runtime (zero where the measured CPU already includes it)
+    client_cpu_ms: dict[str, Distribution]
     round_trips: dict[str, dict[str, float]]
     call_ms: dict[str, Distribution]
     init_ms: tuple[Distribution, ...]
@@ -45,7 +46,8 @@ def defaults(overheads: Overheads) -> DayInputs:
         return fig.distribution()
 
     cpu = {r: take(f"service.cpu_ms.{r}") for r in RUNTIMES}
-    client = take("service.dynamodb_client_cpu_ms")
+    client_cpu = take("service.dynamodb_client_cpu_ms")
+    client = dict.fromkeys(RUNTIMES, client_cpu)
     calls = {c: take(f"dynamodb.{c}.ms") for c in CALLS}
     trips_fig = overheads["dynamodb.round_trips"]
     rows.append(trips_fig.to_input())
@@ -75,7 +77,7 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
     data = json.loads(path.read_text(encoding="utf-8"))
     runtimes = data.get("runtimes", {}) if isinstance(data, dict) else {}
     cpu = dict(base.cpu_ms)
-    client = base.client_cpu_ms
+    client = dict(base.client_cpu_ms)
     rows = list(base.rows)
     init = base.init_ms
     trips = {op: dict(c) for op, c in base.round_trips.items()}
@@ -90,7 +92,7 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
         samples = ref.get("samples_ms") or ref.get("samples")
         if dyn:
             cpu[name] = LogNormal.from_percentile(dyn, dyn * SPREAD, "p99")
-            client = from_spec(0.0) if name == "lambda" else client
+            client[name] = from_spec(0.0)  # measured on the DynamoDB path: boto3 included
             rows.append(_row(f"service.cpu_ms.{name}", f"{dyn:g} (DynamoDB path)", where))
         elif sql:
             cpu[name] = LogNormal.from_percentile(sql, sql * SPREAD, "p99")

@@ -36,7 +36,7 @@ def draw(runtime: str, arrivals: Arrivals, inputs: DayInputs, hops: list[Compone
         for call, count in sorted(inputs.round_trips.get(op, {}).items()):
             for _ in range(int(count)):
                 io_ms[mask] += inputs.call_ms[call].sample(rng, k)
-                cpu_ms[mask] += inputs.client_cpu_ms.sample(rng, k)
+                cpu_ms[mask] += inputs.client_cpu_ms[runtime].sample(rng, k)
     hop_ms = np.zeros(n)
     for hop in hops:
         hop_ms += hop.draw(rng, n)

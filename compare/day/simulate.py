@@ -16,7 +16,7 @@ from compare.day import deployed, fleet_sim, lambda_sim
 from compare.day.fleet_sim import UnitShape
 from compare.day.inputs import DayInputs
 from compare.day.requests import draw
-from compare.day.traffic import arrivals, cafe_mix
+from compare.day.traffic import Arrivals, arrivals, cafe_mix
 
 log = logging.getLogger(__name__)
 SCHEMA = "cafe-compute/day@1"
@@ -99,7 +99,7 @@ def daily_usd(raw_profile: dict[str, Any]) -> dict[str, float]:
 
 
 def run_lambda(
-    profile: Profile, arr: Any, inputs: DayInputs, seed: int, idle_reap_s: float
+    profile: Profile, arr: Arrivals, inputs: DayInputs, seed: int, idle_reap_s: float
 ) -> lambda_sim.LambdaOutcome:
     hops = hops_for("lambda", inputs.overheads, api=profile.lambda_.api)
     return lambda_sim.simulate(
@@ -245,7 +245,7 @@ def simulate_day(
 
 def _sweep_row(
     profile: Profile,
-    arr: Any,
+    arr: Arrivals,
     inputs: DayInputs,
     seed: int,
     idle: float,

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from compare.aws_model import load_overheads
@@ -125,3 +126,12 @@ def test_results_json_feeds_measured_service_times(tmp_path: Path) -> None:
     assert sources["service.cpu_ms.lambda"]["value"] == "9 (DynamoDB path)"
     slower = simulate_day(raw(), measured, seed=5)["runtimes"]["lambda"]["day"]["p99_ms"]
     assert slower > simulate_day(raw(), base, seed=5)["runtimes"]["lambda"]["day"]["p99_ms"]
+
+
+def test_cpu_measured_on_the_dynamodb_path_already_includes_the_client(tmp_path: Path) -> None:
+    base = defaults(load_overheads())
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"runtimes": {"fargate": {"cpu_ms_per_request": {"dynamodb": 4.0}}}}))
+    measured = from_results(results, base)
+    assert float(measured.client_cpu_ms["fargate"].sample(np.random.default_rng(0), 1)[0]) == 0.0
+    assert measured.client_cpu_ms["ec2"] is base.client_cpu_ms["ec2"]

@@ -78,3 +78,22 @@ def test_scale_in_needs_fifteen_low_datapoints() -> None:
     back_to_min = next(t for t, n in out.serving if t > 600 and n == 1)
     # the last busy datapoint is at 600 s; the fifteenth low one after it is at 1 500 s
     assert back_to_min == pytest.approx(600 + 15 * 60)
+
+
+def test_a_second_scale_out_waits_for_the_cooldown() -> None:
+    # 3 cores of demand: every datapoint is above target. The first launch comes at 180 s (three
+    # datapoints); with a 300 s cooldown the next one comes at 480 s, not at 240 s
+    slow = Policy(
+        target_pct=60,
+        min_units=1,
+        max_units=8,
+        metric_period_s=60,
+        scale_out_cooldown_s=300,
+        scale_in_cooldown_s=300,
+    )
+    times, cpu = overload(900, rate=150.0)
+    out = run(times, cpu, policy=slow, start=10.0)
+    changes = [(t, n) for t, n in out.serving if t > 0]
+    assert changes[0] == (pytest.approx(190.0), 2)
+    third = next(t for t, n in changes if n > 2)
+    assert third == pytest.approx(490.0)

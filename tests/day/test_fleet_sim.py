@@ -3,6 +3,8 @@ target-tracking policy's timing (datapoints, cooldowns, start time)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -83,14 +85,7 @@ def test_scale_in_needs_fifteen_low_datapoints() -> None:
 def test_a_second_scale_out_waits_for_the_cooldown() -> None:
     # 3 cores of demand: every datapoint is above target. The first launch comes at 180 s (three
     # datapoints); with a 300 s cooldown the next one comes at 480 s, not at 240 s
-    slow = Policy(
-        target_pct=60,
-        min_units=1,
-        max_units=8,
-        metric_period_s=60,
-        scale_out_cooldown_s=300,
-        scale_in_cooldown_s=300,
-    )
+    slow = replace(POLICY, max_units=8, scale_out_cooldown_s=300, scale_in_cooldown_s=300)
     times, cpu = overload(900, rate=150.0)
     out = run(times, cpu, policy=slow, start=10.0)
     changes = [(t, n) for t, n in out.serving if t > 0]

@@ -22,17 +22,24 @@ def day_chart(result: dict[str, Any], path: Path) -> Path:
         p99 = ax.twinx()
         p99.plot(x, [h["p99_ms"] for h in hours], "o-", color="#b5402a", label="p99 ms")
         p99.set_ylabel("p99 (ms)")
-        p99.set_ylim(bottom=0)
+        top = max((h["p99_ms"] or 0) for h in hours)
+        p99.set_ylim(0, top * 1.3 if top else 1)
         cap = ax.twinx()
         cap.spines["right"].set_position(("axes", 1.1))
         cap.step(x, [h["capacity_units"] for h in hours], where="mid", color="#2a7b3f", label="capacity")
-        cap.set_ylabel("capacity units")
-        cap.set_ylim(bottom=0)
+        cap.set_ylabel({"lambda": "environments", "fargate": "tasks", "ec2": "instances"}.get(name, "units"))
+        cap.set_ylim(0, max(h["capacity_units"] for h in hours) + 1)
         day = result["runtimes"][name]["day"]
-        ax.set_title(
+        title = (
             f"{name}: {day['requests']} requests, day p99 {day['p99_ms']} ms, "
             f"cold {day['cold_start_share']:.2%}, ${day['usd']:.4g}/day"
         )
+        sweep = result["runtimes"][name].get("idle_reap_sweep")
+        if sweep:
+            title += "\nidle time before reaping → cold share: " + ", ".join(
+                f"{row['idle_reap_s'] / 60:g} min {row['cold_start_share']:.2%}" for row in sweep
+            )
+        ax.set_title(title, fontsize=10)
         handles = [h for a in (ax, p99, cap) for h in a.get_legend_handles_labels()[0]]
         ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
     axes[-1].set_xlabel("hour of the day")

@@ -68,11 +68,12 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
     """The ONE adapter to a comparison run's results.json (its format is being typed elsewhere):
     read defensively, falling back to ``base`` for anything absent.
 
-    Per runtime, in order of preference: ``cpu_ms_per_request.dynamodb`` (CPU on the deployed
-    store path, client included), ``cpu_ms_per_request.sqlite`` (+ the client's CPU per call from
-    the defaults), ``reference`` latency samples or p50/p99 (the local wall time: an upper bound
-    of the service time). Lambda's ``cold_start.request_path_ms`` replaces the app's init, and
-    ``dynamodb_round_trips`` the counted round trips.
+    Service time per runtime, first found wins: ``cpu_ms_per_request.dynamodb`` (CPU on the
+    deployed store path, boto3 included), ``cpu_ms_per_request.sqlite``, the reference window's
+    ``server_cpu.ms_per_request.total`` (Fargate, EC2) or Lambda's REPORT ``duration_ms`` median/p99,
+    then the reference latency (``samples_ms`` or ``latency_ms`` p50/p99: local wall time, an upper
+    bound). Lambda's ``cold_start.request_path_ms`` (else the REPORT lines' Init Duration median)
+    replaces the app's init. ``dynamodb_round_trips`` is checked against the counted round trips.
     """
     data = json.loads(path.read_text(encoding="utf-8"))
     runtimes = data.get("runtimes", {}) if isinstance(data, dict) else {}
@@ -80,41 +81,46 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
     client = dict(base.client_cpu_ms)
     rows = list(base.rows)
     init = base.init_ms
-    trips = {op: dict(c) for op, c in base.round_trips.items()}
     where = f"measured here ({path.name})"
     for name in RUNTIMES:
-        node = runtimes.get(name)
+        node = runtimes.get(name) if isinstance(runtimes, dict) else None
         if not isinstance(node, dict):
             continue
-        dyn = _num(node, "cpu_ms_per_request", "dynamodb")
-        sql = _num(node, "cpu_ms_per_request", "sqlite")
         ref = node.get("reference") if isinstance(node.get("reference"), dict) else {}
-        samples = ref.get("samples_ms") or ref.get("samples")
-        if dyn:
-            cpu[name] = LogNormal.from_percentile(dyn, dyn * SPREAD, "p99")
-            client[name] = from_spec(0.0)  # measured on the DynamoDB path: boto3 included
-            rows.append(_row(f"service.cpu_ms.{name}", f"{dyn:g} (DynamoDB path)", where))
-        elif sql:
-            cpu[name] = LogNormal.from_percentile(sql, sql * SPREAD, "p99")
-            rows.append(_row(f"service.cpu_ms.{name}", f"{sql:g} (SQLite path)", where))
+        reports = ref.get("lambda_reports") or (node.get("lambda_reports") or {}).get("summary") or {}
+        samples = ref.get("samples_ms")
+        latency = ref.get("latency_ms") if isinstance(ref.get("latency_ms"), dict) else {}
+        found: tuple[float, float | None, str] | None = None
+        if dyn := _num(node, "cpu_ms_per_request", "dynamodb"):
+            found = (dyn, None, "CPU per request, DynamoDB path")
+            client[name] = from_spec(0.0)  # boto3's CPU is in the measurement
+        elif sql := _num(node, "cpu_ms_per_request", "sqlite"):
+            found = (sql, None, "CPU per request, SQLite path")
+        elif total := _num(ref, "server_cpu", "ms_per_request", "total"):
+            found = (total, None, "server CPU per request, reference window")
+        elif med := _num(reports, "duration_ms", "median"):
+            found = (med, _num(reports, "duration_ms", "p99"), "Lambda Duration (REPORT lines)")
         elif isinstance(samples, list) and samples:
-            cpu[name] = from_spec([float(s) for s in samples])
-            rows.append(_row(f"service.cpu_ms.{name}", f"{len(samples)} reference samples", where))
-        elif _num(ref, "p50_ms") and _num(ref, "p99_ms"):
-            p50, p99 = _num(ref, "p50_ms"), _num(ref, "p99_ms")
-            assert p50 is not None and p99 is not None
-            cpu[name] = LogNormal.from_percentile(p50, max(p99, p50), "p99")
-            rows.append(_row(f"service.cpu_ms.{name}", f"reference p50 {p50:g}, p99 {p99:g}", where))
+            cpu[name] = from_spec([float(v) for v in samples])
+            rows.append(_row(f"service.cpu_ms.{name}", f"{len(samples)} reference latency samples", where))
+        elif (p50 := _num(latency, "p50")) and (p99 := _num(latency, "p99")):
+            found = (p50, p99, "reference latency p50/p99 (wall time: an upper bound)")
+        if found:
+            median, p99_ms, what = found
+            upper = max(p99_ms or median * SPREAD, median)
+            cpu[name] = LogNormal.from_percentile(median, upper, "p99")
+            rows.append(_row(f"service.cpu_ms.{name}", f"{what}: median {median:g}, p99 {upper:g} ms", where))
         if name == "lambda":
-            cold = _num(node, "cold_start", "request_path_ms")
+            cold = _num(node, "cold_start", "request_path_ms") or _num(reports, "init_ms", "median")
             if cold:
                 init = (base.init_ms[0], from_spec(cold))
                 rows.append(_row("lambda.init.app_ms", cold, where))
         measured_trips = node.get("dynamodb_round_trips")
         if isinstance(measured_trips, dict):
             for op, count in measured_trips.items():
-                if isinstance(count, int | float) and op in trips and sum(trips[op].values()) != count:
+                counted = sum(base.round_trips.get(op, {}).values())
+                if isinstance(count, int | float) and op in base.round_trips and counted != count:
                     log.warning(
-                        "%s: %s makes %s DynamoDB calls, the defaults count %s", name, op, count, trips[op]
+                        "%s: %s makes %s DynamoDB calls, the defaults count %s", name, op, count, counted
                     )
-    return DayInputs(base.overheads, cpu, client, trips, base.call_ms, init, rows)
+    return DayInputs(base.overheads, cpu, client, base.round_trips, base.call_ms, init, rows)

@@ -109,8 +109,11 @@ def test_results_json_feeds_measured_service_times(tmp_path: Path) -> None:
         json.dumps(
             {
                 "runtimes": {
-                    "lambda": {"cpu_ms_per_request": {"sqlite": 3.0, "dynamodb": 9.0}},
-                    "fargate": {"reference": {"p50_ms": 2.0, "p99_ms": 6.0}},
+                    "lambda": {
+                        "cpu_ms_per_request": {"sqlite": 3.0, "dynamodb": 9.0},
+                        "reference": {"lambda_reports": {"duration_ms": {"median": 0.8, "p99": 1.5}}},
+                    },
+                    "fargate": {"reference": {"latency_ms": {"p50": 2.0, "p90": 3.0, "p99": 6.0}}},
                     "ec2": {"reference": "not a dict", "cold_start": None},
                 },
                 "generator": {"kept_up": True},
@@ -119,13 +122,31 @@ def test_results_json_feeds_measured_service_times(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     measured = from_results(results, base)
-    assert measured.cpu_ms["lambda"] is not base.cpu_ms["lambda"]
-    assert measured.cpu_ms["fargate"] is not base.cpu_ms["fargate"]
     assert measured.cpu_ms["ec2"] is base.cpu_ms["ec2"]  # unreadable: the sourced default stays
-    sources = {row["name"]: row for row in measured.rows if "results.json" in row["source"]}
-    assert sources["service.cpu_ms.lambda"]["value"] == "9 (DynamoDB path)"
+    rows = {row["name"]: row["value"] for row in measured.rows if "results.json" in row["source"]}
+    assert rows["service.cpu_ms.lambda"] == "CPU per request, DynamoDB path: median 9, p99 16.2 ms"
+    assert rows["service.cpu_ms.fargate"].startswith("reference latency p50/p99")
+    assert measured.cpu_ms["fargate"].quantile(0.99) == pytest.approx(6.0)  # type: ignore[attr-defined]
     slower = simulate_day(raw(), measured, seed=5)["runtimes"]["lambda"]["day"]["p99_ms"]
     assert slower > simulate_day(raw(), base, seed=5)["runtimes"]["lambda"]["day"]["p99_ms"]
+
+
+def test_the_reference_windows_server_cpu_and_report_lines_are_read(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(
+        json.dumps(
+            {
+                "runtimes": {
+                    "lambda": {"reference": {"lambda_reports": {"duration_ms": {"median": 0.8, "p99": 1.5}}}},
+                    "ec2": {"reference": {"server_cpu": {"ms_per_request": {"total": 1.2}}}},
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    measured = from_results(results, defaults(load_overheads()))
+    assert measured.cpu_ms["lambda"].quantile(0.5) == pytest.approx(0.8)  # type: ignore[attr-defined]
+    assert measured.cpu_ms["ec2"].quantile(0.5) == pytest.approx(1.2)  # type: ignore[attr-defined]
 
 
 def test_cpu_measured_on_the_dynamodb_path_already_includes_the_client(tmp_path: Path) -> None:

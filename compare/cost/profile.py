@@ -198,6 +198,11 @@ class Profile:
     def monthly_orders(self) -> float:
         return self.monthly_requests / self.requests_per_order
 
+    @property
+    def calendar_days(self) -> float:
+        """Days in the priced month (log storage holds a number of days of ingestion)."""
+        return self.hours_per_month / 24.0
+
     def with_requests(self, monthly_requests: float) -> Profile:
         """The same café at another volume (for the break-even curves)."""
         from dataclasses import replace

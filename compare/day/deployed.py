@@ -7,7 +7,6 @@ from typing import Any
 
 from compare.aws_model.overheads import Overheads
 from compare.day.fleet_sim import Policy
-from infra.templates import alb
 from infra.templates import ec2 as ec2_template
 from infra.templates import fargate as fargate_template
 
@@ -18,7 +17,7 @@ def _default(template: dict[str, Any], name: str) -> Any:
 
 def alb_ready_s() -> float:
     """A new ALB target serves after HealthyThresholdCount checks, HealthCheckIntervalSeconds apart."""
-    props = alb.target_group(8080, "ip")["Properties"]
+    props = fargate_template.template()["Resources"]["TargetGroup"]["Properties"]
     return float(props["HealthCheckIntervalSeconds"] * props["HealthyThresholdCount"])
 
 

@@ -9,6 +9,7 @@ DynamoDB wait overlaps (uvicorn's thread pool, gunicorn's threads).
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -96,7 +97,7 @@ def simulate(
     def record() -> None:
         out.serving.append((env.now, sum(1 for u in units if u.serving)))
 
-    def start_unit(delay: float) -> simpy.events.Event:
+    def start_unit(delay: float) -> Generator[simpy.events.Event, None, None]:
         unit = new_unit(env.now + delay)
         units.append(unit)
         if delay > 0:
@@ -134,7 +135,7 @@ def simulate(
 
     feed(env, arrivals.times, arrive)
 
-    def monitor(period: float) -> simpy.events.Event:
+    def monitor(period: float) -> Generator[simpy.events.Event, None, None]:
         """Every metric period: the CPU datapoint, the credit balances, and the policy's decision."""
         nonlocal desired
         last_out = last_any = -math.inf

@@ -86,7 +86,8 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
         node = runtimes.get(name) if isinstance(runtimes, dict) else None
         if not isinstance(node, dict):
             continue
-        ref = node.get("reference") if isinstance(node.get("reference"), dict) else {}
+        ref_node = node.get("reference")
+        ref: dict[str, Any] = ref_node if isinstance(ref_node, dict) else {}
         reports = ref.get("lambda_reports") or (node.get("lambda_reports") or {}).get("summary") or {}
         samples = ref.get("samples_ms")
         latency = ref.get("latency_ms") if isinstance(ref.get("latency_ms"), dict) else {}

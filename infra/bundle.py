@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 #: Repository paths that go into the bundle (directories recursively).
-CONTENTS = ("requirements/runtime.txt", "shared", "ec2")
+CONTENTS = ("requirements/runtime.txt", "requirements/runtime-lock.txt", "shared", "ec2")
 EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+#: Build leftovers inside a package folder (``pip install ./shared`` writes ``shared/build/``
+#: with copies of old sources): never shipped, so the bundle is exactly the checked-out code.
+EXCLUDED_TOP = {"build", "dist"}
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -28,6 +31,9 @@ def _files(root: Path) -> Iterator[Path]:
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in candidates:
             relative = file.relative_to(root)
+            inside = relative.parts[1:-1]  # folders below the CONTENTS entry
+            if inside and inside[0] in EXCLUDED_TOP:
+                continue
             if EXCLUDED_PARTS.intersection(relative.parts) or any(
                 part.endswith(".egg-info") for part in relative.parts
             ):

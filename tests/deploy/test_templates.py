@@ -160,7 +160,8 @@ def test_ec2_eight_launch_settings_are_documented_parameters(templates: dict[str
     assert params["KeyName"]["Default"] == "" and params["AdminCidr"]["Default"] == ""
     # architecture rules: one per arch, each listing only that arch's types
     rules = template["Rules"]
-    arm_rule = next(r for r in rules.values() if r["RuleCondition"]["Fn::Equals"][1] == "arm64")
+    arm_rule = rules["InstanceTypeMatchesArm64"]
+    assert arm_rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Architecture"}, "arm64"]}
     assert arm_rule["Assertions"][0]["Assert"]["Fn::Contains"][0] == ec2.INSTANCE_TYPES["arm64"]
 
 
@@ -199,7 +200,7 @@ def test_ec2_security_group_rules_by_mode(templates: dict[str, Path]) -> None:
     ssh = resources["SshFromAdmin"]
     assert ssh["Condition"] == "SshOpen" and ssh["Properties"]["FromPort"] == 22
     assert template["Conditions"]["SshOpen"]["Fn::And"][0] == {"Condition": "HasKey"}
-    for kind in ("AutoScalingGroup", "LoadBalancer", "TargetGroup", "Listener", "AlbSecurityGroup"):
+    for kind in ("AutoScalingGroup", "LoadBalancer", "TargetGroup", "HttpListener", "AlbSecurityGroup"):
         assert resources[kind]["Condition"] == "ScaleOut"
     assert resources["TargetGroup"]["Properties"]["HealthCheckPath"] == "/health"
 
@@ -284,9 +285,9 @@ def test_fargate_service_scaling_and_network(templates: dict[str, Path]) -> None
     assert (target["MinCapacity"], target["MaxCapacity"]) == ({"Ref": "MinCapacity"}, {"Ref": "MaxCapacity"})
     scaling = resources["CpuTargetTracking"]["Properties"]
     assert scaling["PolicyType"] == "TargetTrackingScaling"
-    assert template["Rules"]["SpotNeedsX86"]["Assertions"][0]["Assert"] == {
-        "Fn::Equals": [{"Ref": "CpuArchitecture"}, "X86_64"]
-    }
+    # Fargate Spot runs ARM64 tasks on platform 1.4.0+: no rule ties Spot to X86_64 any more
+    assert not [name for name in template["Rules"] if "Spot" in name]
+    assert service["PlatformVersion"] == "1.4.0"
     assert resources["Repository"]["Type"] == "AWS::ECR::Repository"
     assert resources["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Name"] == fargate.CONTAINER
 

@@ -1,0 +1,47 @@
+"""The ECS service-linked role a brand-new account does not have yet.
+
+ECS creates ``AWSServiceRoleForECS`` on first use of the console or of some APIs, but a
+CloudFormation-created cluster with capacity providers fails in an account where it is missing
+("Unable to assume the service linked role"). The deploy checks it first and creates it when it is
+absent; in a Learner Lab, where IAM writes are refused, it only reports what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+ECS_ROLE: Final = "AWSServiceRoleForECS"
+ECS_SERVICE: Final = "ecs.amazonaws.com"
+
+
+class ServiceRoleError(RuntimeError):
+    """The service-linked role is missing and cannot be created here."""
+
+
+def ensure_ecs_role(iam: Any, *, may_create: bool = True) -> str:
+    """Return "present" or "created"; raise :class:`ServiceRoleError` when it cannot be had."""
+    try:
+        iam.get_role(RoleName=ECS_ROLE)
+        return "present"
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"):
+            # Cannot look (restricted accounts): let CloudFormation try; it names the problem.
+            print(f"warning: cannot check for {ECS_ROLE} ({error.response['Error']['Code']})")
+            return "unknown"
+        raise
+    if not may_create:
+        raise ServiceRoleError(
+            f"{ECS_ROLE} does not exist and Learner Lab mode does not create IAM roles: "
+            "open the ECS console once (it creates the role) or ask the lab's administrator"
+        )
+    try:
+        iam.create_service_linked_role(AWSServiceName=ECS_SERVICE)
+    except ClientError as error:
+        if "has been taken" not in str(error):  # created concurrently: fine
+            raise ServiceRoleError(f"could not create {ECS_ROLE}: {error}") from error
+    print(f"created the ECS service-linked role {ECS_ROLE}")
+    return "created"

@@ -9,14 +9,15 @@ Gateway level.
 plain HTTP (judged by the ``X-Forwarded-Proto`` the ALB or API Gateway sets), so the staff token
 never crosses the internet in clear. Every template sets it to "1" unless its parameter
 ``AllowStaffOverHttp`` is "true" (an explicit operator choice, e.g. a throwaway single EC2 instance
-with no TLS). Local runs leave it unset.
+with no TLS). The Lambda template sets "1" always: API Gateway REST endpoints are HTTPS-only.
+Local runs leave it unset.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from infra.cfn import Json, equals, if_, ref
+from infra.cfn import Json, ref
 
 POWERTOOLS: Final = {
     "POWERTOOLS_SERVICE_NAME": "cafe-compute",
@@ -26,7 +27,7 @@ POWERTOOLS: Final = {
 
 STAFF_REQUIRE_HTTPS: Final = "CAFE_STAFF_REQUIRE_HTTPS"
 STAFF_OVER_HTTP_PARAMETER: Final = "AllowStaffOverHttp"
-STAFF_OVER_HTTP_CONDITION: Final = "StaffOverHttp"
+STAFF_MAPPING: Final = "StaffRequireHttps"
 
 
 def staff_over_http_parameter() -> Json:
@@ -42,10 +43,11 @@ def staff_over_http_parameter() -> Json:
     }
 
 
-def staff_over_http_condition() -> Json:
-    return {STAFF_OVER_HTTP_CONDITION: equals(ref(STAFF_OVER_HTTP_PARAMETER), "true")}
+def staff_mapping() -> Json:
+    """``AllowStaffOverHttp`` → the env var's value."""
+    return {STAFF_MAPPING: {"true": {"Value": "0"}, "false": {"Value": "1"}}}
 
 
 def staff_require_https() -> Json:
     """The env var's value: "1" unless the operator allowed staff calls over HTTP."""
-    return if_(STAFF_OVER_HTTP_CONDITION, "0", "1")
+    return {"Fn::FindInMap": [STAFF_MAPPING, ref(STAFF_OVER_HTTP_PARAMETER), "Value"]}

@@ -609,7 +609,8 @@ def template(lab: bool = False) -> Json:
             "SignalledResource": {
                 "single": {"LogicalId": "Instance"},
                 "scale-out": {"LogicalId": "AutoScalingGroup"},
-            }
+            },
+            **runtime_env.staff_mapping(),
         },
         "Rules": _rules(),
         "Conditions": {
@@ -620,7 +621,6 @@ def template(lab: bool = False) -> Json:
             "SshOpen": and_(condition("HasKey"), not_(equals(ref("AdminCidr"), ""))),
             "PublicIp": equals(ref("AssociatePublicIp"), "true"),
             **alb.conditions("ScaleOut"),
-            **runtime_env.staff_over_http_condition(),
         },
         "Resources": resources,
         "Outputs": {

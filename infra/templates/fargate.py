@@ -520,12 +520,12 @@ def template(lab: bool = False) -> Json:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": DESCRIPTION,
         "Parameters": _parameters(lab),
+        "Mappings": runtime_env.staff_mapping(),
         "Rules": _rules(),
         "Conditions": {
             "HasImage": not_(equals(ref("ImageTag"), "")),
             "Spot": equals(ref("UseSpot"), "true"),
             **alb.conditions(None),
-            **runtime_env.staff_over_http_condition(),
         },
         "Resources": resources,
         "Outputs": {

@@ -14,19 +14,24 @@ from botocore.exceptions import ClientError
 
 ECS_ROLE: Final = "AWSServiceRoleForECS"
 ECS_SERVICE: Final = "ecs.amazonaws.com"
+#: Service-linked roles live under this path: finding it there does not depend on its name.
+ECS_ROLE_PATH: Final = f"/aws-service-role/{ECS_SERVICE}/"
 
 
 class ServiceRoleError(RuntimeError):
     """The service-linked role is missing and cannot be created here."""
 
 
+def has_ecs_role(iam: Any) -> bool:
+    pages = iam.get_paginator("list_roles").paginate(PathPrefix=ECS_ROLE_PATH)
+    return any(page["Roles"] for page in pages)
+
+
 def ensure_ecs_role(iam: Any, *, may_create: bool = True) -> str:
     """Return "present" or "created"; raise :class:`ServiceRoleError` when it cannot be had."""
     try:
-        iam.get_role(RoleName=ECS_ROLE)
-        return "present"
-    except iam.exceptions.NoSuchEntityException:
-        pass
+        if has_ecs_role(iam):
+            return "present"
     except ClientError as error:
         if error.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"):
             # Cannot look (restricted accounts): let CloudFormation try; it names the problem.

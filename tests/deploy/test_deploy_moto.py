@@ -71,12 +71,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@pytest.fixture
-def data_stack(aws: Aws) -> dict[str, Any]:
-    aws.deploy("data", "--stage", "t", "--deletion-protection", "false")
-    return saved(aws, "data", "t")
-
-
 # -- data -----------------------------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from infra import policy, runtime_env
 from infra.templates import ec2, fargate
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -34,20 +33,6 @@ def test_cfn_lint_is_clean_on_every_template(all_templates: list[Path]) -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run([str(cfn_lint), *map(str, all_templates)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.fixture(scope="session")
-def checkov() -> Path:
-    """checkov lives in its own venv (its pins clash with ours); `make checkov-venv` creates it."""
-    if not CHECKOV.exists():
-        subprocess.run(
-            ["make", "--no-print-directory", "checkov-venv"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
-    return CHECKOV
 
 
 def test_checkov_passes_or_skips_with_a_reason(checkov: Path, all_templates: list[Path]) -> None:

@@ -51,22 +51,9 @@ def test_package_all_writes_every_artifact_without_credentials(tmp_path: Path) -
     assert any(n.startswith("ec2/ec2-bundle-") and n.endswith(".tar.gz") for n in names)
 
 
-def test_deploy_variables_become_stack_parameters(tmp_path: Path) -> None:
+def _dry_run(tmp_path: Path, *args: str) -> str:
     result = subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "-n",
-            "deploy-ec2",
-            "STAGE=qa",
-            "REGION=ap-northeast-2",
-            "INSTANCE_TYPE=t3.small",
-            "EC2_MODE=scale-out",
-            "KEY_NAME=ops",
-            "ADMIN_CIDR=203.0.113.0/24",
-            "USE_BAKED_AMI=1",
-            "PARAMS=RootVolumeSize=16 MaxSize=6",
-        ],
+        ["make", "--no-print-directory", "-n", *args],
         cwd=ROOT,
         env=_env_without_aws(tmp_path),
         capture_output=True,
@@ -74,7 +61,23 @@ def test_deploy_variables_become_stack_parameters(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    line = next(x for x in result.stdout.splitlines() if "infra.deploy" in x and " ec2" in x)
+    return result.stdout
+
+
+def test_deploy_variables_become_stack_parameters(tmp_path: Path) -> None:
+    out = _dry_run(
+        tmp_path,
+        "deploy-ec2",
+        "STAGE=qa",
+        "REGION=ap-northeast-2",
+        "INSTANCE_TYPE=t3.small",
+        "EC2_MODE=scale-out",
+        "KEY_NAME=ops",
+        "ADMIN_CIDR=203.0.113.0/24",
+        "USE_BAKED_AMI=1",
+        "PARAMS=RootVolumeSize=16 MaxSize=6",
+    )
+    line = next(x for x in out.splitlines() if "infra.deploy" in x and " ec2" in x)
     for part in (
         "--stage qa",
         "--region ap-northeast-2",
@@ -87,20 +90,7 @@ def test_deploy_variables_become_stack_parameters(tmp_path: Path) -> None:
         "--use-baked-ami",
     ):
         assert part in line, part
-    assert "--deletion-protection false" in result.stdout  # the data stack it depends on (not prod)
-
-
-def _dry_run(tmp_path: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", *args],
-        cwd=ROOT,
-        env=_env_without_aws(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    assert "--deletion-protection false" in out  # the data stack it depends on (not prod)
 
 
 def test_lab_reaches_every_deploy_and_package_command(tmp_path: Path) -> None:

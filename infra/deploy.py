@@ -130,7 +130,9 @@ class Deployer:
 
     # -- lambda ---------------------------------------------------------------------------
 
-    def deploy_lambda(self, package_dir: Path | None = None) -> dict[str, str]:
+    def deploy_lambda(
+        self, package_dir: Path | None = None, params: dict[str, str] | None = None
+    ) -> dict[str, str]:
         shared = self.data_outputs()
         if package_dir is None:
             package_dir = package_lambda(self.stage, self.region, BUILD)
@@ -150,6 +152,7 @@ class Deployer:
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "CodeBucket": shared["ArtifactBucket"],
             "CodeKey": key,
+            **(params or {}),
         }
         return self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
 
@@ -324,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.kind == "data":
         deployer.deploy_data(args.deletion_protection)
     elif args.kind == "lambda":
-        deployer.deploy_lambda(args.package_dir)
+        deployer.deploy_lambda(args.package_dir, params)
     elif args.kind == "fargate":
         deployer.deploy_fargate(params, skip_image=args.skip_image, image_tag=args.image_tag)
     else:

@@ -36,7 +36,8 @@ LAB_FLAG = $(if $(LAB),--lab)
 
 DEPLOY := $(BIN)/python -m infra.deploy --stage $(STAGE) --region $(REGION) $(LAB_FLAG)
 NET_PARAMS = $(if $(VPC_ID),--param VpcId=$(VPC_ID)) $(if $(SUBNET_IDS),--param SubnetIds=$(SUBNET_IDS))
-EXTRA_PARAMS = $(foreach p,$(PARAMS),--param $(p)) $(if $(CERTIFICATE_ARN),--param CertificateArn=$(CERTIFICATE_ARN))
+STACK_PARAMS = $(foreach p,$(PARAMS),--param $(p))
+EXTRA_PARAMS = $(STACK_PARAMS) $(if $(CERTIFICATE_ARN),--param CertificateArn=$(CERTIFICATE_ARN))
 EC2_PARAMS = $(if $(INSTANCE_TYPE),--param InstanceType=$(INSTANCE_TYPE)) \
   $(if $(AMI_ID),--param AmiId=$(AMI_ID)) \
   $(if $(USE_BAKED_AMI),--use-baked-ami) $(if $(REFRESH_AMI),--refresh-ami) \
@@ -100,7 +101,7 @@ destroy-data: $(STAMP)
 
 .PHONY: deploy-lambda  ## package and deploy the Chalice app (stack cafe-lambda-STAGE); prints the URL
 deploy-lambda: deploy-data package-lambda
-	$(DEPLOY) lambda --package-dir $(BUILD)/lambda/$(STAGE)/package
+	$(DEPLOY) lambda --package-dir $(BUILD)/lambda/$(STAGE)/package $(STACK_PARAMS)
 
 .PHONY: destroy-lambda  ## delete the Lambda stack (function, API, role, log group)
 destroy-lambda: $(STAMP)

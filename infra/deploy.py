@@ -224,6 +224,14 @@ class Deployer:
             ) from None
         if self.lab:
             _lab_check(self.region, instance_type)
+        if params.get("Mode") == "scale-out":
+            low = int(params.get("MinSize", ec2.DEFAULT_MIN_SIZE))
+            high = int(params.get("MaxSize", ec2.DEFAULT_MAX_SIZE))
+            if high <= low:
+                raise DeployError(
+                    f"MaxSize ({high}) must be above MinSize ({low}): a rolling update keeps MinSize "
+                    "instances in service while it launches one more"
+                )
         refresh_ami = params.pop("RefreshAmi", "") == "true"
         ami_id = params.get("AmiId") or self._ec2_ami(architecture, refresh=refresh_ami)
         self._check_ami_architecture(ami_id, instance_type, architecture)

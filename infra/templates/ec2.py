@@ -62,6 +62,8 @@ INSTANCE_TYPES: Final = {
     "x86_64": ["t3.micro", "t3.small", "t3.medium", "t3.large", "m7i.large", "c7i.large"],
 }
 DEFAULT_INSTANCE_TYPE: Final = "t4g.small"
+DEFAULT_MIN_SIZE: Final = 2
+DEFAULT_MAX_SIZE: Final = 4
 #: The header lines the template writes in front of the script, in order: variable → value.
 USER_DATA_SETTINGS: Final[dict[str, Json]] = {
     "CAFE_TABLE": ref("TableName"),
@@ -232,17 +234,18 @@ def _parameters(lab: bool) -> Json:
         # scale-out
         "MinSize": {
             "Type": "Number",
-            "Default": 2,
+            "Default": DEFAULT_MIN_SIZE,
             "MinValue": 1,
             "MaxValue": 20,
             "Description": "Scale-out mode: minimum (and initial) number of instances.",
         },
         "MaxSize": {
             "Type": "Number",
-            "Default": 4,
+            "Default": DEFAULT_MAX_SIZE,
             "MinValue": 1,
             "MaxValue": 20,
-            "Description": "Scale-out mode: maximum number of instances.",
+            "Description": "Scale-out mode: maximum number of instances (above MinSize: a rolling "
+            "update adds one before it removes one).",
         },
     }
 

@@ -13,7 +13,7 @@ import pytest
 from infra import lab, service_roles
 
 from .conftest import Aws
-from .test_deploy_moto import AL2023_ARM, AL2023_X86, saved, stack_resources
+from .test_deploy_moto import AL2023_ARM, AL2023_X86, deployed_template, saved, stack_resources
 
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 
@@ -233,14 +233,7 @@ def test_lab_mode_uses_the_labs_role_and_instance_profile(aws: Aws) -> None:
     )["IamInstanceProfileAssociations"][0]
     assert association["IamInstanceProfile"]["Arn"].endswith(f"/{lab.LAB_INSTANCE_PROFILE}")
     aws.deploy("fargate", "--stage", "t", "--lab", "--skip-image", "--image-tag", "v1")
-    template = json.loads(
-        aws.client("cloudformation").get_template(StackName="cafe-fargate-t")["TemplateBody"]
-        if isinstance(
-            aws.client("cloudformation").get_template(StackName="cafe-fargate-t")["TemplateBody"], str
-        )
-        else json.dumps(aws.client("cloudformation").get_template(StackName="cafe-fargate-t")["TemplateBody"])
-    )
-    task = template["Resources"]["TaskDefinition"]["Properties"]
+    task = deployed_template(aws, "cafe-fargate-t")["Resources"]["TaskDefinition"]["Properties"]
     assert task["TaskRoleArn"] == task["ExecutionRoleArn"] == lab.role_arn()
     for stack in ("cafe-data-t", "cafe-ec2-t", "cafe-fargate-t"):
         assert _iam_resources(aws, stack) == [], stack
@@ -262,3 +255,46 @@ def test_lab_mode_does_not_create_the_ecs_role(aws: Aws) -> None:
     assert f"{ECS_ROLE} does not exist and Learner Lab mode does not create IAM roles" in result.stderr
     assert not _has_ecs_role(aws) and _stacks(aws) == ["cafe-data-t"]
     assert stack_resources(aws, "cafe-data-t")
+
+
+def test_ec2_scale_out_needs_room_for_a_rolling_update(aws: Aws, data_stack: dict[str, Any]) -> None:
+    result = aws.deploy(
+        "ec2",
+        "--stage",
+        "t",
+        "--param",
+        "Mode=scale-out",
+        "--param",
+        "MinSize=2",
+        "--param",
+        "MaxSize=2",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "MaxSize (2) must be above MinSize (2)" in result.stderr
+    assert _stacks(aws) == ["cafe-data-t"]
+
+
+def test_lambda_stack_takes_throttling_and_concurrency_parameters(aws: Aws, lambda_package: Path) -> None:
+    aws.deploy("data", "--stage", "dev", "--deletion-protection", "false")
+    aws.deploy(
+        "lambda",
+        "--stage",
+        "dev",
+        "--package-dir",
+        str(lambda_package),
+        "--param",
+        "ThrottleRateLimit=20",
+        "--param",
+        "ThrottleBurstLimit=40",
+        "--param",
+        "ReservedConcurrency=5",
+    )
+    stack = "cafe-lambda-dev"
+    assert [_stack_parameter(aws, stack, k) for k in ("ThrottleRateLimit", "ThrottleBurstLimit")] == [
+        "20",
+        "40",
+    ]
+    assert _stack_parameter(aws, stack, "ReservedConcurrency") == "5"
+    function = deployed_template(aws, stack)["Resources"]["APIHandler"]["Properties"]
+    assert function["ReservedConcurrentExecutions"]["Fn::If"][1] == {"Ref": "ReservedConcurrency"}

@@ -27,6 +27,15 @@ def _stacks(aws: Aws) -> list[str]:
     return sorted(s["StackName"] for s in listing["StackSummaries"])
 
 
+def _refused_before_any_stack(aws: Aws, message: str, kind: str, *params: str) -> None:
+    """``deploy <kind> --stage t --param P...`` fails with ``message`` and leaves only the data stack."""
+    args = [arg for param in params for arg in ("--param", param)]
+    result = aws.deploy(kind, "--stage", "t", *args, check=False)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert _stacks(aws) == ["cafe-data-t"]
+
+
 def _has_ecs_role(aws: Aws) -> bool:
     """(moto names it AWSServiceRoleForecs; AWS AWSServiceRoleForECS: both under the ECS path)"""
     roles = aws.client("iam").list_roles(PathPrefix=service_roles.ECS_ROLE_PATH)["Roles"]
@@ -72,22 +81,9 @@ def test_fargate_redeploy_updates_the_service_in_place(aws: Aws, data_stack: dic
 
 
 def test_fargate_refuses_an_invalid_task_size_before_any_stack(aws: Aws, data_stack: dict[str, Any]) -> None:
-    result = aws.deploy(
-        "fargate",
-        "--stage",
-        "t",
-        "--skip-image",
-        "--image-tag",
-        "v1",
-        "--param",
-        "Cpu=256",
-        "--param",
-        "Memory=4096",
-        check=False,
+    _refused_before_any_stack(
+        aws, "Cpu=256 takes Memory (MiB) of 512, 1024, 2048; got 4096", "fargate", "Cpu=256", "Memory=4096"
     )
-    assert result.returncode != 0
-    assert "Cpu=256 takes Memory (MiB) of 512, 1024, 2048; got 4096" in result.stderr
-    assert _stacks(aws) == ["cafe-data-t"]
 
 
 def _fake_docker(directory: Path, platforms: str) -> None:
@@ -96,13 +92,12 @@ def _fake_docker(directory: Path, platforms: str) -> None:
     script.write_text(
         "#!/bin/bash\n"
         'case "$1 $2" in\n'
-        '  "buildx inspect") printf "Name: default\\nPlatforms: %s\\n" "$PLATFORMS" ;;\n'
+        f'  "buildx inspect") printf "Name: default\\nPlatforms: {platforms}\\n" ;;\n'
         '  "info "|"buildx version") exit 0 ;;\n'
         '  *) echo "unexpected: $*" >&2; exit 99 ;;\n'
         "esac\n"
     )
     script.chmod(0o755)
-    (directory / "platforms").write_text(platforms)
 
 
 def test_fargate_checks_the_builder_can_build_arm64_before_any_stack(
@@ -111,11 +106,7 @@ def test_fargate_checks_the_builder_can_build_arm64_before_any_stack(
     tmp_path: Path,
 ) -> None:
     _fake_docker(tmp_path, "linux/amd64, linux/amd64/v2, linux/386")
-    env = {
-        **aws.env,
-        "PATH": f"{tmp_path}:/usr/bin:/bin",
-        "PLATFORMS": "linux/amd64, linux/amd64/v2, linux/386",
-    }
+    env = {**aws.env, "PATH": f"{tmp_path}:/usr/bin:/bin"}
     result = aws.run("infra.deploy", "fargate", "--stage", "t", check=False, env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "cannot build linux/arm64" in result.stderr
@@ -163,10 +154,7 @@ def test_ec2_passes_the_ami_explicitly_and_keeps_it_on_updates(aws: Aws, data_st
 
 def test_ec2_refuses_an_ami_of_the_wrong_architecture(aws: Aws, data_stack: dict[str, Any]) -> None:
     x86 = aws.client("ssm").get_parameter(Name=AL2023_X86)["Parameter"]["Value"]
-    result = aws.deploy("ec2", "--stage", "t", "--param", f"AmiId={x86}", check=False)
-    assert result.returncode != 0
-    assert f"AMI {x86} is x86_64 but t4g.small needs arm64" in result.stderr
-    assert _stacks(aws) == ["cafe-data-t"]
+    _refused_before_any_stack(aws, f"AMI {x86} is x86_64 but t4g.small needs arm64", "ec2", f"AmiId={x86}")
 
 
 def test_ec2_single_instance_goes_to_a_zone_that_offers_its_type(
@@ -258,21 +246,8 @@ def test_lab_mode_does_not_create_the_ecs_role(aws: Aws) -> None:
 
 
 def test_ec2_scale_out_needs_room_for_a_rolling_update(aws: Aws, data_stack: dict[str, Any]) -> None:
-    result = aws.deploy(
-        "ec2",
-        "--stage",
-        "t",
-        "--param",
-        "Mode=scale-out",
-        "--param",
-        "MinSize=2",
-        "--param",
-        "MaxSize=2",
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "MaxSize (2) must be above MinSize (2)" in result.stderr
-    assert _stacks(aws) == ["cafe-data-t"]
+    message = "MaxSize (2) must be above MinSize (2)"
+    _refused_before_any_stack(aws, message, "ec2", "Mode=scale-out", "MinSize=2", "MaxSize=2")
 
 
 def test_lambda_stack_takes_throttling_and_concurrency_parameters(aws: Aws, lambda_package: Path) -> None:

@@ -56,19 +56,27 @@ TABLE_PLACEHOLDER = "${TableName}"
 ARN_PREFIX = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
 
 
-#: When Lambda stops applying security patches to each Python runtime it still offers (AWS
-#: Lambda "Lambda runtimes" page, deprecation dates; AWS may move them). Chalice picks the runtime
+#: When Lambda deprecates each Python runtime: AWS's dates (Lambda "Lambda runtimes" page) as
+#: cfn-lint ships them (``LmbdRuntimeLifecycle.json``, refreshed with each cfn-lint release, which
+#: also flags deprecated runtimes in templates), so there is no second copy here. Chalice picks the runtime
 #: from the Python that runs it (``chalice.config.Config.lambda_python_version``; chalice 1.34
 #: knows 3.10-3.14), so moving the function to a newer runtime is running ``make package-lambda``
 #: from a venv on that Python (``make setup PYTHON=python3.13``) — which also compiles the zip's
 #: bytecode for it. ``LAMBDA_RUNTIME=python3.13`` overrides the runtime from any Python (no .pyc
 #: then: bytecode of another minor version would be ignored).
-RUNTIME_DEPRECATION: dict[str, date] = {
-    "python3.11": date(2027, 6, 30),
-    "python3.12": date(2028, 10, 31),
-    "python3.13": date(2029, 6, 30),
-    "python3.14": date(2030, 6, 30),
-}
+def runtime_deprecation() -> dict[str, date]:
+    """Lambda Python runtime → deprecation date, from cfn-lint's copy of AWS's table."""
+    import cfnlint
+
+    table = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
+    lifecycle: dict[str, dict[str, str]] = json.loads(table.read_text(encoding="utf-8"))
+    return {
+        name: date.fromisoformat(dates["deprecated"])
+        for name, dates in lifecycle.items()
+        if name.startswith("python3") and "deprecated" in dates
+    }
+
+
 #: The runtime the project plans for: supported well past 2027.
 TARGET_RUNTIME = "python3.13"
 #: Stage-wide API Gateway throttling defaults (requests per second, burst): far above a cafe's
@@ -88,7 +96,7 @@ def interpreter_runtime() -> str:
 def runtime_warning(runtime: str, today: date | None = None) -> str | None:
     """A note when ``runtime`` leaves Lambda's support within two years (or has no known date)."""
     today = today or date.today()
-    ends = RUNTIME_DEPRECATION.get(runtime)
+    ends = runtime_deprecation().get(runtime)
     if ends is None:
         return f"{runtime}: no known Lambda deprecation date; check the Lambda runtimes page"
     if (ends - today).days < 730:
@@ -463,8 +471,9 @@ def package(
     if runtime == interpreter_runtime():
         runtime = None  # what chalice writes anyway
     if runtime is not None:
-        if runtime not in RUNTIME_DEPRECATION:
-            raise PackageError(f"unknown Lambda runtime {runtime}; one of {', '.join(RUNTIME_DEPRECATION)}")
+        known = runtime_deprecation()
+        if runtime not in known:
+            raise PackageError(f"unknown Lambda runtime {runtime}; one of {', '.join(sorted(known))}")
         bytecode = False  # this interpreter's .pyc would be ignored by another Python minor
     warning = runtime_warning(runtime or interpreter_runtime())
     if warning:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from infra import bundle, image, lab, lock, runtime_env
-from infra.lambda_package import RUNTIME_DEPRECATION, TARGET_RUNTIME, runtime_warning
+from infra.lambda_package import TARGET_RUNTIME, runtime_deprecation, runtime_warning
 from infra.render import render_all
 from infra.templates import alb, ec2, fargate
 
@@ -294,7 +294,9 @@ def test_lambda_stage_throttling_and_reserved_concurrency(lambda_package: Path) 
 
 
 def test_lambda_runtime_plan() -> None:
-    assert RUNTIME_DEPRECATION[TARGET_RUNTIME] >= date(2029, 1, 1)  # supported well past 2027
+    dates = runtime_deprecation()
+    assert dates["python3.11"] == date(2027, 6, 30)  # what this machine's Python packages today
+    assert dates[TARGET_RUNTIME] >= date(2029, 1, 1)  # the plan: supported well past 2027
     warning = runtime_warning("python3.11", today=date(2026, 1, 1))
     assert warning is not None and "python3.13" in warning
     assert runtime_warning(TARGET_RUNTIME, today=date(2026, 1, 1)) is None

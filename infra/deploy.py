@@ -1,6 +1,8 @@
 """``python -m infra.deploy <data|lambda|fargate|ec2> [--destroy]`` — what the make targets run.
 
-Each deploy is: resolve inputs (data-stack outputs, default VPC, staff token) → upload artifacts →
+Each deploy is: check what can be checked without changing anything (task size, instance type vs
+AMI architecture, the image builder's platform, Learner Lab limits with ``--lab``) → resolve
+inputs (data-stack outputs, default VPC, staff token, the AMI) → upload artifacts →
 create-or-update the stack → save its outputs to ``build/outputs/<runtime>-<stage>.json`` and print
 the URL. Only boto3 talks to AWS, so ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) is all the
 tests change to run these exact commands against moto.

@@ -37,6 +37,15 @@ DEFAULT_CPU: Final = 256
 DEFAULT_MEMORY: Final = 512
 
 
+#: `python -m fargate.serve` answers /health; the probe uses python because the image has no curl.
+HEALTH_PROBE: Final = (
+    "import os,sys,urllib.request as u; "
+    "sys.exit(0 if u.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT','8080')}/health\", timeout=3)"
+    ".status == 200 else 1)"
+)
+DESCRIPTION = "Cafe Compute Fargate runtime: ECR, ECS cluster/service (ARM64), ALB, autoscaling"
+
+
 class TaskSizeError(ValueError):
     """A CPU/memory pair Fargate does not offer."""
 
@@ -48,15 +57,6 @@ def check_size(cpu: int, memory: int) -> None:
     if memory not in SIZES[cpu]:
         allowed = ", ".join(map(str, SIZES[cpu]))
         raise TaskSizeError(f"a Fargate task with Cpu={cpu} takes Memory (MiB) of {allowed}; got {memory}")
-
-
-#: `python -m fargate.serve` answers /health; the probe uses python because the image has no curl.
-HEALTH_PROBE: Final = (
-    "import os,sys,urllib.request as u; "
-    "sys.exit(0 if u.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT','8080')}/health\", timeout=3)"
-    ".status == 200 else 1)"
-)
-DESCRIPTION = "Cafe Compute Fargate runtime: ECR, ECS cluster/service (ARM64), ALB, autoscaling"
 
 
 def _parameters(lab: bool) -> Json:

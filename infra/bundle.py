@@ -25,8 +25,10 @@ EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
 EXCLUDED_TOP = {"build", "dist"}
 
 
-def _files(root: Path) -> Iterator[Path]:
-    for entry in CONTENTS:
+def source_files(root: Path, contents: tuple[str, ...] = CONTENTS) -> Iterator[Path]:
+    """Repository-relative source files under ``contents``: no caches, bytecode, egg-info, or build
+    leftovers. The Fargate image's tag hashes the same selection of its own context."""
+    for entry in contents:
         path = root / entry
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in candidates:
@@ -47,7 +49,7 @@ def build(root: Path, out_dir: Path) -> Path:
     """Write ``ec2-bundle-<sha12>.tar.gz`` into out_dir and return its path."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for relative in sorted(set(_files(root))):
+        for relative in sorted(set(source_files(root))):
             data = (root / relative).read_bytes()
             info = tarfile.TarInfo(relative.as_posix())
             info.size = len(data)

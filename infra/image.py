@@ -16,9 +16,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from infra.bundle import source_files
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The build context the Dockerfile uses (mirrors .dockerignore's allow-list).
-CONTEXT = ("requirements/runtime.txt", "shared", "fargate")
+CONTEXT = ("requirements/runtime.txt", "requirements/runtime-lock.txt", "shared", "fargate")
 PLATFORMS = {"ARM64": "linux/arm64", "X86_64": "linux/amd64"}
 
 
@@ -29,18 +31,8 @@ class ContainerEngineError(RuntimeError):
 def image_tag(root: Path = ROOT) -> str:
     """Content hash of the build context: same sources → same (immutable) tag."""
     digest = hashlib.sha256()
-    for entry in CONTEXT:
-        path = root / entry
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            relative = file.relative_to(root)
-            if (
-                "__pycache__" in relative.parts
-                or file.suffix == ".pyc"
-                or any(part.endswith(".egg-info") for part in relative.parts)
-            ):
-                continue
-            digest.update(relative.as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    for relative in source_files(root, CONTEXT):
+        digest.update(relative.as_posix().encode() + b"\0" + (root / relative).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -228,14 +228,15 @@ def test_runtime_lock_is_the_installed_closure_of_runtime_txt() -> None:
     assert {"botocore", "anyio", "h11"} <= set(pins)  # transitive ones are pinned too
 
 
-def test_bundle_never_ships_build_leftovers(tmp_path: Path) -> None:
+def test_bundle_and_image_tag_ignore_build_leftovers(tmp_path: Path) -> None:
     root = tmp_path / "repo"
-    for entry in ("requirements", "shared", "ec2"):
+    for entry in ("requirements", "shared", "ec2", "fargate"):
         shutil.copytree(
-            ROOT / entry, root / entry, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+            ROOT / entry, root / entry, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
         )
+    clean_tag = image.image_tag(root)
     stale = root / "shared" / "build" / "lib" / "cafe" / "stale.py"
-    stale.parent.mkdir(parents=True, exist_ok=True)  # pip install ./shared may have made it already
+    stale.parent.mkdir(parents=True)
     stale.write_text("raise SystemExit('old code')\n")
     (root / "shared" / "dist").mkdir()
     (root / "shared" / "dist" / "cafe.whl").write_text("x")
@@ -243,6 +244,7 @@ def test_bundle_never_ships_build_leftovers(tmp_path: Path) -> None:
         names = tar.getnames()
     assert "shared/cafe/__init__.py" in names and "requirements/runtime-lock.txt" in names
     assert not [n for n in names if n.startswith(("shared/build/", "shared/dist/"))]
+    assert image.image_tag(root) == clean_tag  # nor do they change the Fargate image's tag
 
 
 def test_no_cloudwatch_agent_policy_without_an_agent(templates: dict[str, Path]) -> None:

@@ -70,10 +70,12 @@ def test_dockerfile_shape() -> None:
     assert 'CMD ["python", "-m", "fargate.serve"]' in text
     healthcheck = next(line for line in text.splitlines() if line.strip().startswith('CMD ["python", "-c"'))
     assert "/health" in healthcheck and "curl" not in healthcheck
-    for source in ("requirements/runtime.txt", "shared/", "fargate/"):
+    for source in ("requirements/runtime.txt requirements/runtime-lock.txt", "shared/", "fargate/"):
         assert f"COPY {source}" in text
+    assert "pip install --no-cache-dir --no-deps -r requirements/runtime-lock.txt" in text
     ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert ignore[ignore.index("*") + 1 :][:3] == ["!requirements/runtime.txt", "!shared/", "!fargate/"]
+    assert {"!requirements/runtime-lock.txt", "shared/build", "shared/dist"} <= set(ignore)
 
 
 def test_shell_scripts_are_shellcheck_clean() -> None:

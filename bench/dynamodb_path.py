@@ -5,6 +5,9 @@ service, the DynamoDB store, JSON out) in this process, against DynamoDB served 
 *separate* process on 127.0.0.1, so the CPU measured here (``time.process_time``) is the
 café's own: botocore building, signing and parsing requests, our item encoding, the service.
 Round trips are counted through botocore's event hooks (``cafe.stores.round_trips``).
+moto's server (werkzeug) closes every connection, so here each DynamoDB request also pays for
+a new TCP connection, which a DynamoDB client keeps alive: per-request CPU is overstated by
+the same amount per round trip before and after a change.
 
 Each round gives every operation a fresh table, seeded by a second API instance (another
 "runtime": its store and caches are not the measured one's), then runs the operation
@@ -211,6 +214,7 @@ def measure(scenario: Scenario, endpoint: str | None, n: int) -> Measurement:
                 first = trips.operations
             assert response.status == expected, (scenario.name, response.status, response.body)
         cpu = time.process_time() - cpu_start
+    client.delete_table(TableName=cafe.api.service.store.table_name)  # type: ignore[attr-defined]
     return Measurement(first, trips.total / n, 1000 * cpu / n, 1000 * statistics.median(walls))
 
 

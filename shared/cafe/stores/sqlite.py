@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS placements (
 """
 # How long a writer waits for another process's write lock before giving up (seconds).
 BUSY_TIMEOUT = 30.0
+# Copy the WAL back into the database every this many pages (≈ 40 MB) instead of SQLite's
+# 1000: each checkpoint ends in an fsync that the committing request waits for, and the hot
+# pages (queue counter, day counter, index tails) are copied once per checkpoint however
+# often they were rewritten. An order placement writes ~7 pages, so the default meant an
+# fsync every ~150 orders. Durability is unchanged (commits are in the WAL either way).
+WAL_CHECKPOINT_PAGES = 10_000
 
 
 class SQLiteStore(OrderStore):
@@ -70,6 +76,7 @@ class SQLiteStore(OrderStore):
                 self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             with self._lock:
                 if not self._initialised:
                     self._initialise(conn)

@@ -81,6 +81,6 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/cold_init.py --samples 15
 	$(BIN)/python bench/throughput.py --seconds 8 --rounds 3
-	$(BIN)/python bench/dynamodb_path.py --requests 100 --rounds 3
+	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
 
 -include $(wildcard mk/*.mk)

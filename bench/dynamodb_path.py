@@ -14,7 +14,7 @@ Each round gives every operation a fresh table, seeded by a second API instance 
 ``--requests`` times; operations are interleaved round by round and the CPU figure is the
 median of the rounds' means. Measured here, not on AWS (no network latency at all).
 
-    .venv/bin/python bench/dynamodb_path.py --requests 100 --rounds 3
+    .venv/bin/python bench/dynamodb_path.py --requests 40 --rounds 3
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ warm-up samples, whatever ``PYTHONDONTWRITEBYTECODE`` says, and never into the t
 ``--no-bytecode`` compiles from source in every sample instead (a zip without bytecode).
 
     .venv/bin/python bench/cold_init.py --samples 15
+    .venv/bin/python bench/cold_init.py --samples 15 --baseline ../cafe-before   # before/after
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def sample(kind: str, env: dict[str, str]) -> dict[str, float]:
+def sample(kind: str, env: dict[str, str], tree: Path = ROOT) -> dict[str, float]:
+    """One fresh interpreter; ``tree`` is the checkout whose chalice_app/ and shared/ it imports."""
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "bench/cold_child.py", kind],
-        cwd=ROOT,
+        [sys.executable, str(ROOT / "bench" / "cold_child.py"), kind],
+        cwd=tree,
         env=env,
         capture_output=True,
         text=True,
@@ -52,7 +54,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--samples", type=int, default=15)
-    parser.add_argument("--no-bytecode", action="store_true", help="compile from source in every sample")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="compile the café from source in every sample"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also sample the app of another checkout (e.g. the commit before a change) in the same run",
+    )
     args = parser.parse_args()
 
     import boto3
@@ -78,21 +88,24 @@ def main() -> None:
     }
     pycache = tempfile.mkdtemp(prefix="cafe-cold-pyc-")
     if args.no_bytecode:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # installed packages keep their own .pyc files
     else:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode of both variants here, never in the tree
+        env["PYTHONPYCACHEPREFIX"] = pycache  # bytecode of every variant here, never in the tree
+    trees = {"bare": ROOT, "app": ROOT}
+    if args.baseline:
+        trees[f"app @ {args.baseline.name}"] = args.baseline.resolve()
     os.environ.update(
         {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
     )
     try:
         create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1"), "cafe-bench")
-        results: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
-        sample("app", env)  # warm the OS file cache and write the .pyc files once, for both alike
-        sample("bare", env)
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for name, tree in trees.items():  # warm the OS file cache and write the .pyc files once
+            sample(name.split()[0], env, tree)
         for _ in range(args.samples):
-            for kind in ("bare", "app"):
-                results[kind].append(sample(kind, env))
+            for name, tree in trees.items():
+                results[name].append(sample(name.split()[0], env, tree))
     finally:
         server.stop()
         shutil.rmtree(pycache, ignore_errors=True)
@@ -104,17 +117,19 @@ def main() -> None:
     print(f"samples per variant: {args.samples} (fresh interpreters, alternating; modules {bytecode})")
     print("| variant | init ms (median) | first request ms | init + first ms | whole process ms |")
     print("|---|---|---|---|---|")
-    for kind in ("bare", "app"):
+    for kind in trees:
         total = statistics.median(r["init_ms"] + r["first_ms"] for r in results[kind])
         print(
             f"| {kind} | {med(kind, 'init_ms'):.1f} | {med(kind, 'first_ms'):.1f} | {total:.1f} |"
             f" {med(kind, 'process_ms'):.1f} |"
         )
     bare = statistics.median(r["init_ms"] + r["first_ms"] for r in results["bare"])
-    app = statistics.median(r["init_ms"] + r["first_ms"] for r in results["app"])
-    spread = [r["init_ms"] + r["first_ms"] for r in results["app"]]
-    print(f"\napp / bare (init + first response, medians): {app / bare:.2f}  (goal ≤ 1.15)")
-    print(f"app spread: min {min(spread):.1f} ms, max {max(spread):.1f} ms")
+    print()
+    for kind in list(trees)[1:]:
+        app = statistics.median(r["init_ms"] + r["first_ms"] for r in results[kind])
+        spread = [r["init_ms"] + r["first_ms"] for r in results[kind]]
+        print(f"{kind} / bare (init + first response, medians): {app / bare:.2f}  (goal ≤ 1.15)")
+        print(f"{kind} spread: min {min(spread):.1f} ms, max {max(spread):.1f} ms")
     print(f"whole-process ratio: {med('app', 'process_ms') / med('bare', 'process_ms'):.2f}")
 
 

@@ -22,6 +22,11 @@ first within each status.
 
 Settings, sold-out items and the day counters share one item so that the request handing out a
 pickup number also returns what the placement is admitted by (``cafe.stores.dynamodb``).
+
+This layout replaced an earlier one (``DAY#<day>/COUNTER`` counters, ``MENU/ITEM#<id>`` flags,
+orders as typed attributes, one index partition per status); no migration is shipped, so a table
+written by the earlier code starts again from default settings, no sold-out items and new
+counters (deploy it between business days).
 """
 
 from __future__ import annotations

@@ -78,9 +78,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared/cafe compare infra devtools
 
-.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk)
+.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), DynamoDB round trips + CPU per operation
 bench: $(STAMP)
 	$(BIN)/python bench/cold_init.py --samples 15
 	$(BIN)/python bench/throughput.py --seconds 8 --rounds 3
+	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
 
 -include $(wildcard mk/*.mk)

@@ -127,12 +127,8 @@ class CafeApi:
         )
 
     def list_orders(self, request: Request) -> Response:
-        limit = parsing.limit(request)
-        orders: list[Order] = []
-        for status in parsing.statuses(request):
-            orders.extend(self.service.queue(status, limit))
-        orders.sort(key=lambda order: (order.created_at, order.number))
-        return json_response(200, {"orders": [order.to_dict() for order in orders[:limit]]})
+        orders = self.service.orders_in(parsing.statuses(request), parsing.limit(request))
+        return json_response(200, {"orders": [order.to_dict() for order in orders]})
 
     def get_order(self, request: Request, order_id: str) -> Response:
         order = self.service.get_order(order_id)

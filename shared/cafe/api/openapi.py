@@ -237,7 +237,7 @@ ERRORS = {
     "401": "Staff token missing",
     "403": "Staff token wrong",
     "404": "Not found",
-    "409": "Conflict (status machine, concurrent change, key in progress)",
+    "409": "Conflict (status machine, concurrent change)",
     "413": f"Body over {MAX_BODY_BYTES} bytes",
     "422": "Invalid fields",
     "503": "Store closed or queue full",

@@ -10,12 +10,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from compare.headroom import headroom_check
-from compare.run import Options, Ui, run
-from compare.runtimes import RUNTIMES
-from compare.summary import print_summary
+from compare.load.headroom import headroom_check
+from compare.load.workload import DEFAULT_WORKLOAD
+from compare.local.runtimes import RUNTIMES
+from compare.options import Options
+from compare.progress import Ui
+from compare.report.console import print_summary
+from compare.results import to_json
+from compare.run import run
 from compare.targets import TargetError, merge, parse_target, read_outputs
-from compare.workload import DEFAULT_WORKLOAD
 
 
 def _rates(text: str) -> list[float]:
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         return cost_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "headroom":
-        print(json.dumps(asyncio.run(headroom_check(args.rate, args.seconds)), indent=2))
+        print(json.dumps(to_json(asyncio.run(headroom_check(args.rate, args.seconds))), indent=2))
         return 0
     try:
         arg_targets = [parse_target(t) for t in args.target]

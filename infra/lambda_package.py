@@ -67,7 +67,6 @@ def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 
         "environment_variables": {
             "CAFE_STORE": "dynamodb",
             "CAFE_TABLE": f"cafe-{stage}",  # replaced by Ref TableName in finish_template
-            "CAFE_RUNTIME": "lambda",
             "CAFE_STAGE": stage,
             **runtime_env.POWERTOOLS,
         },

@@ -152,7 +152,6 @@ def _container() -> Json:
     env = {
         "CAFE_STORE": "dynamodb",
         "CAFE_TABLE": ref("TableName"),
-        "CAFE_RUNTIME": "fargate",
         "PORT": ref("ContainerPort"),
         "WEB_CONCURRENCY": ref("WebConcurrency"),
         "AWS_REGION": ref("AWS::Region"),

@@ -327,7 +327,7 @@ def test_fargate_stack(aws: Aws, data_stack: dict[str, Any]) -> None:
     container = task["containerDefinitions"][0]
     assert container["image"] == f"{out['outputs']['RepositoryUri']}:abc123"
     env = {e["name"]: e["value"] for e in container["environment"]}
-    assert (env["CAFE_STORE"], env["CAFE_TABLE"], env["CAFE_RUNTIME"]) == ("dynamodb", "cafe-t", "fargate")
+    assert (env["CAFE_STORE"], env["CAFE_TABLE"]) == ("dynamodb", "cafe-t")
     repo = aws.client("ecr").describe_repositories(repositoryNames=["cafe-t"])["repositories"][0]
     assert repo["imageTagMutability"] == "IMMUTABLE"
     logs = aws.client("logs").describe_log_groups(logGroupNamePrefix="/cafe/t/fargate")["logGroups"]
@@ -381,11 +381,7 @@ def test_lambda_stack(aws: Aws, lambda_package: Path) -> None:
     assert deployed["TracingConfig"] == {"Mode": "Active"}
     assert deployed["Runtime"] == function["Runtime"]
     env = function["Environment"]["Variables"]
-    assert (
-        env["CAFE_TABLE"] == "cafe-dev"
-        and env["CAFE_STORE"] == "dynamodb"
-        and env["CAFE_RUNTIME"] == "lambda"
-    )
+    assert env["CAFE_TABLE"] == "cafe-dev" and env["CAFE_STORE"] == "dynamodb"
     assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS
     # The token itself stays in SSM: the function gets the parameter's name and may read only it.
     assert env["CAFE_STAFF_TOKEN_PARAMETER"] == "/cafe/dev/staff-token"
@@ -452,7 +448,6 @@ def test_lambda_zip_is_lean_and_serves_health(lambda_package: Path, tmp_path: Pa
     env = {
         "PATH": os.environ.get("PATH", ""),
         "CAFE_STORE": "memory",
-        "CAFE_RUNTIME": "lambda",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     result = subprocess.run(

@@ -104,7 +104,7 @@ def test_user_data_runs_exactly_the_documented_command() -> None:
     assert "ExecStart=$VENV/bin/gunicorn -c ec2/gunicorn.conf.py ec2.app:application" in script
     assert "WorkingDirectory=$APP_DIR" in script and 'APP_DIR="$PREFIX/app"' in script
     assert 'VENV="$PREFIX/venv"' in script and "PREFIX=/opt/cafe" in script
-    assert "CAFE_STORE=dynamodb" in script and "CAFE_RUNTIME=ec2" in script
+    assert "CAFE_STORE=dynamodb" in script
     assert "ExecStartPre=+$PREFIX/bin/cafe-load-secrets" in script
     assert "CAFE_STAFF_TOKEN" not in script.split("ENV_FILE=", 1)[1].split("UNIT", 1)[0]
     assert "--with-decryption" in (ROOT / "ec2/load-secrets.sh").read_text(encoding="utf-8")
@@ -243,7 +243,7 @@ def test_fargate_task_definition(templates: dict[str, Path]) -> None:
     assert "/health" in container["HealthCheck"]["Command"][3]
     assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
     env = {e["Name"]: e["Value"] for e in container["Environment"]}
-    assert env["CAFE_STORE"] == "dynamodb" and env["CAFE_RUNTIME"] == "fargate"
+    assert env["CAFE_STORE"] == "dynamodb"
     assert env["CAFE_TABLE"] == {"Ref": "TableName"} and env["PORT"] == {"Ref": "ContainerPort"}
     assert [s["Name"] for s in container["Secrets"]] == ["CAFE_STAFF_TOKEN"]
     assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS

@@ -38,7 +38,3 @@ class Response:
 def json_response(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(status, body, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store", **(headers or {})})
-
-
-def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    return {name.lower(): value for name, value in (headers or {}).items()}

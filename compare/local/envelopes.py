@@ -21,6 +21,7 @@ import math
 import os
 import re
 import signal
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -287,21 +288,31 @@ class Envelopes:
         return list(dict.fromkeys(self._v1.values())) if self._v1 else []
 
     def sweep_stale(self) -> list[str]:
-        """Remove groups whose owning run is gone; returns their names."""
-        swept: list[str] = []
+        """Remove groups whose owning run is gone, killing what is left in them; their names.
+
+        A group that cannot be removed (a process stuck in the kernel) is left and reported on
+        stderr rather than stopping this run.
+        """
+        stale: dict[str, list[Path]] = {}
         for parent in self.parents():
             for child in parent.iterdir():
                 match = _OWNED.match(child.name)
                 if child.is_dir() and match and not _alive(int(match.group(1))):
-                    procs = "cgroup.procs"
-                    with contextlib.suppress(OSError):
-                        freeze = child / ("cgroup.freeze" if self._v2 else "freezer.state")
-                        if freeze.exists():
-                            _write(freeze, "0" if self._v2 else "THAWED")
+                    stale.setdefault(child.name, []).append(child)
+        for paths in stale.values():
+            # Thaw first: a frozen process cannot act on its SIGKILL.
+            for path in paths:
+                for switch, value in (("cgroup.freeze", "0"), ("freezer.state", "THAWED")):
+                    if (path / switch).exists():
+                        with contextlib.suppress(OSError):
+                            _write(path / switch, value)
+            for path in sorted(paths, key=lambda p: p.parent.parent.name == "freezer"):
+                try:
                     # What is still inside belonged to the dead run (an orphaned environment).
-                    _rmdir_when_empty(child, procs, parent.parent / procs, kill=True)
-                    swept.append(child.name)
-        return sorted(set(swept))
+                    _rmdir_when_empty(path, "cgroup.procs", path.parent.parent / "cgroup.procs", kill=True)
+                except OSError as exc:
+                    print(f"envelopes: {exc}", file=sys.stderr)
+        return sorted(stale)
 
     def group(self, name: str, limits: Limits) -> Group:
         full = f"cafe-envelope-{os.getpid()}-{name}"

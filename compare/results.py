@@ -267,9 +267,13 @@ class ColdStarts:
     total_ms: Spread | None = None
     billed_ms: Spread | None = None
     launch_to_healthy: InstanceBoot | None = None
-    # Kept for the cold-start split of a later issue: request path vs capacity ready.
-    request_path_ms: Spread | None = None
-    capacity_ready_ms: Spread | None = None
+    # Two measures, never one column (both under the envelope, medians in ms):
+    # request_path_ms: a request that waits for an environment's init (Lambda only; None for servers);
+    # capacity_ready_ms: from the decision to add capacity until it serves (process start → healthy).
+    request_path_ms: float | None = None
+    capacity_ready_ms: float | None = None
+    request_path: Spread | None = None
+    capacity_ready: Spread | None = None
 
     @property
     def is_lambda(self) -> bool:
@@ -336,20 +340,52 @@ class ContainerImage:
 
 @dataclass(frozen=True)
 class Envelope:
-    """The resources a runtime was held to while measured."""
+    """The resources a runtime was held to while measured (per Lambda environment, per Fargate task,
+    per EC2 instance), as deployed with the templates' defaults.
+
+    `enforced` is False where cgroups could not be written: the figures were then taken uncapped.
+    `mechanism` is "cgroup-v2", "cgroup-v1" or "none"; `basis` says where the shape comes from
+    (e.g. "512 MB / 1,769 MB per vCPU"), `credits` the burstable assumption for EC2.
+    """
 
     cpu_vcpu: float
     memory_mb: int
     enforced: bool
     mechanism: str
+    basis: str = ""
+    credits: str | None = None
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
 class CpuPerStore:
-    """Server CPU per request by store."""
+    """Server CPU per request (ms, the café mix) by store: SQLite locally, DynamoDB as deployed
+    (boto3 against a moto server outside the envelope). The cost model reads `dynamodb`."""
 
     sqlite: float | None = None
     dynamodb: float | None = None
+    billed_ms_dynamodb: float | None = None  # Lambda only: median billed duration, warm, DynamoDB path
+    source: str = MEASURED_HERE
+
+
+@dataclass(frozen=True)
+class CapacityReady:
+    """How long new capacity takes on AWS, beside what was measured here: a published or documented
+    figure, or remote mode's own measurement, with its source."""
+
+    what: str
+    seconds: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """One runtime's simulated business day (`make day`): modeled, not measured."""
+
+    requests: int
+    p99_ms: float | None
+    cold_start_share: float
+    usd: float
 
 
 @dataclass(frozen=True)
@@ -385,6 +421,8 @@ class RuntimeResult:
     cpu_ms_per_request: CpuPerStore | None = None
     dynamodb_round_trips: Mapping[str, int] | None = None
     projection: Projection | None = None
+    aws_capacity_ready: CapacityReady | None = None
+    day: DayTotals | None = None
 
     @property
     def billed(self) -> ReportSummary | None:
@@ -410,6 +448,19 @@ class Headroom:
     generator_cpu_share: float
     generator_cpu_ms_per_request: float
     kept_up: bool
+    source: str = MEASURED_HERE
+
+
+@dataclass(frozen=True)
+class GeneratorRecord:
+    """The load generator itself: whether it kept up with 2× the highest rate any step used, and
+    which figures that affects when it did not."""
+
+    kept_up: bool | None
+    processes: int
+    highest_rate_rps: float
+    checked_rate_rps: float | None
+    affected: tuple[str, ...] = ()
     source: str = MEASURED_HERE
 
 
@@ -508,6 +559,8 @@ class RunResults:
     headroom: Headroom | None
     wall_s: float
     cost: CostSection | None = None
+    generator: GeneratorRecord | None = None
+    day_chart: str | None = None  # the day simulation's chart, beside the report (modeled)
     schema_version: int = SCHEMA_VERSION
 
 

@@ -1,5 +1,5 @@
 """The café's day as arrivals: the cost model's hourly shape, Poisson within each hour, a burst
-inside the peak hours, and the café mix of operations from compare/workload.toml."""
+inside the peak hours, and the café mix of operations from compare/load/workload.toml."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from numpy.typing import NDArray
 
 from compare.cost.profile import Profile
 from compare.cost.sizing import hourly_rps
+from compare.load.workload import DEFAULT_WORKLOAD
 
-WORKLOAD = Path(__file__).resolve().parents[1] / "workload.toml"
+WORKLOAD = DEFAULT_WORKLOAD  # the comparison's café mix: one source
 #: The burst fills this fraction of a peak hour at ``burst_factor`` × the hour's mean rate.
 BURST_WINDOW = 1 / 6
 

@@ -71,12 +71,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@pytest.fixture
-def data_stack(aws: Aws) -> dict[str, Any]:
-    aws.deploy("data", "--stage", "t", "--deletion-protection", "false")
-    return saved(aws, "data", "t")
-
-
 # -- data -----------------------------------------------------------------------------------
 
 
@@ -166,6 +160,9 @@ def test_ec2_single_instance(aws: Aws, data_stack: dict[str, Any]) -> None:
         "CAFE_TOKEN_PARAMETER": "/cafe/t/staff-token",
         "CAFE_PORT": "80",
         "CAFE_STAGE": "t",
+        "CAFE_STAFF_REQUIRE_HTTPS": "1",  # staff calls over plain HTTP refused (AllowStaffOverHttp=false)
+        "CAFE_CFN_STACK": "cafe-ec2-t",  # the user data signals this stack's Instance once healthy
+        "CAFE_CFN_RESOURCE": "Instance",
         "AWS_REGION": "us-east-1",
     }
     # the bundle it names was uploaded
@@ -202,14 +199,12 @@ def test_ec2_single_instance(aws: Aws, data_stack: dict[str, Any]) -> None:
         ("s3:GetObject", f"arn:aws:s3:::{data_stack['outputs']['ArtifactBucket']}/{bundle_key}"),
         ("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/cafe/t/staff-token"),
     }
-    # moto's CloudFormation ignores ManagedPolicyArns: Session Manager + CloudWatch agent, per the stack
+    # moto's CloudFormation ignores ManagedPolicyArns: Session Manager only (no CloudWatch agent
+    # runs, so no CloudWatchAgentServerPolicy), per the stack
     managed = deployed_template(aws, "cafe-ec2-t")["Resources"]["InstanceRole"]["Properties"][
         "ManagedPolicyArns"
     ]
-    assert [m["Fn::Sub"].rsplit("/", 1)[1] for m in managed] == [
-        "AmazonSSMManagedInstanceCore",
-        "CloudWatchAgentServerPolicy",
-    ]
+    assert [m["Fn::Sub"].rsplit("/", 1)[1] for m in managed] == ["AmazonSSMManagedInstanceCore"]
     # IMDSv2: moto drops MetadataOptions on CloudFormation instances; the launch template keeps it
     template_id = out["outputs"]["LaunchTemplateId"]
     version = ec2.describe_launch_template_versions(LaunchTemplateId=template_id)["LaunchTemplateVersions"][0]

@@ -18,10 +18,19 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from compare.aws_model.overheads import Overheads
 from compare.local.envelopes import Group
 from compare.local.processes import start_process
 from compare.local.runtimes import RuntimeSpec
-from compare.results import ColdStarts, ColdStartSample, ContainerImage, ImageSize, Spread, from_json
+from compare.results import (
+    CapacityReady,
+    ColdStarts,
+    ColdStartSample,
+    ContainerImage,
+    ImageSize,
+    Spread,
+    from_json,
+)
 
 
 def spread(values: list[float]) -> Spread:
@@ -147,3 +156,32 @@ def container_image() -> ContainerImage:
     images = [line.split(" ", 1) for line in out.stdout.splitlines() if "cafe" in line]
     note = "" if images else "no local image named *cafe* (build it with the deploy targets)"
     return ContainerImage(engine, note, tuple(ImageSize(n, s) for n, s in images))
+
+
+def aws_capacity_ready(runtime: str, overheads: Overheads) -> CapacityReady:
+    """What AWS adds before new capacity serves, beside the local figure (never instead of it):
+    Lambda's runtime init (published hello-world measurements), Fargate's task start, EC2's boot
+    plus the user data's install, from the sourced overheads file (compare/aws_model)."""
+
+    def figure(name: str) -> tuple[float, str]:
+        found = overheads[name]
+        value = found.value
+        if value.get("dist") == "uniform":
+            seconds = (float(value["low"]) + float(value["high"])) / 2
+        else:
+            seconds = float(value.get("median", value.get("value", 0.0)))
+        return seconds, f"{found.kind}: {found.source} ({found.date})"
+
+    if runtime == "lambda":
+        ms, source = figure("lambda.init.runtime_ms")
+        return CapacityReady("Python runtime init on AWS (hello world, median)", ms / 1000, source)
+    if runtime == "fargate":
+        seconds, source = figure("fargate.task_start_s")
+        return CapacityReady("Fargate task start (midpoint of the published range)", seconds, source)
+    boot, boot_source = figure("ec2.boot_s")
+    install, install_source = figure("ec2.user_data_install_s")
+    return CapacityReady(
+        "EC2 launch → boot, then the user data's install (midpoint)",
+        boot + install,
+        f"{boot_source}; {install_source}",
+    )

@@ -18,6 +18,8 @@ from compare.cost.prices import PriceError
 from compare.cost.profile import ProfileError
 from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
 
+PROJECTED = "modeled"  # the projection: measured service time + sourced AWS hops (compare.aws_model)
+
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
 
@@ -38,17 +40,29 @@ def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any
     _put(profile, "slo_p99_ms", results.options.slo_p99_ms, "profile")
     for name, entry in results.runtimes.items():
         reference = entry.reference
-        if reference is not None:
+        deployed = entry.cpu_ms_per_request
+        # The recommendation's latency is the AWS projection when there is one, never a local p99
+        # presented as what customers would see on AWS.
+        if entry.projection is not None:
+            _put(profile, f"p99_ms.{name}", round(entry.projection.p99_ms, 2), PROJECTED)
+        elif reference is not None:
             _put(profile, f"p99_ms.{name}", round(reference.latency_ms.p99, 2), label)
-            if reference.server_cpu is not None and name in ("fargate", "ec2"):
+        # CPU and billed duration on the deployed store path (DynamoDB) when measured: SQLite
+        # costs far less CPU than boto3, so it would understate every bill.
+        if name in ("fargate", "ec2"):
+            if deployed is not None and deployed.dynamodb is not None:
+                _put(profile, f"{name}.cpu_ms_per_request", deployed.dynamodb, label)  # the DynamoDB path
+            elif reference is not None and reference.server_cpu is not None:
                 cpu = round(reference.server_cpu.ms_per_request.total, 3)
-                _put(profile, f"{name}.cpu_ms_per_request", cpu, label)
+                _put(profile, f"{name}.cpu_ms_per_request", cpu, label)  # SQLite: no DynamoDB window
         reports = entry.billed
-        if name == "lambda" and reports is not None and reports.invocations:
+        if name == "lambda" and deployed is not None and deployed.billed_ms_dynamodb is not None:
+            _put(profile, "lambda.avg_billed_ms", deployed.billed_ms_dynamodb, label)  # the DynamoDB path
+        elif name == "lambda" and reports is not None and reports.invocations:
             warm = reports.billed_warm_ms.mean or reports.billed_ms.mean
-            _put(profile, "lambda.avg_billed_ms", round(warm, 2), label)
-            if reports.memory_size_mb:
-                _put(profile, "lambda.memory_mb", reports.memory_size_mb, label)
+            _put(profile, "lambda.avg_billed_ms", round(warm, 2), label)  # SQLite: no DynamoDB window
+        if name == "lambda" and reports is not None and reports.memory_size_mb:
+            _put(profile, "lambda.memory_mb", reports.memory_size_mb, label)
         init = entry.cold_start.init_ms if entry.cold_start is not None else None
         if name == "lambda" and init is not None and init.n:
             _put(profile, "lambda.init_ms", round(init.median, 1), label)

@@ -31,6 +31,14 @@ class Options:
     lambda_concurrency: int = DEFAULT_RUN.lambda_concurrency
     lambda_memory_mb: int = DEFAULT_RUN.lambda_memory_mb
     fargate_workers: int = DEFAULT_RUN.fargate_workers
+    # Each runtime in its deployed CPU and memory (cgroups; uncapped where they cannot be written).
+    envelopes: bool = True
+    ec2_credits: str = "full"  # "exhausted": the t4g baseline (20 % per vCPU)
+    # The deployed store path: CPU per request with the runtimes on DynamoDB (moto, outside the
+    # envelopes) at a rate moto keeps up with.
+    dynamodb_path: bool = True
+    dynamodb_rate: float = 15.0
+    dynamodb_s: float = 6.0
     base_port: int = 18001
     workload: Path = DEFAULT_WORKLOAD
     out_dir: Path = ROOT / "reports"
@@ -46,7 +54,13 @@ class Options:
 
     @property
     def run_options(self) -> RunOptions:
-        return RunOptions(self.lambda_concurrency, self.lambda_memory_mb, self.fargate_workers)
+        return RunOptions(
+            self.lambda_concurrency,
+            self.lambda_memory_mb,
+            self.fargate_workers,
+            envelopes=self.envelopes,
+            ec2_credits=self.ec2_credits,
+        )
 
     def settings(self) -> Settings:
         """The options as stored with the results: the staff token only as whether it was set."""

@@ -391,7 +391,7 @@ class DayTotals:
 @dataclass(frozen=True)
 class ProjectionInput:
     name: str
-    value: float
+    value: Any  # a number, or a distribution / table as its JSON description
     source: str
 
 
@@ -514,6 +514,11 @@ class Settings:
     region: str | None
     cost_profile: str
     command: str
+    envelopes: bool = True
+    ec2_credits: str = "full"
+    dynamodb_path: bool = True
+    dynamodb_rate: float = 15.0
+    dynamodb_s: float = 6.0
 
 
 @dataclass(frozen=True)

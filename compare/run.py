@@ -19,7 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from compare.aws_model import load_overheads
+from compare.aws_model.overheads import OverheadsError
+from compare.cost.prices import PriceError
+from compare.cost.profile import ProfileError
 from compare.costlink import cost_section
+from compare.day.chart import day_chart
 from compare.load.capacity import Slo, search
 from compare.load.headroom import headroom_check
 from compare.load.http import Http
@@ -28,9 +33,16 @@ from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
+from compare.modeled import day_of, with_day, with_projections
 from compare.options import Options
 from compare.probes.cloudwatch import lambda_reports_from_cloudwatch
-from compare.probes.coldstart import container_image, lambda_cold_starts, server_cold_starts
+from compare.probes.coldstart import (
+    aws_capacity_ready,
+    container_image,
+    lambda_cold_starts,
+    server_cold_starts,
+)
+from compare.probes.dynamodb import moto_dynamodb, round_trips
 from compare.probes.ec2boot import ec2_launch_to_healthy, instance_id_of
 from compare.probes.machine import provenance
 from compare.progress import Ui
@@ -38,7 +50,10 @@ from compare.results import (
     LOCAL_LABEL,
     Capacity,
     ColdStarts,
+    CpuPerStore,
     EmulatorStats,
+    GeneratorRecord,
+    Headroom,
     RunResults,
     RuntimeResult,
     VisitRecord,
@@ -138,14 +153,6 @@ async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
     return CafeContext(workload, menu, token or "")
 
 
-def _max_rate_used(runtimes: Mapping[str, RuntimeResult], opts: Options) -> float:
-    rates = [opts.reference_rate]
-    for entry in runtimes.values():
-        if entry.capacity is not None:
-            rates.extend(step.target_rate_rps for step in entry.capacity.steps)
-    return max(rates)
-
-
 async def _emulator_stats(url: str) -> EmulatorStats:
     async with Http(url) as client, client.get("/__emulator/stats") as response:
         return from_json(EmulatorStats, await response.json())
@@ -179,7 +186,9 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                     cold[name] = lambda_cold_starts(ports[name], opts.cold_starts)
                 else:
                     spec = cafe.spec(name, port=free_port())
-                    cold[name] = server_cold_starts(spec, cafe.env, opts.cold_starts, work, update)
+                    cold[name] = server_cold_starts(
+                        spec, cafe.env, opts.cold_starts, work, update, group=cafe.group(name)
+                    )
         targets = [
             Driven(
                 name,
@@ -190,6 +199,11 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
             for name in opts.runtimes
         ]
         measured = await _drive(targets, opts, ui)
+        emulator = await _emulator_stats(urls["lambda"]) if "lambda" in urls else None
+        envelopes = {name: cafe.envelope(name) for name in opts.runtimes}
+        cafe.stop()
+        deployed = await _dynamodb_path(opts, ui, work) if opts.dynamodb_path else None
+        overheads = load_overheads()
         results = {
             name: RuntimeResult(
                 description=cafe.spec(name).description,
@@ -199,7 +213,15 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                 capacity=measured[name].capacity,
                 cold_start=cold[name],
                 image=container_image() if name == "fargate" else None,
-                emulator=await _emulator_stats(urls[name]) if name == "lambda" else None,
+                emulator=emulator if name == "lambda" else None,
+                envelope=envelopes[name],
+                cpu_ms_per_request=CpuPerStore(
+                    sqlite=_cpu_ms(name, measured[name].reference),
+                    dynamodb=_cpu_ms(name, deployed.windows[name]) if deployed else None,
+                    billed_ms_dynamodb=_billed_warm_ms(deployed.windows[name]) if deployed else None,
+                ),
+                dynamodb_round_trips=deployed.round_trips if deployed else None,
+                aws_capacity_ready=aws_capacity_ready(name, overheads),
             )
             for name in opts.runtimes
         }
@@ -211,6 +233,65 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         else:
             ui.note(f"[red]run failed; the runtimes' logs are kept in {work}")
     return results
+
+
+@dataclass(frozen=True)
+class DeployedPath:
+    """The runtimes measured again on DynamoDB (moto), and the round trips each operation makes."""
+
+    windows: Mapping[str, Window]
+    round_trips: Mapping[str, int]
+
+
+def _cpu_ms(name: str, window: Window | None) -> float | None:
+    """Server CPU per request: the server tree; for the local Lambda its environments only (the
+    front stands for API Gateway, which the function's bill does not include)."""
+    if window is None or window.server_cpu is None:
+        return None
+    per = window.server_cpu.ms_per_request
+    return round(per.children if name == "lambda" else per.total, 3)
+
+
+def _billed_warm_ms(window: Window | None) -> float | None:
+    if window is None or window.lambda_reports is None:
+        return None
+    return window.lambda_reports.billed_warm_ms.median
+
+
+async def _dynamodb_path(opts: Options, ui: Ui, work: Path) -> DeployedPath:
+    """The runtimes on DynamoDB (a moto server outside the envelopes) at a low rate, one round each."""
+    windows: dict[str, Window] = {}
+    log = work / "lambda-dynamodb.log"
+    with moto_dynamodb(work / "moto") as endpoint:
+        with ui.task("DynamoDB round trips per operation", 1):
+            trips = round_trips(endpoint)
+        token = secrets.token_urlsafe(24)
+        env = {**endpoint.store_env(), "CAFE_STAFF_TOKEN": token}
+        ports = {name: free_port() for name in opts.runtimes}
+        cafe = LocalCafe(env, ports, work / "dynamodb", tuple(opts.runtimes), opts.run_options, log)
+        try:
+            with ui.task("starting runtimes on DynamoDB", len(opts.runtimes)) as update:
+                cafe.start(on_started=update)
+            ctx = await _context(cafe.urls[opts.runtimes[0]], token, opts)
+            for name in opts.runtimes:
+                probe = Probe(pid=cafe.processes[name].pid, report_log=log if name == "lambda" else None)
+                total = int(opts.dynamodb_rate * (opts.round_warmup_s + opts.dynamodb_s))
+                async with Http(cafe.urls[name]) as client:
+                    with ui.task(f"{name}: DynamoDB path, {opts.dynamodb_rate:g} req/s", total) as update:
+                        measured = await measure_round(
+                            client,
+                            ctx,
+                            opts.dynamodb_rate,
+                            opts.round_warmup_s,
+                            opts.dynamodb_s,
+                            probe,
+                            seed_offset=50,
+                            on_progress=update,
+                        )
+                windows[name] = summarize_rounds([measured], opts.dynamodb_rate, probe)
+        finally:
+            cafe.stop()
+    return DeployedPath(windows, trips)
 
 
 async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
@@ -247,6 +328,58 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
     return results
 
 
+def _generator_first(opts: Options, ui: Ui) -> tuple[Headroom | None, GeneratorRecord | None, Options]:
+    """Check the generator before anything else, at 2× the highest rate the run would use; rates it
+    cannot sustain at twice are dropped from the ladder (and said), so every step is one it can drive."""
+    if not opts.headroom:
+        return None, None, opts
+    highest = max([opts.reference_rate, *opts.rates])
+    with ui.task(f"generator headroom at {2 * highest:g} req/s", 1):
+        headroom = asyncio.run(headroom_check(2 * highest, opts.headroom_s))
+    if headroom.kept_up:
+        record = GeneratorRecord(True, 1, highest, headroom.rate_rps)
+        return headroom, record, opts
+    usable = headroom.achieved_rps / 2
+    kept = [rate for rate in opts.rates if rate <= usable]
+    dropped = [rate for rate in opts.rates if rate > usable]
+    if dropped:
+        ui.note(
+            f"[yellow]the generator reached {headroom.achieved_rps:.0f} of {headroom.rate_rps:g} req/s: "
+            f"steps above {usable:.0f} req/s dropped ({', '.join(f'{r:g}' for r in dropped)})"
+        )
+    affected = tuple(f"capacity step {rate:g} req/s (not measured)" for rate in dropped)
+    record = GeneratorRecord(
+        kept_up=opts.reference_rate <= usable and bool(kept),
+        processes=1,
+        highest_rate_rps=max([opts.reference_rate, *kept]),
+        checked_rate_rps=headroom.rate_rps,
+        affected=affected,
+    )
+    return headroom, record, replace(opts, rates=kept or opts.rates[:1])
+
+
+def _affected(
+    record: GeneratorRecord | None, runtimes: Mapping[str, RuntimeResult], opts: Options
+) -> GeneratorRecord | None:
+    """When the generator did not keep up, every figure measured at a rate above what it proved."""
+    if record is None or record.kept_up:
+        return record
+    limit = (record.checked_rate_rps or 0.0) / 2
+    affected = list(record.affected)
+    if opts.reference_rate > limit:
+        affected.append(f"reference window ({opts.reference_rate:g} req/s) on every runtime")
+    for name, entry in runtimes.items():
+        if entry.capacity is not None:
+            affected += [
+                f"{name}: capacity step {step.target_rate_rps:g} req/s"
+                for step in entry.capacity.steps
+                if step.target_rate_rps > limit
+            ]
+            if entry.capacity.sustainable_rps is not None and entry.capacity.sustainable_rps > limit:
+                affected.append(f"{name}: sustainable rate")
+    return replace(record, affected=tuple(dict.fromkeys(affected)))
+
+
 def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     """Run the whole comparison, store results.json once and write the report from it."""
     from compare.report import write_report
@@ -256,12 +389,9 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     remote = bool(opts.targets)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with ui.progress:
+        headroom, generator, opts = _generator_first(opts, ui)
         runtimes = asyncio.run(run_remote(opts, ui) if remote else run_local(opts, ui))
-        headroom = None
-        if opts.headroom:
-            rate = 2 * _max_rate_used(runtimes, opts)
-            with ui.task(f"generator headroom at {rate:g} req/s", 1):
-                headroom = asyncio.run(headroom_check(rate, opts.headroom_s))
+        generator = _affected(generator, runtimes, opts)
     workload = load_workload(opts.workload)
     out = opts.out_dir / stamp
     out.mkdir(parents=True, exist_ok=True)
@@ -277,9 +407,19 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
         ),
         runtimes=runtimes,
         headroom=headroom,
+        generator=generator,
         wall_s=time.monotonic() - started,
     )
+    overheads = load_overheads()
+    results = with_projections(results, overheads)
+    try:
+        ui.note(f"a café's day ({opts.cost_profile.stem}): simulating on the three runtimes as deployed")
+        day = day_of(results, overheads, opts.cost_profile)
+        results = with_day(results, day, day_chart(day, out / "day.png").name)
+    except (ProfileError, PriceError, OverheadsError) as exc:
+        ui.note(f"[yellow]the day was not simulated: {exc}")
     results = replace(results, cost=cost_section(results, out, opts.cost_profile))
+    results = replace(results, wall_s=time.monotonic() - started)
     write_results(results, out)
     write_report(results, out)
     return out, results

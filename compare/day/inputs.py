@@ -75,13 +75,17 @@ def from_results(path: Path, base: DayInputs) -> DayInputs:
     bound). Lambda's ``cold_start.request_path_ms`` (else the REPORT lines' Init Duration median)
     replaces the app's init. ``dynamodb_round_trips`` is checked against the counted round trips.
     """
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return from_results_data(json.loads(path.read_text(encoding="utf-8")), base, path.name)
+
+
+def from_results_data(data: Any, base: DayInputs, name: str = "this run") -> DayInputs:
+    """`from_results` on results already in memory (the comparison, before it writes them)."""
     runtimes = data.get("runtimes", {}) if isinstance(data, dict) else {}
     cpu = dict(base.cpu_ms)
     client = dict(base.client_cpu_ms)
     rows = list(base.rows)
     init = base.init_ms
-    where = f"measured here ({path.name})"
+    where = f"measured here ({name})"
     for name in RUNTIMES:
         node = runtimes.get(name) if isinstance(runtimes, dict) else None
         if not isinstance(node, dict):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from compare.local.envelopes import Group
 from compare.local.runtimes import RuntimeSpec
 
 
@@ -95,18 +96,26 @@ class Started:
         stop_processes([self.process], grace)
 
 
-def spawn(spec: RuntimeSpec, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """Start `spec` in its own session (its own process group), logging to `log_path`."""
+def spawn(
+    spec: RuntimeSpec, env: dict[str, str], log_path: Path, group: Group | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `spec` in its own session (its own process group), logging to `log_path`; inside
+    `group`'s envelope from its first instruction when one is given (children inherit it)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    enter = (lambda: group.add(os.getpid())) if group is not None else None
     with open(log_path, "ab") as log:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             list(spec.argv),
             cwd=spec.cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=enter,  # before exec: the interpreter's start-up is inside the envelope too
         )
+    if group is not None:
+        group.add(process.pid)  # again from here: an unenforced group tracks pids itself
+    return process
 
 
 def wait_healthy(
@@ -136,6 +145,7 @@ def start_process(
     label: str | None = None,
     timeout_s: float = 60.0,
     poll_s: float = 0.005,
+    group: Group | None = None,
 ) -> Started:
     """Start `spec` in its own session and return once GET /health answers 200.
 
@@ -143,7 +153,7 @@ def start_process(
     """
     name = label or spec.name
     started_at = time.monotonic()
-    process = spawn(spec, env, log_path)
+    process = spawn(spec, env, log_path, group)
     try:
         wait_healthy(spec.url, process, timeout_s, poll_s, log_path)
     except BaseException:

@@ -25,11 +25,17 @@ DEFAULT_PORTS: Mapping[str, int] = {"lambda": 8001, "fargate": 8002, "ec2": 8003
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How the runtimes are run locally; the defaults are the deployed ones."""
+    """How the runtimes are run locally; the defaults are the deployed ones (compare.local.shapes).
 
-    lambda_concurrency: int = 32  # most execution environments at once (then 429, as throttling)
+    `envelopes`: hold each runtime to its deployed CPU and memory (cgroups); the comparison turns it
+    on, `make up` and the tests leave it off. `ec2_credits`: "full" or "exhausted" (the baseline).
+    """
+
+    lambda_concurrency: int = 32  # most execution environments at once (then throttled)
     lambda_memory_mb: int = 512
-    fargate_workers: int = 1  # the template's default task has 1 vCPU share → 1 worker
+    fargate_workers: int = 1  # the template's default task is 0.25 vCPU → 1 worker
+    envelopes: bool = False
+    ec2_credits: str = "full"
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ def runtime_spec(
             str(options.lambda_concurrency),
             "--memory-mb",
             str(options.lambda_memory_mb),
+            "--envelope",
+            "auto" if options.envelopes else "none",
         ]
         if lambda_log is not None:
             argv += ["--log", str(lambda_log)]
@@ -87,12 +95,15 @@ def runtime_spec(
             "(the task's worker count)",
         )
     if name == "ec2":
+        from compare.local.shapes import ec2_instance_type, ec2_shape  # the templates: only when asked
+
+        workers = ec2_shape().workers or 1
         return RuntimeSpec(
             name,
             (_bin("gunicorn"), "-c", "ec2/gunicorn.conf.py", "ec2.app:application"),
             port,
-            local,
+            {**local, "WEB_CONCURRENCY": str(workers)},
             description="gunicorn -c ec2/gunicorn.conf.py ec2.app:application "
-            f"({os.cpu_count()} workers: 1 per vCPU)",
+            f"({workers} workers: 1 per vCPU of {ec2_instance_type()})",
         )
     raise ValueError(f"unknown runtime {name!r}; choose from {', '.join(RUNTIMES)}")

@@ -6,6 +6,14 @@ The Runtime API is the documented one (2018-06-01): the runtime long-polls
 Init Duration is process spawn → first `/next`; Duration is event handed over → response posted;
 Billed Duration is Duration (plus Init Duration on a cold start, billed for on-demand ZIP
 functions since August 2025) rounded up to the next millisecond.
+
+Each environment lives in its own envelope (`compare.local.envelopes`): memory/1,769 vCPU (AWS gives one
+full vCPU at 1,769 MB) and its configured memory. Between invocations it is frozen, as Lambda
+freezes it when the runtime asks for the next event and none is waiting, so nothing in it runs
+(no background thread, no timer) until the next event thaws it. Idle environments are reaped after
+`FunctionConfig.idle_reap_s`: AWS does not document that time; 10 minutes is what public
+measurements found (mikhail.io, "AWS Lambda cold starts after 10 minutes", Aug 2019; earlier
+observations ranged from 5 to 60 minutes), so that is the default and the value is a parameter.
 """
 
 from __future__ import annotations
@@ -26,7 +34,11 @@ from typing import IO, Any
 
 from aiohttp import web
 
+from compare.local.envelopes import Envelopes, Group, Limits
+
 API = "/2018-06-01/runtime"
+MB_PER_VCPU = 1769  # "at 1,769 MB, a function has the equivalent of one vCPU" (Lambda developer guide)
+IDLE_REAP_S = 600.0  # not documented by AWS: see the module docstring
 FUNCTION_NAME = "cafe-local"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}"
 
@@ -75,6 +87,11 @@ class FunctionConfig:
     timeout_s: float = 30.0
     python: str = sys.executable
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    idle_reap_s: float | None = IDLE_REAP_S
+
+    def limits(self) -> Limits:
+        """The envelope Lambda gives one environment of this memory size."""
+        return Limits(cpu_vcpu=self.memory_mb / MB_PER_VCPU, memory_mb=self.memory_mb)
 
 
 def _max_memory_mb(pid: int) -> int:
@@ -94,8 +111,12 @@ class Environment:
 
     _ids = itertools.count(1)
 
-    def __init__(self, config: FunctionConfig, log: IO[str] | None) -> None:
+    def __init__(self, config: FunctionConfig, log: IO[str] | None, group: Group | None = None) -> None:
         self.id = next(self._ids)
+        self.group = group
+        self.frozen = False
+        self.last_used = time.monotonic()
+        self.on_exit: Callable[[Environment], None] | None = None
         self.config = config
         self.log = log
         self.queue: asyncio.Queue[Invocation | None] = asyncio.Queue()  # None: shutting down
@@ -119,11 +140,25 @@ class Environment:
         app.router.add_post(f"{API}/init/error", self._init_error)
         return app
 
+    def _freeze(self) -> None:
+        if self.group is not None and not self.frozen and not self.dead:
+            self.group.freeze()
+            self.frozen = True
+
+    def _thaw(self) -> None:
+        if self.group is not None and self.frozen:
+            self.group.thaw()
+            self.frozen = False
+
     async def _next(self, request: web.Request) -> web.StreamResponse:
         if not self.ready.done():
             self.init_ms = (time.monotonic() - self.spawned_at) * 1000
             self.ready.set_result(None)
+        if self.queue.empty():
+            # The runtime asked for work and none is waiting: Lambda freezes the sandbox here.
+            self._freeze()
         invocation = await self.queue.get()
+        self._thaw()
         if invocation is None:
             return web.Response(status=410, text="environment stopped")
         self.current = invocation
@@ -196,6 +231,9 @@ class Environment:
         await web.SockSite(self.runner, sock).start()
         self.spawned_at = time.monotonic()
         output: Any = self.log if self.log is not None else asyncio.subprocess.DEVNULL
+        group = self.group
+        # Join the envelope before exec, so the interpreter's own start-up (the init) is capped too.
+        enter = (lambda: group.add(os.getpid())) if group is not None else None
         self.process = await asyncio.create_subprocess_exec(
             self.config.python,
             "-m",
@@ -206,13 +244,19 @@ class Environment:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=output,
             stderr=output,
+            preexec_fn=enter,  # the event loop thread only; it writes one file
         )
+        if group is not None:
+            group.add(self.process.pid)  # again from here: an unenforced group tracks pids itself
         asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
         assert self.process is not None
         code = await self.process.wait()
         self.dead = True
+        self.frozen = False
+        if self.on_exit is not None:
+            self.on_exit(self)
         failure = EnvironmentFailed(f"environment {self.id} exited with {code}")
         if not self.ready.done():
             self.ready.set_exception(failure)
@@ -250,11 +294,15 @@ class Environment:
         if self.process is not None and self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
+            self._thaw()  # a frozen process cannot act on its SIGKILL until thawed
             await self.process.wait()
         await self._close_api()
 
     def max_memory_used_mb(self) -> int:
         return _max_memory_mb(self.process.pid) if self.process is not None else 0
+
+
+_group_ids = itertools.count(1)
 
 
 def billed_ms(duration_ms: float, init_ms: float | None) -> int:
@@ -271,24 +319,71 @@ class Pool:
         concurrency: int,
         log: IO[str] | None = None,
         on_record: Callable[[InvokeRecord], None] | None = None,
+        envelopes: Envelopes | None = None,
     ) -> None:
         self.config = config
         self.concurrency = concurrency
         self.log = log
         self.on_record = on_record
+        self.envelopes = envelopes
         self.idle: list[Environment] = []
         self.environments: set[Environment] = set()
         self.cold_starts = 0
         self.throttles = 0
         self.invocations = 0
+        self.reaped = 0
+        self.cpu_seconds_retired = 0.0  # CPU of environments already gone (their groups are removed)
+        self._reaper: asyncio.Task[None] | None = None
+
+    def _environment(self) -> Environment:
+        group = None
+        if self.envelopes is not None:
+            group = self.envelopes.group(f"lambda-env{next(_group_ids)}", self.config.limits())
+        env = Environment(self.config, self.log, group)
+        env.on_exit = self._retire
+        return env
+
+    def _retire(self, env: Environment) -> None:
+        """The environment's process is gone: keep its CPU figure, remove its envelope."""
+        if env.group is not None and self.envelopes is not None:
+            self.cpu_seconds_retired += env.group.cpu_seconds()
+            self.envelopes.discard(env.group)
+            env.group = None
+
+    def cpu_seconds(self) -> float:
+        """CPU used by every environment of this pool so far (0.0 where envelopes are off)."""
+        live = sum(env.group.cpu_seconds() for env in self.environments if env.group is not None)
+        return self.cpu_seconds_retired + live
 
     async def new_environment(self) -> Environment:
-        env = Environment(self.config, self.log)
+        env = self._environment()
         await env.start()
         return env
 
+    def _start_reaper(self) -> None:
+        idle_reap_s = self.config.idle_reap_s
+        if self._reaper is None and idle_reap_s is not None:
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(idle_reap_s))
+
+    async def _reap_forever(self, idle_reap_s: float) -> None:
+        while True:
+            await asyncio.sleep(min(max(idle_reap_s / 4, 0.05), 5.0))
+            await self.reap(idle_reap_s)
+
+    async def reap(self, idle_reap_s: float) -> int:
+        """Stop environments idle for longer than `idle_reap_s`; the next request is cold."""
+        now = time.monotonic()
+        stale = [env for env in self.idle if now - env.last_used > idle_reap_s]
+        for env in stale:
+            self.idle.remove(env)
+            self.environments.discard(env)
+        await asyncio.gather(*(env.stop() for env in stale))
+        self.reaped += len(stale)
+        return len(stale)
+
     async def invoke(self, event: bytes) -> tuple[str, bytes, InvokeRecord]:
         """Run one event: warm on the most recently used idle environment, else cold."""
+        self._start_reaper()
         while self.idle and self.idle[-1].dead:
             self.environments.discard(self.idle.pop())
         cold = not self.idle
@@ -297,7 +392,7 @@ class Pool:
                 self.throttles += 1
                 raise Throttled(f"all {self.concurrency} environments busy")
             # Count the environment before the first await so concurrent requests see the slot taken.
-            env = Environment(self.config, self.log)
+            env = self._environment()
             self.environments.add(env)
             self.cold_starts += 1
             try:
@@ -318,6 +413,7 @@ class Pool:
             self.environments.discard(env)
             await env.stop()
             raise
+        env.last_used = time.monotonic()
         if env.dead:
             self.environments.discard(env)
         else:
@@ -347,6 +443,10 @@ class Pool:
         return record
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
         envs, self.environments, self.idle = list(self.environments), set(), []
         await asyncio.gather(*(env.stop() for env in envs))
 

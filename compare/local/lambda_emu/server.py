@@ -79,7 +79,11 @@ class Front:
         try:
             kind, body, _record = await self.pool.invoke(json.dumps(event).encode())
         except Throttled:
-            return _to_web(gateway_error(429, "Too Many Requests"))
+            # "If the Lambda API rejects the invocation request, API Gateway returns a 500 error
+            # code ... the body ... is {"message": "Internal server error"}" (Lambda developer
+            # guide, "Handling Lambda errors with an API Gateway API"). A throttle is such a
+            # rejection (429 TooManyRequestsException from Lambda), so the client sees a 500.
+            return _to_web(gateway_error(500, "Internal server error"))
         except InvocationTimeout:
             return _to_web(gateway_error(504, "Endpoint request timed out"))
         except EnvironmentFailed:
@@ -104,7 +108,16 @@ class Front:
                 "cold_starts": pool.cold_starts,
                 "throttles": pool.throttles,
                 "invocations": pool.invocations,
+                "reaped": pool.reaped,
+                "idle_reap_s": pool.config.idle_reap_s,
                 "memory_mb": pool.config.memory_mb,
+                "cpu_seconds": pool.cpu_seconds(),
+                "envelope": {
+                    "cpu_vcpu": pool.config.limits().cpu_vcpu,
+                    "memory_mb": pool.config.memory_mb,
+                    "enforced": pool.envelopes is not None and pool.envelopes.enforced,
+                    "mechanism": pool.envelopes.mechanism if pool.envelopes is not None else "none",
+                },
             }
         )
 

@@ -11,7 +11,11 @@ from compare import costlink
 from compare.cost.profile import ProfileError
 from compare.results import (
     MEASURED_HERE,
+    MODELED,
     ColdStarts,
+    CpuPerStore,
+    Projection,
+    ProjectionInput,
     RunResults,
     Spread,
 )
@@ -63,3 +67,20 @@ def test_cost_section_survives_a_profile_the_model_refuses(
     monkeypatch.setattr(costlink, "estimate", refuse)
     section = costlink.cost_section(_results(), tmp_path)
     assert not section.available and "bad profile" in section.note
+
+
+def test_the_deployed_store_path_and_the_projection_feed_the_cost_model() -> None:
+    results = _results()
+    runtimes = {
+        "lambda": replace(
+            results.runtimes["lambda"],
+            cpu_ms_per_request=CpuPerStore(sqlite=0.7, dynamodb=4.2, billed_ms_dynamodb=9.0),
+            projection=Projection(30.0, 80.0, (ProjectionInput("service", 2.0, MEASURED_HERE),)),
+        ),
+        "ec2": replace(results.runtimes["ec2"], cpu_ms_per_request=CpuPerStore(sqlite=1.7, dynamodb=5.5)),
+    }
+    profile = costlink.measured_profile(replace(results, runtimes=runtimes), {})
+    assert profile["lambda"]["avg_billed_ms"] == 9.0  # the DynamoDB path, not SQLite's 3.1
+    assert profile["ec2"]["cpu_ms_per_request"] == 5.5
+    assert profile["p99_ms"]["lambda"] == 80.0 and profile["provenance"]["p99_ms.lambda"] == MODELED
+    assert profile["p99_ms"]["ec2"] == 9.0 and profile["provenance"]["p99_ms.ec2"] == MEASURED_HERE

@@ -13,6 +13,7 @@ the same moto server, counted with botocore's own events (`cafe.stores.round_tri
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,8 @@ def round_trips(endpoint: DynamoEndpoint) -> dict[str, int]:
     client = api.service.store.client  # type: ignore[attr-defined]
 
     def count(request: Callable[[], Any]) -> tuple[int, Any]:
-        with RoundTripCounter.attached(client) as trips:
+        # The API's metrics go to stdout as EMF (CloudWatch's format): not into the comparison's output.
+        with RoundTripCounter.attached(client) as trips, redirect_stdout(io.StringIO()):
             response = api.handle(request())
         if response.status >= 500:
             raise RuntimeError(f"{response.status} while counting round trips: {response.body!r}")

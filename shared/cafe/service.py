@@ -124,7 +124,14 @@ class CafeService:
 
     # -- orders ------------------------------------------------------------------------
     def place_order(self, request: OrderRequest, idempotency_key: str | None = None) -> Order:
-        """Price and store a new order; with a key, the same order however often it is sent.
+        """Price and store a new order; with a key, the same order however often it is sent."""
+        return self.place_order_reporting(request, idempotency_key)[0]
+
+    def place_order_reporting(
+        self, request: OrderRequest, idempotency_key: str | None = None
+    ) -> tuple[Order, bool]:
+        """`place_order`, and whether this call stored the order (False: a replayed key), so a
+        replay is not counted as a second sale.
 
         A key is remembered for ``IDEMPOTENCY_TTL_SECONDS`` with a fingerprint of the request:
         sent again with the same request it returns the order as it was placed (the response
@@ -154,8 +161,8 @@ class CafeService:
                     "this Idempotency-Key was already used for a different order",
                     {"field": "Idempotency-Key"},
                 )
-            return placed.order
-        return placed
+            return placed.order, False
+        return placed, True
 
     def _remember(self, request: OrderRequest, key: str) -> Remember:
         if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():

@@ -18,6 +18,7 @@ from compare.aws_model import Component, LogNormal, Overheads, hops_for, project
 from compare.day.inputs import defaults, from_results_data
 from compare.day.simulate import simulate_day
 from compare.day.traffic import cafe_mix
+from compare.local.runtimes import RUNTIMES
 from compare.results import DayTotals, Projection, ProjectionInput, RunResults, RuntimeResult, to_json
 
 SEED = 20261202
@@ -46,8 +47,10 @@ def service_component(name: str, entry: RuntimeResult) -> Component | None:
 
 
 def projection(name: str, entry: RuntimeResult, overheads: Overheads) -> Projection | None:
+    """None where there is nothing to project from, or for a target that is not one of the three
+    runtimes (remote mode may drive any URL: its hops on AWS are unknown)."""
     service = service_component(name, entry)
-    if service is None:
+    if service is None or name not in RUNTIMES:
         return None
     projected = project_mix(
         service,

@@ -43,6 +43,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
         body=_body(environ),
         request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+        peer=environ.get("REMOTE_ADDR", ""),
+        scheme=environ.get("wsgi.url_scheme", "http"),
     )
     response = cafe_api.handle(request)
     start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(response.headers.items()))

@@ -153,11 +153,14 @@ def test_store_closed_and_full(cafe):
     assert response.status == 200
     check(response, "Store")
     closed = cafe.call("POST", "/orders", ORDER)
-    assert closed.status == 503 and closed.json()["error"]["code"] == "store_closed"
+    # Not 5xx: a closed café is its state, not an outage (no alarm, no load balancer retry).
+    assert closed.status == 409 and closed.json()["error"]["code"] == "store_closed"
+    assert "retry-after" not in closed.headers  # only staff reopening helps
     cafe.call("PUT", "/store", {"open": True, "max_waiting": 1}, staff=True)
     place(cafe)
     full = cafe.call("POST", "/orders", ORDER)
-    assert full.status == 503 and full.json()["error"]["code"] == "queue_full"
+    assert full.status == 429 and full.json()["error"]["code"] == "queue_full"
+    assert full.headers["retry-after"] == "60"
     assert cafe.stored_orders() == 1
 
 

@@ -12,13 +12,15 @@ import uuid
 
 from cafe import __version__
 from cafe.api import parsing
-from cafe.api.auth import require_staff
+from cafe.api.auth import HttpsRequired, require_staff
 from cafe.api.errors import MethodNotAllowed, error_response
-from cafe.api.http import Request, Response, json_response
+from cafe.api.guard import StaffGuard
+from cafe.api.http import SECURITY_HEADERS, Request, Response, json_response
+from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
 from cafe.domain.orders import Order
-from cafe.errors import CafeError
+from cafe.errors import CafeError, NotPermitted
 from cafe.observability import Telemetry
 from cafe.service import CafeService
 
@@ -43,12 +45,23 @@ def not_modified_or(request: Request, response: Response) -> Response:
 
 class CafeApi:
     def __init__(
-        self, service: CafeService, *, runtime: str, staff_token: str | None, telemetry: Telemetry
+        self,
+        service: CafeService,
+        *,
+        runtime: str,
+        staff_token: str | None,
+        telemetry: Telemetry,
+        origin: Origin | None = None,
+        guard: StaffGuard | None = None,
+        staff_require_https: bool = False,
     ) -> None:
         self.service = service
         self.runtime = runtime
         self.staff_token = staff_token
         self.telemetry = telemetry
+        self.origin = origin or Origin.from_env({})
+        self.guard = guard or StaffGuard()
+        self.staff_require_https = staff_require_https
         self._menus: dict[frozenset[str], Response] = {}
 
     # -- entry points ------------------------------------------------------------------
@@ -77,7 +90,7 @@ class CafeApi:
         self.telemetry.start_request(request.request_id or "-", request.method, request.path)
         try:
             if route.staff:
-                require_staff(request, self.staff_token)
+                self._admit_staff(request)
             response: Response = getattr(self, route.handler)(request, **params)
         except CafeError as error:
             response = self._reject(error)
@@ -85,6 +98,24 @@ class CafeApi:
             self.telemetry.logger.exception("unhandled error")
             response = json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
         return self._finish(request, response)
+
+    def _admit_staff(self, request: Request) -> None:
+        """HTTPS where required, then the brute-force lockout, then the token itself."""
+        if self.staff_require_https and self.origin.scheme(request) != "https":
+            raise HttpsRequired("staff actions must use HTTPS here", {"scheme": self.origin.scheme(request)})
+        client = self.origin.client_address(request)
+        try:
+            self.guard.check(client)
+        except CafeError:
+            self.telemetry.staff_refused(client)
+            raise
+        try:
+            require_staff(request, self.staff_token)
+        except NotPermitted:  # a wrong token is a guess; a missing one (401) is not
+            if self.guard.failed(client):
+                self.telemetry.staff_locked_out(client, self.guard.lockout_seconds)
+            raise
+        self.guard.succeeded(client)
 
     def _reject(self, error: CafeError, headers: dict[str, str] | None = None) -> Response:
         response = error_response(error)
@@ -95,6 +126,7 @@ class CafeApi:
     def _finish(self, request: Request, response: Response) -> Response:
         response.headers["X-Request-Id"] = request.request_id or str(uuid.uuid4())
         response.headers["X-Cafe-Runtime"] = self.runtime
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     # -- handlers ----------------------------------------------------------------------

@@ -24,8 +24,10 @@ def json_body(request: Request) -> dict[str, Any]:
         raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes", {"limit": MAX_BODY_BYTES})
     try:
         document = json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of thousands of digits
         raise MalformedRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:  # a few KiB of "[[[[..." nests deeper than the parser's stack
+        raise MalformedRequest("request body nests too deeply") from None
     if not isinstance(document, dict):
         raise MalformedRequest("request body must be a JSON object")
     return document
@@ -115,6 +117,7 @@ def limit(request: Request, default: int = 100, maximum: int = 500) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isdigit() alone accepts "²" and thousands of digits, which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= maximum:
         raise ValidationFailed(f"limit must be an integer 1–{maximum}", {"field": "limit"})
     return int(raw)

@@ -1,0 +1,220 @@
+"""Soak: the café mix at a moderate rate against each local runtime for many minutes.
+
+Starts the three runtimes with ``devtools.local.LocalCafe`` (the Makefile's run-* targets, one
+SQLite file) and drives each with compare's open-loop café mix, one minute-long plan after
+another, all three at once. Reports, per runtime: resident memory (RSS) and open file
+descriptors of the runtime's processes at boot, after the warm-up minute and at the end;
+requests, errors and p99 per minute. Memory counts as flat when it grows less than 10 %
+from the end of the warm-up minute to the end (the first minute fills the caches the process
+keeps for its life: the menu documents, SQLite's page cache, the pools of the server).
+
+    python bench/soak.py --minutes 10 --rate 20 [--runtimes lambda,fargate,ec2] [--json out.json]
+
+Exit status 1 when any runtime's memory grew 10 % or more, or any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from compare.procs import descendants  # noqa: E402
+from compare.scheduler import make_client, run_open_loop  # noqa: E402
+from compare.workload import CafeContext, build_plan, fetch_menu, load_workload, prepare_store  # noqa: E402
+from devtools.local import RUNTIMES, LocalCafe, free_port  # noqa: E402
+
+FLAT_GROWTH = 0.10
+MINUTE_S = 60.0
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The runtime's processes (the server and its workers; not the make that started them)."""
+
+    rss_kib: int
+    open_fds: int
+    processes: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"rss_kib": self.rss_kib, "open_fds": self.open_fds, "processes": self.processes}
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def footprint(make_pid: int) -> Footprint:
+    rss = fds = count = 0
+    for pid in descendants(make_pid):
+        if pid == make_pid:
+            continue
+        try:
+            rss += _rss_kib(pid)
+            fds += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:  # exited between the listing and the read
+            continue
+        count += 1
+    return Footprint(rss, fds, count)
+
+
+@dataclass
+class Soak:
+    runtime: str
+    url: str
+    make_pid: int
+    boot: Footprint
+    warm: Footprint | None = None
+    end: Footprint | None = None
+    minutes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def growth(self) -> float:
+        assert self.warm and self.end
+        return (self.end.rss_kib - self.warm.rss_kib) / self.warm.rss_kib
+
+    @property
+    def errors(self) -> int:
+        return sum(int(minute["errors"]) for minute in self.minutes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runtime": self.runtime,
+            "boot": self.boot.as_dict(),
+            "warm": self.warm.as_dict() if self.warm else None,
+            "end": self.end.as_dict() if self.end else None,
+            "rss_growth_after_warmup": round(self.growth, 4),
+            "errors": self.errors,
+            "minutes": self.minutes,
+        }
+
+
+async def soak_one(soak: Soak, staff_token: str, minutes: int, rate: float) -> None:
+    workload = load_workload()
+    async with make_client(soak.url) as client:
+        await prepare_store(client, staff_token)
+        ctx = CafeContext(workload, await fetch_menu(client), staff_token)
+        for minute in range(minutes):
+            plan = build_plan(ctx, rate, MINUTE_S, seed_offset=minute)
+            result = await run_open_loop(client, plan, duration_s=MINUTE_S)
+            summary = result.recorder.summary(MINUTE_S)
+            soak.minutes.append(
+                {
+                    "minute": minute + 1,
+                    "requests": summary["requests"],
+                    "errors": summary["errors"],
+                    "errors_by_status": summary["errors_by_status"],
+                    "p99_ms": round(summary["latency_ms"]["p99"], 2),
+                }
+            )
+            if minute == 0:
+                soak.warm = footprint(soak.make_pid)
+            print(
+                f"{soak.runtime:8} minute {minute + 1:2}: {summary['requests']} requests, "
+                f"{summary['errors']} errors, p99 {summary['latency_ms']['p99']:.1f} ms",
+                flush=True,
+            )
+    soak.end = footprint(soak.make_pid)
+
+
+def report(soaks: list[Soak], args: argparse.Namespace, started: datetime) -> dict[str, Any]:
+    return {
+        "measured": "here (local runtimes on this machine), not on AWS",
+        "date": started.isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "command": f"python bench/soak.py --minutes {args.minutes} --rate {args.rate:g}",
+        "rate_rps_per_runtime": args.rate,
+        "runtimes": [soak.as_dict() for soak in soaks],
+    }
+
+
+def print_table(soaks: list[Soak]) -> None:
+    print(
+        "\nruntime   RSS MiB boot→warm→end   growth   fds boot→warm→end   requests  errors  p99 ms per minute"
+    )
+    for soak in soaks:
+        assert soak.warm and soak.end
+        p99s = " ".join(f"{minute['p99_ms']:.0f}" for minute in soak.minutes)
+        requests = sum(int(minute["requests"]) for minute in soak.minutes)
+        print(
+            f"{soak.runtime:8}  {soak.boot.rss_kib / 1024:5.1f}→{soak.warm.rss_kib / 1024:5.1f}"
+            f"→{soak.end.rss_kib / 1024:5.1f}   {soak.growth:+6.1%}   "
+            f"{soak.boot.open_fds:3}→{soak.warm.open_fds:3}→{soak.end.open_fds:3}        "
+            f"{requests:7}  {soak.errors:6}  {p99s}"
+        )
+
+
+async def run(args: argparse.Namespace) -> int:
+    runtimes = tuple(args.runtimes.split(","))
+    started = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="cafe-soak-") as workdir:
+        env = {
+            "CAFE_STORE": "sqlite",
+            "CAFE_SQLITE_PATH": str(Path(workdir) / "cafe.sqlite3"),
+            "CAFE_STAFF_TOKEN": secrets.token_urlsafe(24),
+        }
+        cafe = LocalCafe(
+            env=env,
+            ports={runtime: free_port() for runtime in runtimes},
+            log_dir=Path(workdir) / "logs",
+            runtimes=runtimes,
+        )
+        with cafe:
+            time.sleep(1.0)  # let lazily started workers settle before the boot reading
+            soaks = [
+                Soak(
+                    runtime,
+                    cafe.urls[runtime],
+                    cafe.processes[runtime].pid,
+                    footprint(cafe.processes[runtime].pid),
+                )
+                for runtime in runtimes
+            ]
+            await asyncio.gather(
+                *(soak_one(soak, cafe.staff_token, args.minutes, args.rate) for soak in soaks)
+            )
+    print_table(soaks)
+    document = report(soaks, args, started)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    flat = all(soak.growth < FLAT_GROWTH for soak in soaks)
+    print(
+        f"\nmemory {'flat' if flat else 'NOT flat'}"
+        f" (growth after warm-up < {FLAT_GROWTH:.0%} on every runtime)"
+    )
+    return 0 if flat and not any(soak.errors for soak in soaks) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--minutes", type=int, default=10, help="minutes per runtime (all run at once)")
+    parser.add_argument("--rate", type=float, default=20.0, help="requests per second per runtime")
+    parser.add_argument("--runtimes", default=",".join(RUNTIMES), help="comma-separated subset")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.minutes < 2:
+        parser.error("--minutes must be at least 2 (the first minute is the warm-up)")
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,7 +7,9 @@ error table all live here, so the runtimes cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import uuid
 
 from cafe import __version__
@@ -30,6 +32,16 @@ PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_p
 
 def order_etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
+
+
+# A caller's X-Request-Id is echoed and logged only if it looks like an id.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def with_safe_request_id(request: Request) -> Request:
+    if SAFE_REQUEST_ID.fullmatch(request.request_id):
+        return request
+    return dataclasses.replace(request, request_id=str(uuid.uuid4()))
 
 
 def not_modified_or(request: Request, response: Response) -> Response:
@@ -72,6 +84,7 @@ class CafeApi:
 
     def handle(self, request: Request) -> Response:
         """Route by method and path (the server runtimes)."""
+        request = with_safe_request_id(request)
         route, found = resolve(request.method, request.path)
         if route is None:
             assert isinstance(found, list)
@@ -87,7 +100,8 @@ class CafeApi:
 
     def dispatch(self, route: Route, params: dict[str, str], request: Request) -> Response:
         """Serve an already-routed request (Chalice routes it itself)."""
-        self.telemetry.start_request(request.request_id or "-", request.method, request.path)
+        request = with_safe_request_id(request)
+        self.telemetry.start_request(request.request_id, request.method, request.path)
         try:
             if route.staff:
                 self._admit_staff(request)
@@ -124,7 +138,7 @@ class CafeApi:
         return response
 
     def _finish(self, request: Request, response: Response) -> Response:
-        response.headers["X-Request-Id"] = request.request_id or str(uuid.uuid4())
+        response.headers["X-Request-Id"] = request.request_id
         response.headers["X-Cafe-Runtime"] = self.runtime
         response.headers.update(SECURITY_HEADERS)
         return response

@@ -40,7 +40,7 @@ var:
 
 .PHONY: run-lambda  ## serve the Chalice app through the Lambda handler path on :8001
 run-lambda: $(STAMP) | var
-	cd chalice_app && CAFE_RUNTIME=lambda ../$(BIN)/chalice local --no-autoreload --host 127.0.0.1 --port $(LAMBDA_PORT)
+	cd chalice_app && CAFE_RUNTIME=lambda ../$(BIN)/python serve_local.py local --no-autoreload --host 127.0.0.1 --port $(LAMBDA_PORT)
 
 .PHONY: run-fargate  ## run the container's own entry command natively on :8002
 run-fargate: $(STAMP) | var

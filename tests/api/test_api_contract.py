@@ -173,7 +173,8 @@ def test_sold_out(cafe):
     refused = cafe.call(
         "POST", "/orders", {"customer": "Kim", "items": [{"item_id": "croissant", "quantity": 1}]}
     )
-    assert refused.status == 422 and refused.json()["error"]["code"] == "item_sold_out"
+    # 409 like a closed store: the request is valid, the menu's current state refuses it.
+    assert refused.status == 409 and refused.json()["error"]["code"] == "item_sold_out"
     assert cafe.call("PATCH", "/menu/nope", {"available": False}, staff=True).status == 422
 
 

@@ -213,7 +213,7 @@ class CafeApi:
     def openapi(self, request: Request) -> Response:
         from cafe.api.openapi import document
 
-        return json_response(200, document(), {"Cache-Control": "no-cache"})
+        return json_response(200, document(self.service.menu), {"Cache-Control": "no-cache"})
 
     def customer_page(self, request: Request) -> Response:
         return self.static_file(request, PAGES["customer_page"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cafe.api.http import Response, json_response
+from cafe.domain.menu import ItemSoldOut
 from cafe.errors import (
     AuthenticationRequired,
     CafeError,
@@ -41,6 +42,7 @@ ERROR_STATUS: tuple[tuple[type[CafeError], int], ...] = (
     (NotFound, 404),
     (MethodNotAllowed, 405),
     (StoreClosed, 409),
+    (ItemSoldOut, 409),  # a valid request the menu's current state refuses, like a closed store
     (Conflict, 409),
     (PayloadTooLarge, 413),
     (InvalidInput, 422),

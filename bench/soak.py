@@ -69,31 +69,42 @@ class Footprint:
     rss_kib: int
     open_fds: int
     processes: int
+    threads: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"rss_kib": self.rss_kib, "open_fds": self.open_fds, "processes": self.processes}
+        return {
+            "rss_kib": self.rss_kib,
+            "open_fds": self.open_fds,
+            "processes": self.processes,
+            "threads": self.threads,
+        }
 
 
-def _rss_kib(pid: int) -> int:
+def _status(pid: int) -> dict[str, int]:
+    """VmRSS (KiB) and Threads of a process, from /proc/<pid>/status."""
+    found = {"VmRSS": 0, "Threads": 0}
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+            name, _, value = line.partition(":")
+            if name in found:
+                found[name] = int(value.split()[0])
+    return found
 
 
 def footprint(make_pid: int) -> Footprint:
-    rss = fds = count = 0
+    rss = fds = count = threads = 0
     for pid in descendants(make_pid):
         if pid == make_pid:
             continue
         try:
-            rss += _rss_kib(pid)
+            status = _status(pid)
             fds += len(os.listdir(f"/proc/{pid}/fd"))
         except OSError:  # exited between the listing and the read
             continue
+        rss += status["VmRSS"]
+        threads += status["Threads"]
         count += 1
-    return Footprint(rss, fds, count)
+    return Footprint(rss, fds, count, threads)
 
 
 @dataclass
@@ -143,7 +154,7 @@ async def soak_one(soak: Soak, staff_token: str, minutes: int, rate: float) -> N
                     "errors": summary["errors"],
                     "errors_by_status": summary["errors_by_status"],
                     "p99_ms": round(summary["latency_ms"]["p99"], 2),
-                    "rss_kib": footprint(soak.make_pid).rss_kib,
+                    **{f"{key}_now": value for key, value in footprint(soak.make_pid).as_dict().items()},
                 }
             )
             if minute == 0:

@@ -184,7 +184,7 @@ def test_idempotency_key(cafe):
     assert again["id"] == first["id"]
     other = dict(ORDER, customer="Lee")
     reused = cafe.call("POST", "/orders", other, headers={"Idempotency-Key": "basket-1"})
-    assert reused.status == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert reused.status == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
     assert cafe.stored_orders() == 1
 
 

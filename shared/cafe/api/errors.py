@@ -16,7 +16,7 @@ from cafe.errors import (
     TooManyRequests,
     Unavailable,
 )
-from cafe.service import StoreClosed
+from cafe.service import IdempotencyKeyReused, StoreClosed
 from cafe.stores.base import QueueFull
 
 
@@ -43,6 +43,10 @@ ERROR_STATUS: tuple[tuple[type[CafeError], int], ...] = (
     (MethodNotAllowed, 405),
     (StoreClosed, 409),
     (ItemSoldOut, 409),  # a valid request the menu's current state refuses, like a closed store
+    # The body is fine (with a fresh key it would succeed); the key is bound to another order.
+    # 409 like the same key still in progress, rather than the Idempotency-Key draft's 422:
+    # 422 means "fix your body", and schema-valid bodies are accepted (schemathesis checks it).
+    (IdempotencyKeyReused, 409),
     (Conflict, 409),
     (PayloadTooLarge, 413),
     (InvalidInput, 422),

@@ -11,6 +11,7 @@ from cafe import __version__
 from cafe.api.http import MAX_BODY_BYTES
 from cafe.api.parsing import DEFAULT_LIMIT, MAX_LIMIT, STATUS_LIST
 from cafe.api.routes import ROUTES, Route
+from cafe.api.static import CONTENT_TYPES, asset_names
 from cafe.domain.menu import Menu, MenuItem, load_menu
 from cafe.domain.orders import Status
 from cafe.domain.settings import MAX_WAITING_LIMIT
@@ -230,8 +231,8 @@ STAFF_ERRORS = {
 OPERATION_ERRORS: dict[str, dict[str, str]] = {
     "update_menu_item": {"422": "No such menu item"},
     "place_order": {
-        "409": "Store closed, an item sold out, or the same Idempotency-Key still being served",
-        "422": "Unknown item or option, or the Idempotency-Key reused with another body",
+        "409": "Store closed, an item sold out, or the Idempotency-Key in progress or used for another order",
+        "422": "Unknown item or option",
         "429": "The queue is full (max_waiting orders wait): retry after Retry-After seconds",
         "503": "The store kept conflicting (DynamoDB): retry after Retry-After seconds",
     },
@@ -319,6 +320,8 @@ def _parameters(route: Route, menu: Menu) -> list[dict[str, Any]]:
         schema: dict[str, Any] = {"type": "string", "minLength": 1}
         if name == "item_id":
             schema = {"enum": sorted(menu.ids())}
+        if name == "name":
+            schema = {"enum": asset_names()}
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if route.handler == "place_order":
         parameters.append(
@@ -369,8 +372,9 @@ def _operation(route: Route, menu: Menu) -> dict[str, Any]:
     if route.staff:
         operation["security"] = [{"staffToken": []}]
     if not route.json:
-        content_type = PAGE_TYPES.get(route.handler, "application/octet-stream")
-        responses["200"] = {"description": "A page or asset", "content": {content_type: {}}}
+        types = [PAGE_TYPES[route.handler]] if route.handler in PAGE_TYPES else CONTENT_TYPES.values()
+        content: dict[str, Any] = {media.split(";")[0]: {} for media in types}
+        responses["200"] = {"description": "A page or asset", "content": content}
     elif route.handler == "openapi":
         responses["200"] = {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
     else:

@@ -8,16 +8,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Local runtime settings (documented in the README); override on the command line or in the env.
+# The runtimes' commands, ports and run options have one source: compare/local/runtimes.py.
 export CAFE_STORE ?= sqlite
 export CAFE_SQLITE_PATH ?= $(CURDIR)/var/cafe.sqlite3
-LAMBDA_PORT ?= 8001
-FARGATE_PORT ?= 8002
-EC2_PORT ?= 8003
-# The Fargate task's worker count (the template's default task has 1 vCPU share → 1 worker).
-FARGATE_WORKERS ?= 1
+# PORT=N runs a run-* target on another port than its default (lambda 8001, fargate 8002, ec2 8003).
+PORT ?=
+RUN_LOCAL = $(BIN)/python -m compare.local
 
-# Several make processes may start at once (make up starts three): one installs, the others
-# wait on the lock and then find the stamp fresh.
+# Several make processes may start at once: one installs, the others wait on the lock and then
+# find the stamp fresh.
 $(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
 	@flock $(VENV).lock bash -euc '\
 	  if [ -f $@ ] && [ -z "$$(find $^ -newer $@)" ]; then exit 0; fi; \
@@ -28,9 +27,10 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
 
 .PHONY: help  ## list the targets
 help:
-	@grep -hE '^\.PHONY: [a-zA-Z0-9_-]+ +## ' $(MAKEFILE_LIST) | \
+	@if [ -t 1 ] && [ -z "$${NO_COLOR:-}" ]; then on=$$'\033[36m'; off=$$'\033[0m'; else on=; off=; fi; \
+	grep -hE '^\.PHONY: [a-zA-Z0-9_-]+ +## ' $(MAKEFILE_LIST) | \
 	  sed -E 's/^\.PHONY: ([a-zA-Z0-9_-]+) +## (.*)/\1\t\2/' | \
-	  awk -F'\t' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	  awk -F'\t' -v on="$$on" -v off="$$off" '{printf "  %s%-18s%s %s\n", on, $$1, off, $$2}'
 
 .PHONY: setup  ## create the pinned venv (.venv) with the shared package installed editable
 setup: $(STAMP)
@@ -38,26 +38,27 @@ setup: $(STAMP)
 var:
 	mkdir -p var
 
-.PHONY: run-lambda  ## serve the Chalice app through the Lambda handler path on :8001
+.PHONY: run-lambda  ## serve the Chalice app through the local Lambda (awslambdaric environments) on :8001
 run-lambda: $(STAMP) | var
-	cd chalice_app && CAFE_RUNTIME=lambda ../$(BIN)/python serve_local.py local --no-autoreload --host 127.0.0.1 --port $(LAMBDA_PORT)
+	$(RUN_LOCAL) lambda $(if $(PORT),--port $(PORT))
 
 .PHONY: run-fargate  ## run the container's own entry command natively on :8002
 run-fargate: $(STAMP) | var
-	PORT=$(FARGATE_PORT) WEB_CONCURRENCY=$(FARGATE_WORKERS) $(BIN)/python -m fargate.serve
+	$(RUN_LOCAL) fargate $(if $(PORT),--port $(PORT))
 
 .PHONY: run-fargate-docker  ## build the container image and run it on :8002 (needs a Docker engine)
-run-fargate-docker: | var
+run-fargate-docker: $(STAMP) | var
 	@docker info >/dev/null 2>&1 || { echo "no Docker engine here: use make run-fargate (the image's own CMD, natively)" >&2; exit 2; }
 	docker build -f fargate/Dockerfile -t cafe-fargate:local .
 	# The same SQLite file as the other local runtimes, mounted; run as the file's owner.
-	docker run --rm -p 127.0.0.1:$(FARGATE_PORT):8080 -e PORT=8080 --user "$$(id -u):$$(id -g)" \
+	port="$${PORT:-$$($(BIN)/python -c 'from compare.local.runtimes import DEFAULT_PORTS; print(DEFAULT_PORTS["fargate"])')}"; \
+	docker run --rm -p "127.0.0.1:$$port:8080" -e PORT=8080 --user "$$(id -u):$$(id -g)" \
 	  -v "$(CURDIR)/var:/data" -e CAFE_STORE=sqlite -e CAFE_SQLITE_PATH=/data/cafe.sqlite3 \
 	  -e CAFE_STAFF_TOKEN cafe-fargate:local
 
 .PHONY: run-ec2  ## run the systemd unit's command (gunicorn, one worker per vCPU) on :8003
 run-ec2: $(STAMP) | var
-	PORT=$(EC2_PORT) $(BIN)/gunicorn -c ec2/gunicorn.conf.py ec2.app:application
+	$(RUN_LOCAL) ec2 $(if $(PORT),--port $(PORT))
 
 .PHONY: up  ## start all three runtimes in the background on one SQLite file; waits for /health
 up: $(STAMP) | var
@@ -71,15 +72,16 @@ down: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-.PHONY: lint  ## ruff on everything, mypy strict on shared/
+.PHONY: lint  ## ruff on everything, mypy strict on shared/cafe, compare, infra and devtools
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict shared/cafe
+	$(BIN)/mypy --strict shared/cafe compare infra devtools
 
-.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk)
+.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), DynamoDB round trips + CPU per operation
 bench: $(STAMP)
 	$(BIN)/python bench/cold_init.py --samples 15
 	$(BIN)/python bench/throughput.py --seconds 8 --rounds 3
+	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
 
 -include $(wildcard mk/*.mk)

@@ -47,7 +47,9 @@ if sys.argv[1] == "bare":
         return {"statusCode": 200, "body": "{}"}
 
 else:
-    sys.path.insert(0, "chalice_app")
+    # The Lambda zip holds app.py and the vendored package side by side on sys.path; importing
+    # `cafe` through the worktree's editable install instead goes through setuptools' finder.
+    sys.path[0:0] = ["chalice_app", "shared"]
     from app import app as handler
 
 INIT = time.perf_counter()

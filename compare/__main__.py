@@ -10,12 +10,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from compare.headroom import headroom_check
-from compare.run import Options, Ui, run
-from compare.runtimes import RUNTIMES
-from compare.summary import print_summary
+from compare.load.headroom import headroom_check
+from compare.load.workload import DEFAULT_WORKLOAD
+from compare.local.runtimes import RUNTIMES
+from compare.options import Options
+from compare.progress import Ui
+from compare.report.console import print_summary
+from compare.results import to_json
+from compare.run import run
 from compare.targets import TargetError, merge, parse_target, read_outputs
-from compare.workload import DEFAULT_WORKLOAD
 
 
 def _rates(text: str) -> list[float]:
@@ -78,6 +81,22 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--lambda-memory-mb", type=int, default=Options.lambda_memory_mb)
     r.add_argument("--fargate-workers", type=int, default=Options.fargate_workers)
     r.add_argument(
+        "--no-envelopes",
+        action="store_true",
+        help="run every runtime uncapped (default: each in its deployed CPU and memory, via cgroups)",
+    )
+    r.add_argument(
+        "--ec2-credits",
+        choices=("full", "exhausted"),
+        default=Options.ec2_credits,
+        help="burstable EC2: a full credit balance (default) or credits exhausted (the baseline)",
+    )
+    r.add_argument(
+        "--no-dynamodb",
+        action="store_true",
+        help="skip the deployed store path (CPU per request on DynamoDB via a moto server)",
+    )
+    r.add_argument(
         "--base-port",
         type=int,
         default=Options.base_port,
@@ -126,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return cost_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "headroom":
-        print(json.dumps(asyncio.run(headroom_check(args.rate, args.seconds)), indent=2))
+        print(json.dumps(to_json(asyncio.run(headroom_check(args.rate, args.seconds))), indent=2))
         return 0
     try:
         arg_targets = [parse_target(t) for t in args.target]
@@ -162,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         lambda_concurrency=args.lambda_concurrency,
         lambda_memory_mb=args.lambda_memory_mb,
         fargate_workers=args.fargate_workers,
+        envelopes=not args.no_envelopes,
+        ec2_credits=args.ec2_credits,
+        dynamodb_path=not args.no_dynamodb,
         base_port=args.base_port,
         workload=args.workload,
         out_dir=args.out,

@@ -1,19 +1,24 @@
-"""Optional link to the cost model (compare/cost/, another area): used only if it is there.
+"""The run's measurements priced by the cost model (compare.cost).
 
-The cost package exposes `estimate(profile) -> dict` and `breakeven_chart(result, path)`. This
-module takes one of its profiles as the café's business inputs, overrides the figures the latency
-run measured (each labelled "measured here" or "measured on AWS" in the profile's provenance),
-calls them, and says plainly when the package is absent or fails: the latency report never
-depends on it.
+One of the cost model's profiles gives the café's business inputs; the figures this run measured
+replace the profile's own (each labelled "measured here" or "measured on AWS" in the profile's
+provenance); compare.cost models the monthly bill and draws the break-even chart. When the profile
+or the prices cannot be used, the section says why instead: the latency report never fails on it.
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from pathlib import Path
 from typing import Any
+
+from compare.cost import breakeven_chart, estimate
+from compare.cost.prices import PriceError
+from compare.cost.profile import ProfileError
+from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
+
+PROJECTED = "modeled"  # the projection: measured service time + sourced AWS hops (compare.aws_model)
 
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
@@ -27,67 +32,62 @@ def _put(profile: dict[str, Any], key: str, value: Any, label: str) -> None:
     profile.setdefault("provenance", {})[key] = label
 
 
-def measured_profile(results: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any]:
     """`base` with every figure this run measured put in, labelled with where it was measured."""
-    label = "measured on AWS" if results["mode"] == "remote" else "measured here"
+    label = AWS_LABEL if results.mode == "remote" else MEASURED_HERE
     profile = copy.deepcopy(base)
     profile["description"] = f"{base.get('description', '')} Measured figures from the latency run ({label})."
-    _put(profile, "slo_p99_ms", results["options"]["slo_p99_ms"], "profile")
-    for name, entry in results["runtimes"].items():
-        reference = entry.get("reference") or {}
-        if reference.get("latency_ms"):
-            _put(profile, f"p99_ms.{name}", round(reference["latency_ms"]["p99"], 2), label)
-        cpu = reference.get("server_cpu")
-        if cpu and name in ("fargate", "ec2"):
-            _put(profile, f"{name}.cpu_ms_per_request", round(cpu["ms_per_request"]["total"], 3), label)
-        reports = reference.get("lambda_reports") or (entry.get("lambda_reports") or {}).get("summary")
-        if name == "lambda" and reports and reports.get("invocations"):
-            warm = reports.get("billed_warm_ms", {}).get("mean") or reports["billed_ms"]["mean"]
-            _put(profile, "lambda.avg_billed_ms", round(warm, 2), label)
-            if reports.get("memory_size_mb"):
-                _put(profile, "lambda.memory_mb", reports["memory_size_mb"], label)
-        cold = entry.get("cold_start") or {}
-        if name == "lambda" and "init_ms" in cold and cold["init_ms"]["n"]:
-            _put(profile, "lambda.init_ms", round(cold["init_ms"]["median"], 1), label)
+    _put(profile, "slo_p99_ms", results.options.slo_p99_ms, "profile")
+    for name, entry in results.runtimes.items():
+        reference = entry.reference
+        deployed = entry.cpu_ms_per_request
+        # The recommendation's latency is the AWS projection when there is one, never a local p99
+        # presented as what customers would see on AWS.
+        if entry.projection is not None:
+            _put(profile, f"p99_ms.{name}", round(entry.projection.p99_ms, 2), PROJECTED)
+        elif reference is not None:
+            _put(profile, f"p99_ms.{name}", round(reference.latency_ms.p99, 2), label)
+        # CPU and billed duration on the deployed store path (DynamoDB) when measured: SQLite
+        # costs far less CPU than boto3, so it would understate every bill.
+        if name in ("fargate", "ec2"):
+            if deployed is not None and deployed.dynamodb is not None:
+                _put(profile, f"{name}.cpu_ms_per_request", deployed.dynamodb, label)  # the DynamoDB path
+            elif reference is not None and reference.server_cpu is not None:
+                cpu = round(reference.server_cpu.ms_per_request.total, 3)
+                _put(profile, f"{name}.cpu_ms_per_request", cpu, label)  # SQLite: no DynamoDB window
+        reports = entry.billed
+        if name == "lambda" and deployed is not None and deployed.billed_ms_dynamodb is not None:
+            _put(profile, "lambda.avg_billed_ms", deployed.billed_ms_dynamodb, label)  # the DynamoDB path
+        elif name == "lambda" and reports is not None and reports.invocations:
+            warm = reports.billed_warm_ms.mean or reports.billed_ms.mean
+            _put(profile, "lambda.avg_billed_ms", round(warm, 2), label)  # SQLite: no DynamoDB window
+        if name == "lambda" and reports is not None and reports.memory_size_mb:
+            _put(profile, "lambda.memory_mb", reports.memory_size_mb, label)
+        init = entry.cold_start.init_ms if entry.cold_start is not None else None
+        if name == "lambda" and init is not None and init.n:
+            _put(profile, "lambda.init_ms", round(init.median, 1), label)
     return profile
 
 
-def cost_section(results: dict[str, Any], out_dir: Path, base_profile: Path = BASE_PROFILE) -> dict[str, Any]:
-    """{"available": bool, "estimate": ..., "chart": path | None, "profile": ..., "note": str}."""
-    try:
-        cost = importlib.import_module("compare.cost")
-    except ImportError as exc:
-        return {"available": False, "note": f"cost model not installed ({exc})"}
-    estimate = getattr(cost, "estimate", None)
-    if estimate is None:
-        return {"available": False, "note": "compare.cost has no estimate()"}
+def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_PROFILE) -> CostSection:
+    """The modeled bill for `base_profile` with this run's figures, and its chart in `out_dir`."""
     try:
         base = json.loads(base_profile.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return {"available": False, "note": f"no base cost profile at {base_profile} ({exc})"}
+        return CostSection(available=False, note=f"no base cost profile at {base_profile} ({exc})")
     profile = measured_profile(results, base)
     try:
         result = estimate(profile)
-    except Exception as exc:
-        return {
-            "available": False,
-            "note": f"compare.cost.estimate failed: {type(exc).__name__}: {exc}",
-            "profile": profile,
-        }
-    section: dict[str, Any] = {
-        "available": True,
-        "estimate": result,
-        "chart": None,
-        "profile": profile,
-        "base_profile": str(base_profile),
-        "note": "modeled",
-    }
-    breakeven = getattr(cost, "breakeven_chart", None)
-    if breakeven is not None:
-        target = out_dir / "breakeven.png"
-        try:
-            breakeven(result, target)
-            section["chart"] = target if target.exists() else None
-        except Exception as exc:
-            section["note"] = f"modeled; breakeven_chart failed: {type(exc).__name__}: {exc}"
-    return section
+    except (ProfileError, PriceError) as exc:
+        note = f"compare.cost.estimate failed: {type(exc).__name__}: {exc}"
+        return CostSection(available=False, note=note, profile=profile)
+    target = out_dir / "breakeven.png"
+    breakeven_chart(result, target)
+    return CostSection(
+        available=True,
+        note="modeled",
+        estimate=result,
+        chart=str(target) if target.exists() else None,
+        profile=profile,
+        base_profile=str(base_profile),
+    )

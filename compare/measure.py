@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from compare.cloudwatch import Report, parse_report_lines, summarize_reports
-from compare.procs import tree_cpu_s
-from compare.scheduler import Http, RunResult, combined_summary, run_open_loop
-from compare.stats import percentile_summary
-from compare.workload import CafeContext, build_plan
+from compare.load.http import Http
+from compare.load.scheduler import RunResult, combined_summary, run_open_loop
+from compare.load.stats import percentile_summary
+from compare.load.workload import CafeContext, build_plan
+from compare.probes.cloudwatch import Report, parse_report_lines, summarize_reports
+from compare.probes.cpu import tree_cpu_s
+from compare.results import CpuSplit, OperationLatency, ServerCpu, Window
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Round:
     """One measured window's raw material, before it is summarised (alone or with others)."""
 
     result: RunResult
-    cpu_s: dict[str, float] | None  # the server tree's CPU seconds during the measured part
+    cpu_s: CpuSplit | None  # the server tree's CPU seconds during the measured part
     elapsed_s: float
     reports: list[Report]
 
@@ -72,10 +74,9 @@ async def measure_round(
         on_measure_start=measure_start,
     )
     elapsed = time.monotonic() - marks["at"] if "at" in marks else 0.0
-    cpu: dict[str, float] | None = None
+    cpu: CpuSplit | None = None
     if marks.get("cpu") is not None and probe.pid:
-        after = tree_cpu_s(probe.pid)
-        cpu = {k: after[k] - marks["cpu"][k] for k in after}
+        cpu = tree_cpu_s(probe.pid) - marks["cpu"]
     reports: list[Report] = []
     if probe.report_log is not None and probe.report_log.exists():
         with open(probe.report_log, encoding="utf-8", errors="replace") as handle:
@@ -84,25 +85,27 @@ async def measure_round(
     return Round(result, cpu, elapsed, reports)
 
 
-def summarize_rounds(rounds: Sequence[Round], rate: float, probe: Probe) -> dict[str, Any]:
+def summarize_rounds(rounds: Sequence[Round], rate: float, probe: Probe) -> Window:
     """One summary of a target's rounds at one rate, plus each round's percentiles (spread)."""
-    summary = combined_summary([r.result for r in rounds])
-    summary["target_rate_rps"] = rate
-    summary["rounds"] = [
-        {"requests": r.result.recorder.count, "latency_ms": percentile_summary(r.result.recorder.merged())}
+    window = combined_summary([r.result for r in rounds])
+    per_round = tuple(
+        OperationLatency(r.result.recorder.count, percentile_summary(r.result.recorder.merged()))
         for r in rounds
-    ]
-    requests = summary["requests"]
+    )
     measured = [r.cpu_s for r in rounds if r.cpu_s is not None]
+    server_cpu = None
     if measured:
-        seconds = {k: sum(cpu[k] for cpu in measured) for k in measured[0]}
+        seconds = sum(measured[1:], measured[0])
         elapsed = sum(r.elapsed_s for r in rounds)
-        summary["server_cpu"] = {
-            "seconds": seconds,
-            "ms_per_request": {k: (v * 1000 / requests if requests else 0.0) for k, v in seconds.items()},
-            "share_of_one_core": seconds["total"] / elapsed if elapsed else 0.0,
-            "requests_counted": requests,
-        }
+        server_cpu = ServerCpu(
+            seconds=seconds,
+            ms_per_request=seconds.per(window.requests, scale=1000.0),
+            share_of_one_core=seconds.total / elapsed if elapsed else 0.0,
+            requests_counted=window.requests,
+        )
+    reports = None
     if probe.report_log is not None and probe.report_log.exists():
-        summary["lambda_reports"] = summarize_reports([rep for r in rounds for rep in r.reports])
-    return summary
+        reports = summarize_reports([rep for r in rounds for rep in r.reports])
+    return replace(
+        window, target_rate_rps=rate, rounds=per_round, server_cpu=server_cpu, lambda_reports=reports
+    )

@@ -1,142 +1,70 @@
 """The comparison, start to finish: runtimes up, cold starts, reference run, capacity, report.
 
-Local mode starts the three runtimes on one SQLite file in a temp dir (the deployed commands;
-Lambda through the local emulator), measures, stops them and writes reports/<timestamp>/.
+Local mode starts the runtimes on one SQLite file in a temp dir (compare.local: the deployed
+commands; Lambda through the local emulator), measures, stops them and writes reports/<timestamp>/.
 Remote mode drives the same workload against deployed URLs and, for Lambda, reads the REPORT
-lines from CloudWatch Logs; for a single EC2 instance it reads launch → healthy from the EC2 API
-(compare/ec2boot.py). Every number is labelled with where it was measured.
+lines from CloudWatch Logs; for a single EC2 instance it reads launch → healthy from the EC2 API.
+Every number is labelled with where it was measured (compare.results).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ipaddress
-import json
+import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
-from compare.capacity import Slo, search
-from compare.cloudwatch import fetch_reports, report_dicts, summarize_reports
-from compare.coldstart import container_image, lambda_cold_starts, server_cold_starts
-from compare.costlink import BASE_PROFILE
-from compare.ec2boot import instance_id_of, launch_to_healthy, not_available
-from compare.headroom import headroom_check
-from compare.machine import provenance
+from compare.aws_model import load_overheads
+from compare.aws_model.overheads import OverheadsError
+from compare.cost.prices import PriceError
+from compare.cost.profile import ProfileError
+from compare.costlink import cost_section
+from compare.day.chart import day_chart
+from compare.load.capacity import Slo, search
+from compare.load.headroom import headroom_check
+from compare.load.http import Http
+from compare.load.workload import CafeContext, fetch_menu, load_workload, prepare_store
+from compare.local.cafe import LocalCafe
+from compare.local.processes import free_port
+from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
-from compare.procs import Started, free_port, start_process
-from compare.runtimes import ROOT, RuntimeSpec, default_specs, full_env, new_staff_token, store_env
-from compare.scheduler import Http
-from compare.targets import Target
-from compare.workload import DEFAULT_WORKLOAD, CafeContext, fetch_menu, load_workload, prepare_store
+from compare.modeled import day_of, with_day, with_projections
+from compare.options import Options
+from compare.probes.cloudwatch import lambda_reports_from_cloudwatch
+from compare.probes.coldstart import (
+    aws_capacity_ready,
+    container_image,
+    lambda_cold_starts,
+    server_cold_starts,
+)
+from compare.probes.dynamodb import moto_dynamodb, round_trips
+from compare.probes.ec2boot import ec2_launch_to_healthy, instance_id_of
+from compare.probes.machine import provenance
+from compare.progress import Ui
+from compare.results import (
+    LOCAL_LABEL,
+    Capacity,
+    ColdStarts,
+    CpuPerStore,
+    EmulatorStats,
+    GeneratorRecord,
+    Headroom,
+    RunResults,
+    RuntimeResult,
+    VisitRecord,
+    Window,
+    WorkloadRecord,
+    from_json,
+    write_results,
+)
+from compare.targets import remote_label, remote_source
 
-LOCAL_LABEL = "measured here (local emulation)"
-AWS_LABEL = "measured on AWS"
-LOCAL_ENDPOINT_LABEL = "measured here (remote mode against a local endpoint)"
-MIXED_LABEL = "measured here and on AWS (see each runtime)"
-
-
-def remote_label(url: str) -> str:
-    """A deployed endpoint is measured on AWS; a loopback address is this machine."""
-    host = urlsplit(url).hostname or ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return LOCAL_ENDPOINT_LABEL if host in ("localhost", "") else AWS_LABEL
-    return LOCAL_ENDPOINT_LABEL if address.is_loopback else AWS_LABEL
-
-
-def remote_source(targets: list[Target]) -> str:
-    labels = {remote_label(t.url) for t in targets}
-    return labels.pop() if len(labels) == 1 else MIXED_LABEL
-
-
-@dataclass
-class Options:
-    rates: list[float] = field(default_factory=lambda: [50, 100, 200, 400, 600, 800, 1200, 1600, 2000])
-    step_s: float = 3.0
-    warmup_s: float = 1.0
-    reference_rate: float = 100.0
-    reference_s: float = 8.0
-    reference_warmup_s: float = 4.0
-    # The reference window is measured in this many rounds, taken in turn across the runtimes.
-    reference_rounds: int = 3
-    round_warmup_s: float = 1.0
-    slo_p99_ms: float = 100.0
-    cold_starts: int = 10
-    runtimes: list[str] = field(default_factory=lambda: ["lambda", "fargate", "ec2"])
-    lambda_concurrency: int = 32
-    lambda_memory_mb: int = 512
-    fargate_workers: int = 1
-    base_port: int = 18001
-    workload: Path = DEFAULT_WORKLOAD
-    out_dir: Path = ROOT / "reports"
-    headroom: bool = True
-    headroom_s: float = 3.0
-    targets: list[Target] = field(default_factory=list)
-    staff_token: str | None = None
-    lambda_log_group: str | None = None
-    ec2_instance_id: str | None = None
-    region: str | None = None
-    cost_profile: Path = BASE_PROFILE
-    command: str = "make compare"
-
-    def public(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["workload"] = str(self.workload)
-        out["out_dir"] = str(self.out_dir)
-        out["cost_profile"] = str(self.cost_profile)
-        out["targets"] = [{"name": t.name, "url": t.url} for t in self.targets]
-        out["staff_token"] = "(set)" if self.staff_token else None
-        return out
-
-
-class Ui:
-    """Progress bars and messages (rich); quiet=True for tests."""
-
-    def __init__(self, console: Console | None = None, quiet: bool = False) -> None:
-        self.console = console or Console(stderr=True, quiet=quiet)
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
-
-    @contextmanager
-    def task(self, description: str, total: float) -> Iterator[Callable[[float], None]]:
-        task_id = self.progress.add_task(description, total=total)
-
-        def update(done: float) -> None:
-            self.progress.update(task_id, completed=done)
-
-        try:
-            yield update
-        finally:
-            self.progress.update(task_id, completed=total)
-
-    def note(self, text: str) -> None:
-        self.progress.console.print(text)
+__all__ = ["Driven", "Options", "Ui", "run"]
 
 
 @dataclass(frozen=True)
@@ -149,7 +77,13 @@ class Driven:
     probe: Probe
 
 
-async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class Measured:
+    reference: Window
+    capacity: Capacity
+
+
+async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Window]:
     """The reference rate against every target, in rounds taken in turn (A B C A B C …).
 
     The first round carries the full warm-up; later rounds a short one, since each target sat
@@ -181,11 +115,11 @@ async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[s
     return {t.name: summarize_rounds(rounds[t.name], opts.reference_rate, t.probe) for t in targets}
 
 
-async def _capacity(target: Driven, opts: Options, ui: Ui) -> dict[str, Any]:
+async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
     """The capacity search against one target."""
     async with Http(target.url) as client:
 
-        async def step(index: int, rate: float) -> dict[str, Any]:
+        async def step(index: int, rate: float) -> Window:
             with ui.task(
                 f"{target.name}: capacity step {rate:g} req/s", int(rate * (opts.warmup_s + opts.step_s))
             ) as update:
@@ -204,12 +138,10 @@ async def _capacity(target: Driven, opts: Options, ui: Ui) -> dict[str, Any]:
         return await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
 
 
-async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, dict[str, Any]]:
+async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Measured]:
     """Reference rounds across all targets, then each target's capacity search."""
     references = await _reference(targets, opts, ui)
-    return {
-        t.name: {"reference": references[t.name], "capacity": await _capacity(t, opts, ui)} for t in targets
-    }
+    return {t.name: Measured(references[t.name], await _capacity(t, opts, ui)) for t in targets}
 
 
 async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
@@ -221,82 +153,81 @@ async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
     return CafeContext(workload, menu, token or "")
 
 
-def _max_rate_used(runtimes: Mapping[str, Any], opts: Options) -> float:
-    rates = [opts.reference_rate]
-    for entry in runtimes.values():
-        rates.extend(step["target_rate_rps"] for step in entry.get("capacity", {}).get("steps", []))
-    return max(rates)
+async def _emulator_stats(url: str) -> EmulatorStats:
+    async with Http(url) as client, client.get("/__emulator/stats") as response:
+        return from_json(EmulatorStats, await response.json())
 
 
-async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
+async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
     work = Path(tempfile.mkdtemp(prefix="cafe-compare-"))
-    token = new_staff_token()
-    names = ("lambda", "fargate", "ec2")
+    token = secrets.token_urlsafe(24)
     if opts.base_port:
-        ports = {name: opts.base_port + i for i, name in enumerate(names)}
+        ports = {name: opts.base_port + RUNTIMES.index(name) for name in opts.runtimes}
     else:
-        ports = {name: free_port() for name in names}
+        ports = {name: free_port() for name in opts.runtimes}
     lambda_log = work / "lambda-reports.log"
-    specs = default_specs(
-        ports, opts.lambda_concurrency, opts.lambda_memory_mb, lambda_log, opts.fargate_workers
-    )
-    base = store_env(work / "cafe.sqlite3", token)
-    started: dict[str, Started] = {}
-    results: dict[str, Any] = {}
+    store = {
+        "CAFE_STORE": "sqlite",
+        "CAFE_SQLITE_PATH": str(work / "cafe.sqlite3"),
+        "CAFE_STAFF_TOKEN": token,
+    }
+    cafe = LocalCafe(store, ports, work, tuple(opts.runtimes), opts.run_options, lambda_log)
     finished = False
     try:
         with ui.task("starting runtimes", len(opts.runtimes)) as update:
-            for index, name in enumerate(opts.runtimes):
-                spec = specs[name]
-                started[name] = start_process(
-                    name, spec.argv, spec.port, full_env(spec, base), spec.cwd, work / f"{name}.log"
-                )
-                update(index + 1)
-        ctx = await _context(started[opts.runtimes[0]].url, token, opts)
-        for name in opts.runtimes:
-            results[name] = {
-                "description": specs[name].description,
-                "url": started[name].url,
-                "source": LOCAL_LABEL,
-            }
+            cafe.start(on_started=update)
+        urls = cafe.urls
+        ctx = await _context(urls[opts.runtimes[0]], token, opts)
         # Cold starts first, on a quiet machine.
+        cold: dict[str, ColdStarts] = {}
         for name in opts.runtimes:
             with ui.task(f"{name}: {opts.cold_starts} cold starts", opts.cold_starts) as update:
                 if name == "lambda":
-                    results[name]["cold_start"] = lambda_cold_starts(ports["lambda"], opts.cold_starts)
+                    cold[name] = lambda_cold_starts(ports[name], opts.cold_starts)
                 else:
-                    port = free_port()
-                    cold_spec = RuntimeSpec(
-                        name,
-                        specs[name].argv,
-                        port,
-                        {**specs[name].env, "PORT": str(port)},
-                        specs[name].cwd,
-                        specs[name].description,
+                    spec = cafe.spec(name, port=free_port())
+                    cold[name] = server_cold_starts(
+                        spec, cafe.env, opts.cold_starts, work, update, group=cafe.group(name)
                     )
-                    results[name]["cold_start"] = server_cold_starts(
-                        cold_spec, base, opts.cold_starts, work, update
-                    )
-        if "fargate" in results:
-            results["fargate"]["image"] = container_image()
         targets = [
             Driven(
                 name,
-                started[name].url,
+                urls[name],
                 ctx,
-                Probe(pid=started[name].process.pid, report_log=lambda_log if name == "lambda" else None),
+                Probe(pid=cafe.processes[name].pid, report_log=lambda_log if name == "lambda" else None),
             )
             for name in opts.runtimes
         ]
-        for name, measured in (await _drive(targets, opts, ui)).items():
-            results[name].update(measured)
-        if "lambda" in started:
-            async with Http(started["lambda"].url) as client, client.get("/__emulator/stats") as response:
-                results["lambda"]["emulator"] = await response.json()
+        measured = await _drive(targets, opts, ui)
+        emulator = await _emulator_stats(urls["lambda"]) if "lambda" in urls else None
+        envelopes = {name: cafe.envelope(name) for name in opts.runtimes}
+        cafe.stop()
+        deployed = await _dynamodb_path(opts, ui, work) if opts.dynamodb_path else None
+        overheads = load_overheads()
+        results = {
+            name: RuntimeResult(
+                description=cafe.spec(name).description,
+                url=urls[name],
+                source=LOCAL_LABEL,
+                reference=measured[name].reference,
+                capacity=measured[name].capacity,
+                cold_start=cold[name],
+                image=container_image() if name == "fargate" else None,
+                emulator=emulator if name == "lambda" else None,
+                envelope=envelopes[name],
+                cpu_ms_per_request=CpuPerStore(
+                    sqlite=_cpu_ms(name, measured[name].reference),
+                    dynamodb=_cpu_ms(name, deployed.windows[name]) if deployed else None,
+                    billed_ms_dynamodb=_billed_warm_ms(deployed.windows[name]) if deployed else None,
+                ),
+                dynamodb_round_trips=deployed.round_trips if deployed else None,
+                aws_capacity_ready=aws_capacity_ready(name, overheads),
+            )
+            for name in opts.runtimes
+        }
         finished = True
     finally:
-        for process in started.values():
-            process.stop()
+        cafe.stop()
         if finished:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -304,7 +235,66 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, Any]:
     return results
 
 
-async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DeployedPath:
+    """The runtimes measured again on DynamoDB (moto), and the round trips each operation makes."""
+
+    windows: Mapping[str, Window]
+    round_trips: Mapping[str, int]
+
+
+def _cpu_ms(name: str, window: Window | None) -> float | None:
+    """Server CPU per request: the server tree; for the local Lambda its environments only (the
+    front stands for API Gateway, which the function's bill does not include)."""
+    if window is None or window.server_cpu is None:
+        return None
+    per = window.server_cpu.ms_per_request
+    return round(per.children if name == "lambda" else per.total, 3)
+
+
+def _billed_warm_ms(window: Window | None) -> float | None:
+    if window is None or window.lambda_reports is None:
+        return None
+    return window.lambda_reports.billed_warm_ms.median
+
+
+async def _dynamodb_path(opts: Options, ui: Ui, work: Path) -> DeployedPath:
+    """The runtimes on DynamoDB (a moto server outside the envelopes) at a low rate, one round each."""
+    windows: dict[str, Window] = {}
+    log = work / "lambda-dynamodb.log"
+    with moto_dynamodb(work / "moto") as endpoint:
+        with ui.task("DynamoDB round trips per operation", 1):
+            trips = round_trips(endpoint)
+        token = secrets.token_urlsafe(24)
+        env = {**endpoint.store_env(), "CAFE_STAFF_TOKEN": token}
+        ports = {name: free_port() for name in opts.runtimes}
+        cafe = LocalCafe(env, ports, work / "dynamodb", tuple(opts.runtimes), opts.run_options, log)
+        try:
+            with ui.task("starting runtimes on DynamoDB", len(opts.runtimes)) as update:
+                cafe.start(on_started=update)
+            ctx = await _context(cafe.urls[opts.runtimes[0]], token, opts)
+            for name in opts.runtimes:
+                probe = Probe(pid=cafe.processes[name].pid, report_log=log if name == "lambda" else None)
+                total = int(opts.dynamodb_rate * (opts.round_warmup_s + opts.dynamodb_s))
+                async with Http(cafe.urls[name]) as client:
+                    with ui.task(f"{name}: DynamoDB path, {opts.dynamodb_rate:g} req/s", total) as update:
+                        measured = await measure_round(
+                            client,
+                            ctx,
+                            opts.dynamodb_rate,
+                            opts.round_warmup_s,
+                            opts.dynamodb_s,
+                            probe,
+                            seed_offset=50,
+                            on_progress=update,
+                        )
+                windows[name] = summarize_rounds([measured], opts.dynamodb_rate, probe)
+        finally:
+            cafe.stop()
+    return DeployedPath(windows, trips)
+
+
+async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
     targets: list[Driven] = []
     for target in opts.targets:
         ctx = await _context(target.url, opts.staff_token, opts)
@@ -313,58 +303,85 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, Any]:
         targets.append(Driven(target.name, target.url, ctx, Probe()))
     started_ms = int(time.time() * 1000)
     measured = await _drive(targets, opts, ui)
-    results: dict[str, Any] = {}
+    results: dict[str, RuntimeResult] = {}
     for target in opts.targets:
-        entry: dict[str, Any] = {
-            "description": target.url,
-            "url": target.url,
-            "source": remote_label(target.url),
-            **measured[target.name],
-        }
-        log_group = opts.lambda_log_group if target.name == "lambda" else None
-        log_group = log_group or (target.log_group if target.name == "lambda" else None)
-        if log_group:
-            entry["lambda_reports"] = lambda_reports_from_cloudwatch(
-                log_group, started_ms, opts.region or target.region
-            )
+        entry = RuntimeResult(
+            description=target.url,
+            url=target.url,
+            source=remote_label(target.url),
+            reference=measured[target.name].reference,
+            capacity=measured[target.name].capacity,
+        )
+        if target.name == "lambda" and (log_group := opts.lambda_log_group or target.log_group):
+            reports = lambda_reports_from_cloudwatch(log_group, started_ms, opts.region or target.region)
+            entry = replace(entry, cloudwatch=reports)
         instance_id = (opts.ec2_instance_id or instance_id_of(target.extra)) if target.name == "ec2" else None
         if instance_id:
             with ui.task("ec2: instance launch → healthy (EC2 API)", 1):
                 boot = ec2_launch_to_healthy(instance_id, opts.region or target.region)
-            entry["cold_start"] = {"launch_to_healthy": boot}
-            if not boot["available"]:
-                ui.note(f"[yellow]ec2: launch → healthy {boot['reason']}")
+            entry = replace(entry, cold_start=ColdStarts(launch_to_healthy=boot))
+            if not boot.available:
+                ui.note(f"[yellow]ec2: launch → healthy {boot.reason}")
         results[target.name] = entry
     if opts.ec2_instance_id and "ec2" not in results:
         ui.note("[yellow]--ec2-instance-id given but there is no ec2 target; launch → healthy not read")
     return results
 
 
-def ec2_launch_to_healthy(instance_id: str, region: str | None) -> dict[str, Any]:
-    import boto3
-    from botocore.exceptions import BotoCoreError
+def _generator_first(opts: Options, ui: Ui) -> tuple[Headroom | None, GeneratorRecord | None, Options]:
+    """Check the generator before anything else, at 2× the highest rate the run would use; rates it
+    cannot sustain at twice are dropped from the ladder (and said), so every step is one it can drive."""
+    if not opts.headroom:
+        return None, None, opts
+    highest = max([opts.reference_rate, *opts.rates])
+    with ui.task(f"generator headroom at {2 * highest:g} req/s", 1):
+        headroom = asyncio.run(headroom_check(2 * highest, opts.headroom_s))
+    if headroom.kept_up:
+        record = GeneratorRecord(True, 1, highest, headroom.rate_rps)
+        return headroom, record, opts
+    usable = headroom.achieved_rps / 2
+    kept = [rate for rate in opts.rates if rate <= usable]
+    dropped = [rate for rate in opts.rates if rate > usable]
+    if dropped:
+        ui.note(
+            f"[yellow]the generator reached {headroom.achieved_rps:.0f} of {headroom.rate_rps:g} req/s: "
+            f"steps above {usable:.0f} req/s dropped ({', '.join(f'{r:g}' for r in dropped)})"
+        )
+    affected = tuple(f"capacity step {rate:g} req/s (not measured)" for rate in dropped)
+    record = GeneratorRecord(
+        kept_up=opts.reference_rate <= usable and bool(kept),
+        processes=1,
+        highest_rate_rps=max([opts.reference_rate, *kept]),
+        checked_rate_rps=headroom.rate_rps,
+        affected=affected,
+    )
+    return headroom, record, replace(opts, rates=kept or opts.rates[:1])
 
-    try:
-        client = boto3.client("ec2", region_name=region) if region else boto3.client("ec2")
-    except BotoCoreError as exc:  # e.g. no region configured anywhere
-        return not_available(instance_id, f"no EC2 client: {exc}")
-    return launch_to_healthy(client, instance_id)
+
+def _affected(
+    record: GeneratorRecord | None, runtimes: Mapping[str, RuntimeResult], opts: Options
+) -> GeneratorRecord | None:
+    """When the generator did not keep up, every figure measured at a rate above what it proved."""
+    if record is None or record.kept_up:
+        return record
+    limit = (record.checked_rate_rps or 0.0) / 2
+    affected = list(record.affected)
+    if opts.reference_rate > limit:
+        affected.append(f"reference window ({opts.reference_rate:g} req/s) on every runtime")
+    for name, entry in runtimes.items():
+        if entry.capacity is not None:
+            affected += [
+                f"{name}: capacity step {step.target_rate_rps:g} req/s"
+                for step in entry.capacity.steps
+                if step.target_rate_rps > limit
+            ]
+            if entry.capacity.sustainable_rps is not None and entry.capacity.sustainable_rps > limit:
+                affected.append(f"{name}: sustainable rate")
+    return replace(record, affected=tuple(dict.fromkeys(affected)))
 
 
-def lambda_reports_from_cloudwatch(log_group: str, start_ms: int, region: str | None) -> dict[str, Any]:
-    import boto3
-
-    client = boto3.client("logs", region_name=region) if region else boto3.client("logs")
-    reports = fetch_reports(client, log_group, start_ms, int(time.time() * 1000))
-    return {
-        "log_group": log_group,
-        "summary": summarize_reports(reports),
-        "reports": report_dicts(reports[:2000]),
-    }
-
-
-def run(opts: Options, ui: Ui | None = None) -> tuple[Path, dict[str, Any]]:
-    """Run the whole comparison and write the report; returns (report directory, results)."""
+def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
+    """Run the whole comparison, store results.json once and write the report from it."""
     from compare.report import write_report
 
     ui = ui or Ui()
@@ -372,30 +389,37 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, dict[str, Any]]:
     remote = bool(opts.targets)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with ui.progress:
+        headroom, generator, opts = _generator_first(opts, ui)
         runtimes = asyncio.run(run_remote(opts, ui) if remote else run_local(opts, ui))
-        headroom = None
-        if opts.headroom:
-            rate = 2 * _max_rate_used(runtimes, opts)
-            with ui.task(f"generator headroom at {rate:g} req/s", 1):
-                headroom = asyncio.run(headroom_check(rate, opts.headroom_s))
+        generator = _affected(generator, runtimes, opts)
     workload = load_workload(opts.workload)
-    results: dict[str, Any] = {
-        "schema": 1,
-        "mode": "remote" if remote else "local",
-        "source": remote_source(opts.targets) if remote else LOCAL_LABEL,
-        "provenance": provenance(ROOT, opts.command),
-        "options": opts.public(),
-        "workload": {
-            "file": workload.source,
-            "seed": workload.seed,
-            "visits": [asdict(v) for v in workload.visits],
-        },
-        "runtimes": runtimes,
-        "headroom": headroom,
-        "wall_s": time.monotonic() - started,
-    }
     out = opts.out_dir / stamp
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    results = RunResults(
+        mode="remote" if remote else "local",
+        source=remote_source(opts.targets) if remote else LOCAL_LABEL,
+        provenance=provenance(opts.command),
+        options=opts.settings(),
+        workload=WorkloadRecord(
+            workload.source,
+            workload.seed,
+            tuple(VisitRecord(v.name, v.weight, v.steps) for v in workload.visits),
+        ),
+        runtimes=runtimes,
+        headroom=headroom,
+        generator=generator,
+        wall_s=time.monotonic() - started,
+    )
+    overheads = load_overheads()
+    results = with_projections(results, overheads)
+    try:
+        ui.note(f"a café's day ({opts.cost_profile.stem}): simulating on the three runtimes as deployed")
+        day = day_of(results, overheads, opts.cost_profile)
+        results = with_day(results, day, day_chart(day, out / "day.png").name)
+    except (ProfileError, PriceError, OverheadsError) as exc:
+        ui.note(f"[yellow]the day was not simulated: {exc}")
+    results = replace(results, cost=cost_section(results, out, opts.cost_profile))
+    results = replace(results, wall_s=time.monotonic() - started)
+    write_results(results, out)
     write_report(results, out)
     return out, results

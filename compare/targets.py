@@ -7,11 +7,15 @@ tolerant: it accepts a few spellings of both, skips files it cannot use (saying 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from compare.results import AWS_LABEL, LOCAL_ENDPOINT_LABEL, MIXED_LABEL
 
 NAME_KEYS = ("runtime", "name", "Runtime")
 URL_KEYS = ("url", "endpoint", "Url", "URL", "ApiUrl", "EndpointURL", "api_url", "service_url")
@@ -90,3 +94,18 @@ def merge(from_files: Iterable[Target], from_args: Iterable[Target]) -> list[Tar
         previous = merged.get(target.name)
         merged[target.name] = Target(target.name, target.url, previous.extra if previous else {})
     return list(merged.values())
+
+
+def remote_label(url: str) -> str:
+    """A deployed endpoint is measured on AWS; a loopback address is this machine."""
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return LOCAL_ENDPOINT_LABEL if host in ("localhost", "") else AWS_LABEL
+    return LOCAL_ENDPOINT_LABEL if address.is_loopback else AWS_LABEL
+
+
+def remote_source(targets: Iterable[Target]) -> str:
+    labels = {remote_label(t.url) for t in targets}
+    return labels.pop() if len(labels) == 1 else MIXED_LABEL

@@ -8,6 +8,16 @@
 # reinstalled only when its S3 key (which carries its content hash) changes, the unit is rewritten
 # and restarted.
 #
+# The stack waits for this script: once /health answers it sends `cfn-signal` success to the
+# resource named by CAFE_CFN_RESOURCE; when any step fails (set -e) the EXIT trap sends the failure
+# status instead, so CloudFormation fails and rolls back rather than reporting a broken instance
+# as created.
+#
+# What it installs is pinned: the dnf packages come from the Amazon Linux 2023 release the AMI is
+# locked to (AL2023 repositories are versioned; the deploy passes the AMI explicitly), and pip
+# installs the bundle's requirements/runtime-lock.txt (every package, transitive ones included,
+# at an exact version) with --no-deps, using the pip that ships with Python (no self-upgrade).
+#
 # Settings (required unless a default is shown):
 #   CAFE_TABLE             the shared DynamoDB table
 #   CAFE_BUNDLE_BUCKET     artifact bucket holding the app bundle (uploaded by `make deploy-ec2`)
@@ -16,11 +26,43 @@
 #   AWS_REGION             region of the table, bucket and parameter
 #   CAFE_PORT=80           port gunicorn binds on 0.0.0.0
 #   CAFE_STAGE=dev         deployment stage (log and metric dimensions)
+#   CAFE_STAFF_REQUIRE_HTTPS=1   "1": refuse staff calls that did not arrive over HTTPS
+#   CAFE_CFN_STACK, CAFE_CFN_RESOURCE   where to cfn-signal (unset: no signal, e.g. a manual re-run)
 set -euo pipefail
+
+CFN_SIGNAL=/opt/aws/bin/cfn-signal
+work=""
+signalled=""
+
+log() { echo "cafe-user-data: $*"; }
+
+# Tell CloudFormation how the boot went (once): $1 = exit status (0 = healthy), $2 = reason.
+signal_stack() {
+  [[ -n "${CAFE_CFN_STACK:-}" && -z "$signalled" ]] || return 0
+  signalled=1
+  if [[ -x "$CFN_SIGNAL" ]]; then
+    "$CFN_SIGNAL" --exit-code "$1" --reason "$2" --stack "$CAFE_CFN_STACK" \
+      --resource "$CAFE_CFN_RESOURCE" --region "$AWS_REGION" || log "cfn-signal failed"
+  else
+    log "no $CFN_SIGNAL: the stack times out instead"
+  fi
+}
+
+# shellcheck disable=SC2329  # invoked by the EXIT trap
+on_exit() {
+  local status=$?
+  [[ -z "$work" ]] || rm -rf "$work"
+  if ((status != 0)); then
+    log "failed with status $status"
+    signal_stack "$status" "user data failed (status $status): see /var/log/cloud-init-output.log"
+  fi
+}
+trap on_exit EXIT
 
 : "${CAFE_TABLE:?}" "${CAFE_BUNDLE_BUCKET:?}" "${CAFE_BUNDLE_KEY:?}" "${CAFE_TOKEN_PARAMETER:?}" "${AWS_REGION:?}"
 CAFE_PORT="${CAFE_PORT:-80}"
 CAFE_STAGE="${CAFE_STAGE:-dev}"
+CAFE_STAFF_REQUIRE_HTTPS="${CAFE_STAFF_REQUIRE_HTTPS:-1}"
 
 PYTHON=python3.11
 PREFIX=/opt/cafe
@@ -29,12 +71,12 @@ VENV="$PREFIX/venv"
 UNIT=/etc/systemd/system/cafe.service
 ENV_FILE=/etc/cafe/cafe.env
 
-log() { echo "cafe-user-data: $*"; }
-
-# 1. Packages: Python 3.11 (AL2023's python3 is 3.9) and the AWS CLI for S3 and SSM.
+# 1. Packages: Python 3.11 (AL2023's python3 is 3.9), the AWS CLI for S3 and SSM, and
+#    aws-cfn-bootstrap for cfn-signal — all from the AMI's locked AL2023 release.
 packages=()
 command -v "$PYTHON" >/dev/null 2>&1 || packages+=(python3.11 python3.11-pip)
 command -v aws >/dev/null 2>&1 || packages+=(awscli-2)
+[[ -x "$CFN_SIGNAL" ]] || packages+=(aws-cfn-bootstrap)
 if ((${#packages[@]})); then
   log "installing ${packages[*]}"
   dnf install -y "${packages[@]}"
@@ -52,14 +94,13 @@ marker="$PREFIX/.installed-$(printf '%s' "$CAFE_BUNDLE_KEY" | sha256sum | cut -c
 if [[ ! -f "$marker" ]]; then
   log "installing s3://$CAFE_BUNDLE_BUCKET/$CAFE_BUNDLE_KEY"
   work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
   aws s3 cp --only-show-errors --region "$AWS_REGION" \
     "s3://$CAFE_BUNDLE_BUCKET/$CAFE_BUNDLE_KEY" "$work/bundle.tar.gz"
   mkdir "$work/app"
   tar -xzf "$work/bundle.tar.gz" -C "$work/app"
   [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r "$work/app/requirements/runtime.txt" "$work/app/shared"
+  "$VENV/bin/python" -m pip install --quiet --no-deps --disable-pip-version-check \
+    -r "$work/app/requirements/runtime-lock.txt" "$work/app/shared"
   rm -rf "$APP_DIR.old"
   if [[ -d "$APP_DIR" ]]; then mv "$APP_DIR" "$APP_DIR.old"; fi
   mv "$work/app" "$APP_DIR"
@@ -77,7 +118,6 @@ umask 022
 cat >"$ENV_FILE" <<ENV
 CAFE_STORE=dynamodb
 CAFE_TABLE=$CAFE_TABLE
-CAFE_RUNTIME=ec2
 CAFE_TOKEN_PARAMETER=$CAFE_TOKEN_PARAMETER
 AWS_REGION=$AWS_REGION
 AWS_DEFAULT_REGION=$AWS_REGION
@@ -86,6 +126,7 @@ POWERTOOLS_SERVICE_NAME=cafe-compute
 POWERTOOLS_METRICS_NAMESPACE=CafeCompute
 POWERTOOLS_LOG_LEVEL=INFO
 CAFE_STAGE=$CAFE_STAGE
+CAFE_STAFF_REQUIRE_HTTPS=$CAFE_STAFF_REQUIRE_HTTPS
 ENV
 
 # 5. The unit: exactly the command `make run-ec2` runs, one gunicorn worker per vCPU.
@@ -135,6 +176,7 @@ for _ in $(seq 1 60); do
     log "healthy on port $CAFE_PORT"
     log "$healthy_line"
     { echo "cafe-user-data: $healthy_line" >/dev/console; } 2>/dev/null || true
+    signal_stack 0 "healthy on port $CAFE_PORT"
     exit 0
   fi
   sleep 1

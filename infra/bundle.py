@@ -18,16 +18,24 @@ from pathlib import Path
 from typing import Any
 
 #: Repository paths that go into the bundle (directories recursively).
-CONTENTS = ("requirements/runtime.txt", "shared", "ec2")
+CONTENTS = ("requirements/runtime.txt", "requirements/runtime-lock.txt", "shared", "ec2")
 EXCLUDED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache"}
+#: Build leftovers inside a package folder (``pip install ./shared`` writes ``shared/build/``
+#: with copies of old sources): never shipped, so the bundle is exactly the checked-out code.
+EXCLUDED_TOP = {"build", "dist"}
 
 
-def _files(root: Path) -> Iterator[Path]:
-    for entry in CONTENTS:
+def source_files(root: Path, contents: tuple[str, ...] = CONTENTS) -> Iterator[Path]:
+    """Repository-relative source files under ``contents``: no caches, bytecode, egg-info, or build
+    leftovers. The Fargate image's tag hashes the same selection of its own context."""
+    for entry in contents:
         path = root / entry
         candidates = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in candidates:
             relative = file.relative_to(root)
+            inside = relative.parts[1:-1]  # folders below the CONTENTS entry
+            if inside and inside[0] in EXCLUDED_TOP:
+                continue
             if EXCLUDED_PARTS.intersection(relative.parts) or any(
                 part.endswith(".egg-info") for part in relative.parts
             ):
@@ -41,7 +49,7 @@ def build(root: Path, out_dir: Path) -> Path:
     """Write ``ec2-bundle-<sha12>.tar.gz`` into out_dir and return its path."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for relative in sorted(set(_files(root))):
+        for relative in sorted(set(source_files(root))):
             data = (root / relative).read_bytes()
             info = tarfile.TarInfo(relative.as_posix())
             info.size = len(data)

@@ -1,6 +1,8 @@
 """``python -m infra.deploy <data|lambda|fargate|ec2> [--destroy]`` — what the make targets run.
 
-Each deploy is: resolve inputs (data-stack outputs, default VPC, staff token) → upload artifacts →
+Each deploy is: check what can be checked without changing anything (task size, instance type vs
+AMI architecture, the image builder's platform, Learner Lab limits with ``--lab``) → resolve
+inputs (data-stack outputs, default VPC, staff token, the AMI) → upload artifacts →
 create-or-update the stack → save its outputs to ``build/outputs/<runtime>-<stage>.json`` and print
 the URL. Only boto3 talks to AWS, so ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) is all the
 tests change to run these exact commands against moto.
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
-from infra import bake, bundle, image, network, outputs, stack, staff_token
+from infra import bake, bundle, image, lab, network, outputs, service_roles, stack, staff_token
 from infra.lambda_package import package as package_lambda
 from infra.templates import data, ec2, fargate
 
@@ -49,11 +52,18 @@ def _parse_params(items: Sequence[str]) -> dict[str, str]:
 
 
 class Deployer:
-    """One region and stage; creates boto3 clients lazily (they pick up AWS_ENDPOINT_URL)."""
+    """One region and stage; creates boto3 clients lazily (they pick up AWS_ENDPOINT_URL).
 
-    def __init__(self, stage: str, region: str) -> None:
+    ``lab=True`` is Learner Lab mode: the region is checked against the lab's, templates create
+    no IAM resource and use the lab's role and instance profile instead.
+    """
+
+    def __init__(self, stage: str, region: str, *, lab: bool = False) -> None:
         self.stage = stage
         self.region = region
+        self.lab = lab
+        if lab:
+            _lab_check(region)
         self.session = boto3.session.Session(region_name=region)
         self._clients: dict[str, Any] = {}
 
@@ -122,12 +132,19 @@ class Deployer:
 
     # -- lambda ---------------------------------------------------------------------------
 
-    def deploy_lambda(self, package_dir: Path | None = None) -> dict[str, str]:
+    def deploy_lambda(
+        self, package_dir: Path | None = None, params: dict[str, str] | None = None
+    ) -> dict[str, str]:
         shared = self.data_outputs()
         if package_dir is None:
             package_dir = package_lambda(self.stage, self.region, BUILD)
         # The expanded template (plain CloudFormation, see infra.lambda_package.expand).
         template = json.loads((package_dir / "template.json").read_text(encoding="utf-8"))
+        if self.lab and lab.iam_resources(template):
+            raise DeployError(
+                f"{package_dir} creates IAM resources ({', '.join(lab.iam_resources(template))}): "
+                "package it in Learner Lab mode (make package-lambda LAB=1)"
+            )
         zip_path = package_dir / "deployment.zip"
         digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:12]
         key = f"lambda/{self.stage}/deployment-{digest}.zip"
@@ -137,6 +154,7 @@ class Deployer:
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "CodeBucket": shared["ArtifactBucket"],
             "CodeKey": key,
+            **(params or {}),
         }
         return self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
 
@@ -145,7 +163,29 @@ class Deployer:
     def deploy_fargate(
         self, params: dict[str, str], *, skip_image: bool = False, image_tag: str | None = None
     ) -> dict[str, str]:
+        """First deploy: the stack without a service (so the repository exists), the image, then
+        the service. Every later deploy: the image, then ONE stack update with the new tag — a new
+        task definition revision rolled out in place by the same service (never a delete and
+        create). Nothing is changed before the checks that can fail without AWS: task size, Learner
+        Lab limits, the builder's platform, the ECS service-linked role."""
+        try:
+            fargate.check_size(
+                int(params.get("Cpu", fargate.DEFAULT_CPU)), int(params.get("Memory", fargate.DEFAULT_MEMORY))
+            )
+        except (ValueError, fargate.TaskSizeError) as error:
+            raise DeployError(str(error)) from None
         shared = self.data_outputs()
+        cfn = self.client("cloudformation")
+        name = stack_name("fargate", self.stage)
+        exists = stack.stack_status(cfn, name) not in (None, "ROLLBACK_COMPLETE")
+        current = stack.stack_outputs(cfn, name) if exists else {}
+        tag = image_tag or image.image_tag()
+        architecture = params.get("CpuArchitecture", "ARM64")
+        if not skip_image:
+            repository = current.get("RepositoryUri", "").split("/", 1)[-1]
+            if not (repository and image.image_exists(self.client("ecr"), repository, tag)):
+                image.require_builder(image.PLATFORMS[architecture])
+        service_roles.ensure_ecs_role(self.client("iam"), may_create=not self.lab)
         net = network.resolve(
             self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
         )
@@ -157,29 +197,25 @@ class Deployer:
             "SubnetIds": ",".join(net.subnet_ids),
             **params,
         }
-        template = fargate.template()
-        # Phase 1: everything but the service, so the repository exists before the push.
-        first = self._deploy("fargate", template, {**base, "ImageTag": ""})
-        tag = image_tag or image.image_tag()
-        repository = first["RepositoryUri"].split("/", 1)[1]
+        template = fargate.template(lab=self.lab)
+        if not exists:
+            # First deploy only: everything but the service, so the repository exists for the push.
+            current = self._deploy("fargate", template, {**base, "ImageTag": ""})
+        repository = current["RepositoryUri"].split("/", 1)[1]
         if skip_image and not image.image_exists(self.client("ecr"), repository, tag):
             print(f"warning: {repository}:{tag} is not in ECR; the service will not start until it is")
         if not skip_image:
-            image.build_and_push(
-                self.client("ecr"), first["RepositoryUri"], tag, base.get("CpuArchitecture", "ARM64")
-            )
-        # Phase 2: the service on that image.
+            image.build_and_push(self.client("ecr"), current["RepositoryUri"], tag, architecture)
         return self._deploy("fargate", template, {**base, "ImageTag": tag})
 
     # -- ec2 ------------------------------------------------------------------------------
 
     def deploy_ec2(self, params: dict[str, str]) -> dict[str, str]:
-        shared = self.data_outputs()
-        bundle_path = bundle.build(ROOT, BUILD / "ec2")
-        key = bundle.upload(self.client("s3"), shared["ArtifactBucket"], self.stage, bundle_path)
-        net = network.resolve(
-            self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
-        )
+        """Checks first (instance type, Learner Lab limits, the AMI's architecture), then the
+        bundle upload and the stack. The AMI is always passed explicitly: the one given, else the
+        one the stack already runs (so a newly published AL2023 AMI never replaces the instance on
+        an unrelated update; ``--refresh-ami`` moves to the current one), else the current AL2023
+        for the architecture, resolved from AWS's public SSM parameter now."""
         instance_type = params.get("InstanceType", ec2.DEFAULT_INSTANCE_TYPE)
         try:
             architecture = ec2.architecture_of(instance_type)
@@ -188,6 +224,28 @@ class Deployer:
             raise DeployError(
                 f"instance type {instance_type} is not allowed; choose one of {allowed}"
             ) from None
+        if self.lab:
+            _lab_check(self.region, instance_type)
+        if params.get("Mode") == "scale-out":
+            low = int(params.get("MinSize", ec2.DEFAULT_MIN_SIZE))
+            high = int(params.get("MaxSize", ec2.DEFAULT_MAX_SIZE))
+            if high <= low:
+                raise DeployError(
+                    f"MaxSize ({high}) must be above MinSize ({low}): a rolling update keeps MinSize "
+                    "instances in service while it launches one more"
+                )
+        refresh_ami = params.pop("RefreshAmi", "") == "true"
+        ami_id = params.get("AmiId") or self._ec2_ami(architecture, refresh=refresh_ami)
+        self._check_ami_architecture(ami_id, instance_type, architecture)
+        shared = self.data_outputs()
+        bundle_path = bundle.build(ROOT, BUILD / "ec2")
+        key = bundle.upload(self.client("s3"), shared["ArtifactBucket"], self.stage, bundle_path)
+        net = network.resolve(
+            self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
+        )
+        subnet = params.pop("SubnetId", None) or network.subnet_offering(
+            self.client("ec2"), net.subnet_ids, instance_type
+        )
         base = {
             "Stage": self.stage,
             "TableName": shared["TableName"],
@@ -195,13 +253,47 @@ class Deployer:
             "BundleKey": key,
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "VpcId": net.vpc_id,
-            "SubnetId": params.pop("SubnetId", net.subnet_ids[0]),
+            "SubnetId": subnet,
             "SubnetIds": ",".join(net.subnet_ids),
             "Architecture": architecture,
             "AmiSsmParameter": ec2.AMI_SSM_PATH[architecture],
             **params,
+            "AmiId": ami_id,
         }
-        return self._deploy("ec2", ec2.template(), base, bucket=shared["ArtifactBucket"])
+        return self._deploy("ec2", ec2.template(lab=self.lab), base, bucket=shared["ArtifactBucket"])
+
+    def _ec2_ami(self, architecture: str, *, refresh: bool) -> str:
+        cfn = self.client("cloudformation")
+        name = stack_name("ec2", self.stage)
+        if not refresh and stack.stack_status(cfn, name) not in (None, "ROLLBACK_COMPLETE"):
+            running = stack.stack_parameters(cfn, name)
+            if running.get("AmiId") and running.get("Architecture") == architecture:
+                return running["AmiId"]
+        path = ec2.AMI_SSM_PATH[architecture]
+        value: str = self.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
+        print(f"AMI: {value} (current {ec2.AMI_SSM_PATH[architecture]})")
+        return value
+
+    def _check_ami_architecture(self, ami_id: str, instance_type: str, architecture: str) -> None:
+        try:
+            images = self.client("ec2").describe_images(ImageIds=[ami_id])["Images"]
+        except ClientError as error:
+            raise DeployError(f"AMI {ami_id}: {error}") from None
+        if not images:
+            raise DeployError(f"AMI {ami_id} does not exist in {self.region} (or is not shared with you)")
+        found = images[0].get("Architecture")
+        if found != architecture:
+            raise DeployError(
+                f"AMI {ami_id} is {found} but {instance_type} needs {architecture}: pick an "
+                f"{found} instance type or an {architecture} AMI"
+            )
+
+
+def _lab_check(region: str, instance_type: str | None = None) -> None:
+    try:
+        lab.check(region, instance_type)
+    except lab.LabLimitError as error:
+        raise DeployError(f"Learner Lab mode: {error}") from None
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -226,8 +318,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-image", action="store_true", help="fargate: do not build/push")
     parser.add_argument("--image-tag", help="fargate: deploy this tag (default: content hash)")
     parser.add_argument("--use-baked-ami", action="store_true", help="ec2: launch the AMI from make bake-ami")
+    parser.add_argument(
+        "--refresh-ami",
+        action="store_true",
+        help="ec2: move to the current AL2023 AMI (replaces the instance)",
+    )
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="AWS Academy Learner Lab: no IAM resources, the lab's role/profile, its limits",
+    )
     args = parser.parse_args(argv)
-    deployer = Deployer(args.stage, args.region)
+    deployer = Deployer(args.stage, args.region, lab=args.lab)
     if args.destroy:
         deployer.destroy(args.kind)
         return
@@ -235,12 +337,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.kind == "data":
         deployer.deploy_data(args.deletion_protection)
     elif args.kind == "lambda":
-        deployer.deploy_lambda(args.package_dir)
+        deployer.deploy_lambda(args.package_dir, params)
     elif args.kind == "fargate":
         deployer.deploy_fargate(params, skip_image=args.skip_image, image_tag=args.image_tag)
     else:
         if args.use_baked_ami:
             params["AmiId"] = bake.baked_ami_id(args.stage)
+        if args.refresh_ami:
+            params["RefreshAmi"] = "true"
         deployer.deploy_ec2(params)
 
 
@@ -251,7 +355,9 @@ if __name__ == "__main__":
         DeployError,
         stack.StackError,
         network.NoDefaultVpcError,
+        network.NoZoneOffersTypeError,
         image.ContainerEngineError,
         bake.BakeError,
+        service_roles.ServiceRoleError,
     ) as error:
         raise SystemExit(f"deploy failed: {error}") from None

@@ -14,7 +14,11 @@ Steps (each a function, tested):
 5. ``finish_template`` — the table becomes a parameter (``TableName``) and the policy's
    ``${...}`` placeholders become ``Fn::Sub``, so the ARN is resolved in the target account
    without knowing it offline; the staff token is a NoEcho parameter; the code location is a
-   parameter pair (``CodeBucket``/``CodeKey``) filled in by the deploy after the upload;
+   parameter pair (``CodeBucket``/``CodeKey``) filled in by the deploy after the upload; the API
+   stage is throttled (``ThrottleRateLimit``/``ThrottleBurstLimit``), the function may get
+   reserved concurrency (``ReservedConcurrency``, 0 = none), ``CAFE_STAFF_REQUIRE_HTTPS``
+   is "1" (API Gateway is HTTPS-only); in Learner Lab mode (``lab=True``) chalice's role is dropped and the
+   function runs as the lab's ``LabRole``;
 6. ``expand`` — the SAM template expanded into plain CloudFormation with AWS's own translator
    (aws-sam-translator), written next to it as ``template.json``: the deploy creates that, so
    what is deployed is reviewable offline and moto can create it in the tests.
@@ -36,11 +40,13 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from infra import lab as learner_lab
 from infra import policy, runtime_env
-from infra.cfn import Json, checkov_skips, ref
+from infra.cfn import NO_VALUE, Json, checkov_skips, equals, if_, not_, ref
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_DIR = ROOT / "chalice_app"
@@ -50,8 +56,56 @@ TABLE_PLACEHOLDER = "${TableName}"
 ARN_PREFIX = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
 
 
+#: When Lambda deprecates each Python runtime: AWS's dates (Lambda "Lambda runtimes" page) as
+#: cfn-lint ships them (``LmbdRuntimeLifecycle.json``, refreshed with each cfn-lint release, which
+#: also flags deprecated runtimes in templates), so there is no second copy here. Chalice picks the runtime
+#: from the Python that runs it (``chalice.config.Config.lambda_python_version``; chalice 1.34
+#: knows 3.10-3.14), so moving the function to a newer runtime is running ``make package-lambda``
+#: from a venv on that Python (``make setup PYTHON=python3.13``) — which also compiles the zip's
+#: bytecode for it. ``LAMBDA_RUNTIME=python3.13`` overrides the runtime from any Python (no .pyc
+#: then: bytecode of another minor version would be ignored).
+def runtime_deprecation() -> dict[str, date]:
+    """Lambda Python runtime → deprecation date, from cfn-lint's copy of AWS's table."""
+    import cfnlint
+
+    table = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
+    lifecycle: dict[str, dict[str, str]] = json.loads(table.read_text(encoding="utf-8"))
+    return {
+        name: date.fromisoformat(dates["deprecated"])
+        for name, dates in lifecycle.items()
+        if name.startswith("python3") and "deprecated" in dates
+    }
+
+
+#: The runtime the project plans for: supported well past 2027.
+TARGET_RUNTIME = "python3.13"
+#: Stage-wide API Gateway throttling defaults (requests per second, burst): far above a cafe's
+#: load, far below the account's 10,000 rps, so a flood costs little before it is refused (429).
+THROTTLE_RATE = 100
+THROTTLE_BURST = 200
+
+
 class PackageError(RuntimeError):
     """chalice package failed or produced something unexpected."""
+
+
+def interpreter_runtime() -> str:
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def runtime_warning(runtime: str, today: date | None = None) -> str | None:
+    """A note when ``runtime`` leaves Lambda's support within two years (or has no known date)."""
+    today = today or date.today()
+    ends = runtime_deprecation().get(runtime)
+    if ends is None:
+        return f"{runtime}: no known Lambda deprecation date; check the Lambda runtimes page"
+    if (ends - today).days < 730:
+        return (
+            f"{runtime} is deprecated on Lambda on {ends.isoformat()}: package from a venv on "
+            f"{TARGET_RUNTIME.removeprefix('python')} (make setup PYTHON={TARGET_RUNTIME}) "
+            f"or set LAMBDA_RUNTIME={TARGET_RUNTIME}"
+        )
+    return None
 
 
 def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 14) -> Json:
@@ -67,7 +121,6 @@ def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 
         "environment_variables": {
             "CAFE_STORE": "dynamodb",
             "CAFE_TABLE": f"cafe-{stage}",  # replaced by Ref TableName in finish_template
-            "CAFE_RUNTIME": "lambda",
             "CAFE_STAGE": stage,
             **runtime_env.POWERTOOLS,
         },
@@ -240,8 +293,8 @@ CHECKOV_SKIPS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "CKV_AWS_115",
-            "Reserved concurrency would take from the account pool (10 on new accounts); the "
-            "store's max_waiting cap bounds the load instead.",
+            "Reserved concurrency is the ReservedConcurrency parameter, off by default: Lambda keeps "
+            "100 unreserved, so accounts with a low limit (new ones, Learner Labs) cannot reserve any.",
         ),
         (
             "CKV_AWS_173",
@@ -263,10 +316,36 @@ def _subst(value: Any) -> Any:
     return value
 
 
-def finish_template(template: Json, stage: str) -> Json:
-    """Parameterise the table and the staff token's parameter; make the policy ARNs account-independent."""
+def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: str | None = None) -> Json:
+    """Parameterise the table and the staff token's parameter; make the policy ARNs account-independent;
+    add the stage throttling, the reserved-concurrency option and the HTTPS-only staff setting."""
     template.setdefault("Parameters", {}).update(
         {
+            **(learner_lab.role_parameter() if lab else {}),
+            "ThrottleRateLimit": {
+                "Type": "Number",
+                "Default": THROTTLE_RATE,
+                "MinValue": 1,
+                "MaxValue": 10000,
+                "Description": "API Gateway stage throttling: steady requests per second for the "
+                "whole API (above it: 429).",
+            },
+            "ThrottleBurstLimit": {
+                "Type": "Number",
+                "Default": THROTTLE_BURST,
+                "MinValue": 1,
+                "MaxValue": 5000,
+                "Description": "API Gateway stage throttling: burst size (token bucket).",
+            },
+            "ReservedConcurrency": {
+                "Type": "Number",
+                "Default": 0,
+                "MinValue": 0,
+                "MaxValue": 1000,
+                "Description": "Reserved concurrency for the function: caps it (and guarantees it) "
+                "at this many environments. 0 = none, the account's shared pool (Lambda keeps 100 "
+                "unreserved, so accounts with a low limit - new ones, Learner Labs - cannot reserve).",
+            },
             "CodeBucket": {"Type": "String", "Description": "Bucket of the uploaded deployment.zip."},
             "CodeKey": {"Type": "String", "Description": "Key of the uploaded deployment.zip."},
             "TableName": {
@@ -283,6 +362,14 @@ def finish_template(template: Json, stage: str) -> Json:
             },
         }
     )
+    template.setdefault("Conditions", {}).update(
+        {
+            "HasReservedConcurrency": not_(equals(ref("ReservedConcurrency"), 0)),
+        }
+    )
+    if lab:
+        for name in learner_lab.iam_resources(template):
+            del template["Resources"][name]
     functions = [
         name for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
     ]
@@ -296,6 +383,14 @@ def finish_template(template: Json, stage: str) -> Json:
         if kind == "AWS::Serverless::Api":
             props["TracingEnabled"] = True  # chalice's xray flag traces the function only
             props["Name"] = f"cafe-{stage}"  # a readable API name (chalice leaves it to the body)
+            props["MethodSettings"] = [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": ref("ThrottleRateLimit"),
+                    "ThrottlingBurstLimit": ref("ThrottleBurstLimit"),
+                }
+            ]
         if kind == "AWS::IAM::Role":
             for item in props.get("Policies", []):
                 item["PolicyDocument"] = _subst(item["PolicyDocument"])
@@ -307,6 +402,16 @@ def finish_template(template: Json, stage: str) -> Json:
             variables = props.setdefault("Environment", {}).setdefault("Variables", {})
             variables["CAFE_TABLE"] = ref("TableName")
             variables["CAFE_STAFF_TOKEN_PARAMETER"] = ref("TokenParameter")
+            # API Gateway REST endpoints are HTTPS-only (and forward X-Forwarded-Proto: https), so
+            # there is no plain-HTTP staff call to allow: always "1", no AllowStaffOverHttp here.
+            variables[runtime_env.STAFF_REQUIRE_HTTPS] = "1"
+            props["ReservedConcurrentExecutions"] = if_(
+                "HasReservedConcurrency", ref("ReservedConcurrency"), NO_VALUE
+            )
+            if runtime:
+                props["Runtime"] = runtime
+            if lab:
+                props["Role"] = learner_lab.role_arn()
     endpoint = template.get("Outputs", {}).get("EndpointURL", {}).get("Value")
     if endpoint is None:
         raise PackageError("the chalice template has no EndpointURL output")
@@ -351,8 +456,27 @@ def _vendor_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def package(stage: str, region: str, build_dir: Path, *, vendor: bool = True, bytecode: bool = True) -> Path:
+def package(
+    stage: str,
+    region: str,
+    build_dir: Path,
+    *,
+    vendor: bool = True,
+    bytecode: bool = True,
+    lab: bool = False,
+    runtime: str | None = None,
+) -> Path:
     """Full pipeline; returns the directory with ``sam.json`` and ``deployment.zip``."""
+    if runtime == interpreter_runtime():
+        runtime = None  # what chalice writes anyway
+    if runtime is not None:
+        known = runtime_deprecation()
+        if runtime not in known:
+            raise PackageError(f"unknown Lambda runtime {runtime}; one of {', '.join(sorted(known))}")
+        bytecode = False  # this interpreter's .pyc would be ignored by another Python minor
+    warning = runtime_warning(runtime or interpreter_runtime())
+    if warning:
+        print(f"note: {warning}")
     out = (build_dir / "lambda" / stage).resolve()
     with _vendor_lock():
         if vendor:
@@ -363,7 +487,7 @@ def package(stage: str, region: str, build_dir: Path, *, vendor: bool = True, by
     if bytecode:
         print(f"added {add_bytecode(zip_path)} .pyc files to {zip_path}")
     sam_path = package_dir / "sam.json"
-    sam = finish_template(json.loads(sam_path.read_text(encoding="utf-8")), stage)
+    sam = finish_template(json.loads(sam_path.read_text(encoding="utf-8")), stage, lab=lab, runtime=runtime)
     sam_path.write_text(json.dumps(sam, indent=2) + "\n", encoding="utf-8")
     template_path = package_dir / "template.json"
     template_path.write_text(json.dumps(expand(sam, region), indent=2) + "\n", encoding="utf-8")
@@ -376,12 +500,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--vendor-only", action="store_true", help="only rebuild chalice_app/vendor")
+    parser.add_argument("--lab", action="store_true", help="Learner Lab mode: no IAM role (LabRole)")
+    parser.add_argument("--runtime", help="Lambda runtime (default: this Python's, e.g. python3.11)")
     args = parser.parse_args(argv)
     if args.vendor_only:
         with _vendor_lock():
             print(vendor_shared())
         return
-    print(package(args.stage, args.region, args.build))
+    print(package(args.stage, args.region, args.build, lab=args.lab, runtime=args.runtime or None))
 
 
 if __name__ == "__main__":

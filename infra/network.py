@@ -34,3 +34,26 @@ def resolve(ec2: Any, vpc_id: str | None = None, subnet_ids: list[str] | None = 
         if len(subnet_ids) < 2:
             raise NoDefaultVpcError(f"{vpc_id} has subnets in fewer than two AZs: set SUBNET_IDS")
     return Network(vpc_id, subnet_ids)
+
+
+class NoZoneOffersTypeError(RuntimeError):
+    """None of the subnets is in an Availability Zone that offers the instance type."""
+
+
+def subnet_offering(ec2: Any, subnet_ids: list[str], instance_type: str) -> str:
+    """The first subnet whose Availability Zone offers ``instance_type`` (not every zone offers
+    every type: us-east-1e has no Graviton instances, for one)."""
+    offerings = ec2.describe_instance_type_offerings(
+        LocationType="availability-zone",
+        Filters=[{"Name": "instance-type", "Values": [instance_type]}],
+    )["InstanceTypeOfferings"]
+    zones = {offer["Location"] for offer in offerings}
+    described = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
+    subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in described}
+    for subnet_id in subnet_ids:
+        if subnets.get(subnet_id) in zones:
+            return subnet_id
+    raise NoZoneOffersTypeError(
+        f"{instance_type} is not offered in the zones of {', '.join(subnet_ids)} "
+        f"({', '.join(sorted(set(subnets.values())))}); offered in: {', '.join(sorted(zones)) or 'none'}"
+    )

@@ -10,17 +10,15 @@ from typing import Any, Final
 
 from infra.cfn import Json, index_arn, table_arn
 
-#: Item-level actions the store uses: conditional writes, transactions (TransactWriteItems is
-#: authorised per item through these), reads, the idempotency records.
+#: Item-level actions the store uses (shared/cafe/stores/dynamodb.py): conditional writes and
+#: transactions of Put/Update (TransactWriteItems is authorised per item through these), reads and
+#: queries; the idempotency record is written in the order's own transaction. Nothing deletes items
+#: (expiry is DynamoDB's TTL) and no transaction has a bare ConditionCheck, so those are not granted.
 TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
     "dynamodb:Query",
-    "dynamodb:DescribeTable",
 )
 #: The status GSI is only ever queried.
 INDEX_ACTIONS: Final = ("dynamodb:Query",)

@@ -11,14 +11,16 @@ from infra.templates import GENERATORS
 BUILD: Path = Path("build")
 
 
-def render_all(out_dir: Path) -> list[Path]:
-    return [dump(generate(), out_dir / f"{kind}.json") for kind, generate in GENERATORS.items()]
+def render_all(out_dir: Path, *, lab: bool = False) -> list[Path]:
+    return [dump(generate(lab), out_dir / f"{kind}.json") for kind, generate in GENERATORS.items()]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=BUILD / "templates")
-    for path in render_all(parser.parse_args(argv).out):
+    parser.add_argument("--lab", action="store_true", help="Learner Lab mode: no IAM resources")
+    args = parser.parse_args(argv)
+    for path in render_all(args.out, lab=args.lab):
         print(path)
 
 

@@ -42,6 +42,11 @@ def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
     return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
 
 
+def stack_parameters(cfn: Any, name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {item["ParameterKey"]: item.get("ParameterValue", "") for item in stack.get("Parameters", [])}
+
+
 def _failure_reasons(cfn: Any, name: str) -> str:
     try:
         events = cfn.describe_stack_events(StackName=name)["StackEvents"]

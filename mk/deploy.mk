@@ -20,16 +20,27 @@ PUBLIC_IP ?=
 VPC_ID ?=
 SUBNET_IDS ?=
 PARAMS ?=
+# EC2: REFRESH_AMI=1 moves a running stack to the current AL2023 AMI (replaces the instance).
+REFRESH_AMI ?=
+# HTTPS on the ALB (Fargate; EC2 scale-out): an ACM certificate ARN in REGION.
+CERTIFICATE_ARN ?=
 # Fargate: SKIP_IMAGE=1 deploys the stack without building/pushing (needs an IMAGE_TAG in ECR).
 SKIP_IMAGE ?=
 IMAGE_TAG ?=
+# Lambda: the runtime (default: the Python running chalice; see docs/deploy.md).
+LAMBDA_RUNTIME ?=
+# AWS Academy Learner Lab: LAB=1 on any deploy/package target — no IAM resources, the lab's
+# LabRole / LabInstanceProfile, region and instance type checked against the lab's limits.
+LAB ?=
+LAB_FLAG = $(if $(LAB),--lab)
 
-DEPLOY := $(BIN)/python -m infra.deploy --stage $(STAGE) --region $(REGION)
+DEPLOY := $(BIN)/python -m infra.deploy --stage $(STAGE) --region $(REGION) $(LAB_FLAG)
 NET_PARAMS = $(if $(VPC_ID),--param VpcId=$(VPC_ID)) $(if $(SUBNET_IDS),--param SubnetIds=$(SUBNET_IDS))
-EXTRA_PARAMS = $(foreach p,$(PARAMS),--param $(p))
+STACK_PARAMS = $(foreach p,$(PARAMS),--param $(p))
+EXTRA_PARAMS = $(STACK_PARAMS) $(if $(CERTIFICATE_ARN),--param CertificateArn=$(CERTIFICATE_ARN))
 EC2_PARAMS = $(if $(INSTANCE_TYPE),--param InstanceType=$(INSTANCE_TYPE)) \
   $(if $(AMI_ID),--param AmiId=$(AMI_ID)) \
-  $(if $(USE_BAKED_AMI),--use-baked-ami) \
+  $(if $(USE_BAKED_AMI),--use-baked-ami) $(if $(REFRESH_AMI),--refresh-ami) \
   $(if $(EC2_MODE),--param Mode=$(EC2_MODE)) $(if $(KEY_NAME),--param KeyName=$(KEY_NAME)) \
   $(if $(ADMIN_CIDR),--param AdminCidr=$(ADMIN_CIDR)) \
   $(if $(PUBLIC_IP),--param AssociatePublicIp=$(PUBLIC_IP))
@@ -44,7 +55,7 @@ checkov-venv: $(CHECKOV)
 
 .PHONY: templates  ## write the data, Fargate and EC2 CloudFormation templates to build/templates
 templates: $(STAMP)
-	$(BIN)/python -m infra.render --out $(BUILD)/templates
+	$(BIN)/python -m infra.render --out $(BUILD)/templates $(LAB_FLAG)
 
 .PHONY: lambda-vendor  ## rebuild chalice_app/vendor/ from shared/ (the Lambda zip's copy of cafe)
 lambda-vendor: $(STAMP)
@@ -52,7 +63,8 @@ lambda-vendor: $(STAMP)
 
 .PHONY: package-lambda  ## chalice package → build/lambda/STAGE/package (sam.json, template.json, zip)
 package-lambda: $(STAMP)
-	$(BIN)/python -m infra.lambda_package --stage $(STAGE) --region $(REGION) --build $(BUILD)
+	$(BIN)/python -m infra.lambda_package --stage $(STAGE) --region $(REGION) --build $(BUILD) $(LAB_FLAG) \
+	  $(if $(LAMBDA_RUNTIME),--runtime $(LAMBDA_RUNTIME))
 
 .PHONY: package-ec2  ## build the EC2 app bundle (build/ec2/ec2-bundle-<hash>.tar.gz)
 package-ec2: $(STAMP)
@@ -63,11 +75,15 @@ package-all: templates package-lambda package-ec2
 	cp fargate/Dockerfile ec2/user-data.sh $(BUILD)/
 	@find $(BUILD)/templates $(BUILD)/lambda/$(STAGE)/package $(BUILD)/ec2 -type f | sort
 
+# Every template package-all wrote (the recipe expands this after package-all has run). checkov
+# gets each as its own -f: given several -d folders it scans only one of them.
+DEPLOY_TEMPLATES = $(wildcard $(BUILD)/templates/*.json $(BUILD)/lambda/$(STAGE)/package/*.json)
+
 .PHONY: lint-deploy  ## cfn-lint + checkov on every template, hadolint on the Dockerfile, shellcheck
 lint-deploy: package-all $(CHECKOV)
-	$(BIN)/cfn-lint $(BUILD)/templates/*.json $(BUILD)/lambda/$(STAGE)/package/*.json
+	$(BIN)/cfn-lint $(DEPLOY_TEMPLATES)
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation \
-	  -d $(BUILD)/templates -d $(BUILD)/lambda/$(STAGE)/package
+	  $(addprefix -f ,$(DEPLOY_TEMPLATES))
 	$(BIN)/hadolint fargate/Dockerfile
 	$(BIN)/shellcheck ec2/*.sh
 
@@ -85,7 +101,7 @@ destroy-data: $(STAMP)
 
 .PHONY: deploy-lambda  ## package and deploy the Chalice app (stack cafe-lambda-STAGE); prints the URL
 deploy-lambda: deploy-data package-lambda
-	$(DEPLOY) lambda --package-dir $(BUILD)/lambda/$(STAGE)/package
+	$(DEPLOY) lambda --package-dir $(BUILD)/lambda/$(STAGE)/package $(STACK_PARAMS)
 
 .PHONY: destroy-lambda  ## delete the Lambda stack (function, API, role, log group)
 destroy-lambda: $(STAMP)

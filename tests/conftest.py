@@ -1,7 +1,8 @@
 """Fixtures shared by every test layer.
 
-``live_cafe`` starts the three real runtime processes (the Makefile's run-* targets) on free
-ports against one fresh SQLite file; the live, browser and comparison tests use it.
+``live_cafe`` starts the three real runtime processes (the commands of compare/local/runtimes.py,
+which `make run-*` runs too) on free ports against one fresh SQLite file; the live and browser
+tests use it.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ EC2_OPTIONS = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y",
 
 
 def fargate_key(cfg: FargateConfig, opt: str) -> str:
-    return f"fargate {opt}" + (" (x86_64)" if opt == "spot" and cfg.arch != "x86_64" else "")
+    return f"fargate {opt}"
 
 
 def configured_keys(profile: Profile) -> dict[str, str]:
@@ -153,7 +153,7 @@ def solve(
         "assumptions": [
             "server counts from the profile act as minimums; more are sized from CPU per request",
             "cost excludes the shared DynamoDB/data-transfer lines, which are the same for every runtime",
-            "Fargate Spot is priced on x86_64 (Fargate Spot has no ARM)",
+            "Fargate Spot is priced on the task's own architecture (ARM64 on platform version 1.4.0+)",
         ],
         "orders_grid": [round(float(x), 2) for x in grid],
         "curves": {k: [round(float(v), 4) for v in vs] for k, vs in values.items()},

@@ -10,6 +10,7 @@ from typing import Any
 from compare.cost.fargate import discounted
 from compare.cost.items import LineItem, RuntimeCost, line
 from compare.cost.network import alb_lines, log_lines
+from compare.cost.observability import waf_lines
 from compare.cost.prices import Discount, PriceBook
 from compare.cost.profile import Ec2Config, Profile
 from compare.cost.sizing import Plan, hourly_rps, plan
@@ -145,7 +146,14 @@ def estimate(profile: Profile, book: PriceBook, cfg: Ec2Config | None = None) ->
             )
     if cfg.alb:
         items += alb_lines(profile, book, cfg.alb_azs)
+        if cfg.waf:
+            items += waf_lines(profile, book)
     items += log_lines(profile, book, cfg.log_bytes_per_request, "EC2 via CloudWatch agent")
+    notes.append(
+        "the EC2 template attaches CloudWatchAgentServerPolicy but its user data installs no agent: "
+        "logs stay in journald and EMF lines become no metrics; the ingestion line prices the agent "
+        "path, and no log storage or custom metrics are added"
+    )
     if cfg.pricing == "spot":
         warnings.append("Spot instances can be reclaimed with 2 minutes' notice: run at least one on-demand")
     if discount is not None and cfg.pricing != "spot" and cfg.scaling != "fixed":

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from compare.cost.items import LineItem, RuntimeCost
 from compare.cost.network import alb_lines, log_lines, nat_lines
+from compare.cost.observability import ecr_line, emf_metric_lines, log_storage_line, waf_lines
 from compare.cost.prices import Discount, Price, PriceBook
 from compare.cost.profile import FargateConfig, Profile
 from compare.cost.sizing import plan
@@ -84,6 +85,15 @@ def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None
             "no ALB: clients reach the task's public IP directly (no stable address, no TLS offload)"
         )
     items += log_lines(profile, book, cfg.log_bytes_per_request, "Fargate")
+    items.append(
+        log_storage_line(profile, book, cfg.log_bytes_per_request, cfg.log_retention_days, "Fargate")
+    )
+    if cfg.emf_metrics:
+        items += emf_metric_lines(profile, book)
+    if cfg.image_gb > 0:
+        items.append(ecr_line(book, cfg.image_gb, cfg.images_kept))
+    if cfg.waf and cfg.alb:
+        items += waf_lines(profile, book)
     if cfg.spot:
         warnings.append("Fargate Spot tasks can be stopped with 2 minutes' notice: keep an on-demand base")
     if cfg.pricing != "on-demand" and cfg.scaling != "fixed":
@@ -108,7 +118,8 @@ def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None
 
 
 def variant(cfg: FargateConfig, option: str) -> FargateConfig:
-    """The same task under another pricing option (Spot forces x86_64: Fargate Spot has no ARM)."""
+    """The same task under another pricing option (Fargate Spot runs ARM64 tasks too, on platform
+    version 1.4.0 or later: ECS API reference, CapacityProviderStrategyItem)."""
     if option == "spot":
-        return replace(cfg, spot=True, pricing="on-demand", arch="x86_64")
+        return replace(cfg, spot=True, pricing="on-demand")
     return replace(cfg, spot=False, pricing=option)

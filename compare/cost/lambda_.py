@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from compare.cost.items import LineItem, RuntimeCost, line, tiered_lines
 from compare.cost.network import log_lines
+from compare.cost.observability import emf_metric_lines, log_storage_line, xray_lines
 from compare.cost.prices import PriceBook
 from compare.cost.profile import Profile
 from compare.cost.sizing import peak_rps
@@ -61,6 +62,14 @@ def estimate(
     if api in API_NAMES:
         items += tiered_lines(API_NAMES[api], [(" requests", requests)], book.tiered(f"apigw.{api}.requests"))
     items += log_lines(profile, book, cfg.log_bytes_per_request, "Lambda incl. START/END/REPORT lines")
+    if cfg.log_bytes_per_request > 0:
+        items.append(
+            log_storage_line(profile, book, cfg.log_bytes_per_request, cfg.log_retention_days, "Lambda")
+        )
+    if cfg.emf_metrics:
+        items += emf_metric_lines(profile, book)
+    if cfg.xray:
+        items += xray_lines(profile, book)
 
     concurrency = peak_rps(profile) * billed / 1000.0
     notes = [

@@ -25,6 +25,12 @@ LABELS = {
 }
 
 
+def per_open_day(monthly_usd: float, profile: Profile) -> float:
+    """A month's cost spread over the days the café is open (what `make day` reports as one day)."""
+    days = profile.open_days_per_month
+    return round(monthly_usd / days, 6) if days else 0.0
+
+
 def reference_rows(profile: Profile, book: PriceBook) -> list[dict[str, Any]]:
     """Lightsail, Elastic Beanstalk and App Runner, for scale: not part of the comparison."""
     rows: list[dict[str, Any]] = []
@@ -70,8 +76,7 @@ def option_matrix(profile: Profile, book: PriceBook) -> dict[str, dict[str, floa
     for api in ("rest", "http", "url"):
         out["lambda"][api] = round(lambda_.estimate(profile, book, api=api).monthly_usd, 4)
     for opt in ("on-demand", "spot", "savings-plan-1y", "savings-plan-3y"):
-        key = "spot (x86_64)" if opt == "spot" else opt
-        out["fargate"][key] = round(
+        out["fargate"][opt] = round(
             fargate.estimate(profile, book, fargate.variant(profile.fargate, opt)).monthly_usd, 4
         )
     for opt in ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot"):
@@ -99,6 +104,8 @@ def estimate(
     shared = shared_costs.summary(profile, book)
     orders = profile.monthly_orders
     runtimes = {name: c.to_dict(orders, shared["monthly_usd"]) for name, c in costs.items()}
+    for name, c in costs.items():
+        runtimes[name]["usd_per_open_day"] = per_open_day(c.monthly_usd, profile)
     p99_labels = {r: profile.inputs.label(f"p99_ms.{r}") for r in profile.p99_ms}
     rec = recommend(
         {n: c.monthly_usd for n, c in costs.items()}, profile.p99_ms, profile.slo_p99_ms, p99_labels

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compare.cost import deployed
+from compare.local.runtimes import RUNTIMES
+
 PROFILE = "profile"
 DEFAULT = "default (assumed)"
 KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", DEFAULT)
@@ -21,7 +24,6 @@ EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y",
 FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")
 APIS = ("rest", "http", "url", "none")
 ARCHES = ("arm64", "x86_64")
-RUNTIMES = ("lambda", "fargate", "ec2")
 
 
 class ProfileError(ValueError):
@@ -125,6 +127,9 @@ class LambdaConfig:
     cpu_bound_fraction: float
     log_bytes_per_request: float
     sweep_memory_mb: tuple[int, ...]
+    xray: bool = True
+    log_retention_days: int = 14
+    emf_metrics: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class ServerConfig:
     alb: bool
     alb_azs: int
     log_bytes_per_request: float
+    waf: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,10 @@ class FargateConfig(ServerConfig):
     spot: bool = False
     pricing: str = "on-demand"
     network: str = "public"
+    log_retention_days: int = 14
+    emf_metrics: bool = True
+    image_gb: float = 0.15
+    images_kept: int = 10
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,7 @@ class Profile:
 
     @property
     def calendar_days(self) -> float:
+        """Days in the priced month (log storage holds a number of days of ingestion)."""
         return self.hours_per_month / 24.0
 
     def with_requests(self, monthly_requests: float) -> Profile:
@@ -217,6 +228,7 @@ def _server_common(inp: Inputs, prefix: str, default_log: float) -> dict[str, An
         "alb": inp.flag(f"{prefix}.alb", prefix == "fargate"),
         "alb_azs": int(inp.num(f"{prefix}.alb_azs", 2)),
         "log_bytes_per_request": inp.num(f"{prefix}.log_bytes_per_request", default_log),
+        "waf": inp.flag(f"{prefix}.waf", False),
     }
 
 
@@ -277,6 +289,8 @@ def parse(raw: dict[str, Any]) -> Profile:
     if not 0 < util <= 1:
         raise ProfileError("target_utilisation must be in (0, 1]")
 
+    lam_deployed = deployed.lambda_settings()
+    far_deployed = deployed.fargate_settings()
     sweep = inp.get("lambda.sweep_memory_mb", [128, 256, 512, 1024, 1536, 1769, 2048, 3008, 4096])
     lam = LambdaConfig(
         memory_mb=inp.num("lambda.memory_mb", 512),
@@ -288,6 +302,9 @@ def parse(raw: dict[str, Any]) -> Profile:
         cpu_bound_fraction=inp.num("lambda.cpu_bound_fraction", 1.0),
         log_bytes_per_request=inp.num("lambda.log_bytes_per_request", 500),
         sweep_memory_mb=tuple(int(m) for m in sweep),
+        xray=inp.flag("lambda.xray", lam_deployed["xray"]),
+        log_retention_days=int(inp.num("lambda.log_retention_days", lam_deployed["log_retention_days"])),
+        emf_metrics=inp.flag("lambda.emf_metrics", True),
     )
     if not 128 <= lam.memory_mb <= 10240:
         raise ProfileError("lambda.memory_mb must be within 128–10240")
@@ -302,9 +319,11 @@ def parse(raw: dict[str, Any]) -> Profile:
         spot=inp.flag("fargate.spot", False),
         pricing=inp.choice("fargate.pricing", "on-demand", FARGATE_PRICING),
         network=inp.choice("fargate.network", "public", ("public", "nat")),
+        log_retention_days=int(inp.num("fargate.log_retention_days", far_deployed["log_retention_days"])),
+        emf_metrics=inp.flag("fargate.emf_metrics", True),
+        image_gb=inp.num("fargate.image_gb", 0.15),
+        images_kept=int(inp.num("fargate.images_kept", far_deployed["images_kept"])),
     )
-    if far.spot and far.arch == "arm64":
-        raise ProfileError("Fargate Spot runs x86_64 tasks only (ECS docs): set fargate.arch to x86_64")
     if far.spot and far.pricing != "on-demand":
         raise ProfileError("fargate.spot and a Savings Plan do not combine: Spot is already discounted")
 

@@ -35,6 +35,14 @@ def items(profile: Profile, book: PriceBook) -> list[LineItem]:
     out.append(
         line("DynamoDB storage", profile.dynamodb_storage_gb, storage, inp.label("dynamodb.storage_gb"))
     )
+    out.append(
+        line(
+            "DynamoDB point-in-time recovery (the data stack turns it on)",
+            profile.dynamodb_storage_gb,
+            book.price("dynamodb.pitr"),
+            inp.label("dynamodb.storage_gb"),
+        )
+    )
     transfer = book.price("transfer.out.internet")
     gb = req * profile.response_bytes / GB
     out.append(

@@ -31,10 +31,13 @@ class Image:
     caption: str
 
 
+Block = Para | Table | Image
+
+
 @dataclass
 class Section:
     title: str
-    blocks: list[Para | Table | Image] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 def _md_cell(value: str) -> str:

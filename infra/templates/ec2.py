@@ -4,6 +4,18 @@ the service through the project's user-data script.
 The eight launch settings of the course notes are explicit parameters, each documented in its
 ``Description``: AMI, instance type, network placement/addressing, IAM role, user data, storage,
 security group, key pair. IMDSv2 is required on the instance and in the launch template.
+
+The stack is done only when the app answers: the instance (``CreationPolicy``) and the Auto
+Scaling group (``CreationPolicy`` + ``WaitOnResourceSignals`` on rolling updates) wait for the
+user data's ``cfn-signal``, sent after ``/health`` answers — or with a failure status when any
+step of the user data fails, which fails the stack instead of leaving a broken instance.
+
+HTTPS: the ALB of scale-out mode takes ``CertificateArn`` (HTTPS on 443, HTTP redirects); a single
+instance has no TLS front, so the template refuses a certificate in single mode (Rules) and, unless
+``AllowStaffOverHttp`` is true, the service there refuses staff calls altogether.
+
+``lab=True`` (``make ... LAB=1``) creates no IAM role or instance profile: instances use the
+Learner Lab's existing ``LabInstanceProfile`` (a parameter).
 """
 
 from __future__ import annotations
@@ -11,7 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from infra import policy
+from infra import lab as learner_lab
+from infra import policy, runtime_env
 from infra.cfn import (
     NO_VALUE,
     Json,
@@ -49,15 +62,24 @@ INSTANCE_TYPES: Final = {
     "x86_64": ["t3.micro", "t3.small", "t3.medium", "t3.large", "m7i.large", "c7i.large"],
 }
 DEFAULT_INSTANCE_TYPE: Final = "t4g.small"
-#: The header lines the template writes in front of the script, in order: variable → parameter.
-USER_DATA_SETTINGS: Final = {
-    "CAFE_TABLE": "TableName",
-    "CAFE_BUNDLE_BUCKET": "ArtifactBucket",
-    "CAFE_BUNDLE_KEY": "BundleKey",
-    "CAFE_TOKEN_PARAMETER": "TokenParameter",
-    "CAFE_PORT": "AppPort",
-    "CAFE_STAGE": "Stage",
+DEFAULT_MIN_SIZE: Final = 2
+DEFAULT_MAX_SIZE: Final = 4
+#: The header lines the template writes in front of the script, in order: variable → value.
+USER_DATA_SETTINGS: Final[dict[str, Json]] = {
+    "CAFE_TABLE": ref("TableName"),
+    "CAFE_BUNDLE_BUCKET": ref("ArtifactBucket"),
+    "CAFE_BUNDLE_KEY": ref("BundleKey"),
+    "CAFE_TOKEN_PARAMETER": ref("TokenParameter"),
+    "CAFE_PORT": ref("AppPort"),
+    "CAFE_STAGE": ref("Stage"),
+    runtime_env.STAFF_REQUIRE_HTTPS: runtime_env.staff_require_https(),
+    # where the user data's cfn-signal goes: this stack, and the resource waiting for it
+    "CAFE_CFN_STACK": ref("AWS::StackName"),
+    # (a mapping, not Fn::If on ScaleOut: the same user data is also the single instance's)
+    "CAFE_CFN_RESOURCE": {"Fn::FindInMap": ["SignalledResource", ref("Mode"), "LogicalId"]},
 }
+#: How long CloudFormation waits for an instance's "healthy" signal (boot + dnf + pip + start).
+SIGNAL_TIMEOUT: Final = "PT15M"
 DESCRIPTION = "Cafe Compute EC2 runtime: one instance (or an ASG behind an ALB) running gunicorn"
 
 
@@ -74,16 +96,19 @@ def user_data() -> Json:
     parts: list[Any] = [
         sub("#!/bin/bash\n# settings written by the CloudFormation stack ${AWS::StackName}\n")
     ]
-    for variable, parameter in USER_DATA_SETTINGS.items():
-        parts += [f"export {variable}=", ref(parameter), "\n"]
+    for variable, value in USER_DATA_SETTINGS.items():
+        parts += [f"export {variable}=", value, "\n"]
     parts += ["export AWS_REGION=", ref("AWS::Region"), "\n"]
     parts.append(USER_DATA_SCRIPT.read_text(encoding="utf-8"))
     return {"Fn::Base64": {"Fn::Join": ["", parts]}}
 
 
-def _parameters() -> Json:
+def _parameters(lab: bool) -> Json:
     all_types = INSTANCE_TYPES["arm64"] + INSTANCE_TYPES["x86_64"]
     return {
+        **(learner_lab.profile_parameter() if lab else {}),
+        **alb.parameters(),
+        **runtime_env.staff_over_http_parameter(),
         "Stage": {
             "Type": "String",
             "Default": "dev",
@@ -123,8 +148,10 @@ def _parameters() -> Json:
             "Type": "String",
             "Default": "",
             "AllowedPattern": "^(ami-[0-9a-f]{8,17})?$",
-            "Description": "1. AMI: an explicit AMI id (e.g. one from make bake-ami). Empty = the "
-            "latest Amazon Linux 2023 (EBS-backed, HVM) from AmiSsmParameter.",
+            "Description": "1. AMI: an explicit AMI id. make deploy-ec2 always passes one: the "
+            "AMI the stack already runs, else the current AL2023 resolved from AmiSsmParameter at "
+            "deploy time, else AMI_ID / the baked AMI. Empty = resolve AmiSsmParameter on every "
+            "stack operation (a newly published AMI would then replace the instance).",
         },
         "AmiSsmParameter": {
             "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
@@ -207,23 +234,34 @@ def _parameters() -> Json:
         # scale-out
         "MinSize": {
             "Type": "Number",
-            "Default": 2,
+            "Default": DEFAULT_MIN_SIZE,
             "MinValue": 1,
             "MaxValue": 20,
             "Description": "Scale-out mode: minimum (and initial) number of instances.",
         },
         "MaxSize": {
             "Type": "Number",
-            "Default": 4,
+            "Default": DEFAULT_MAX_SIZE,
             "MinValue": 1,
             "MaxValue": 20,
-            "Description": "Scale-out mode: maximum number of instances.",
+            "Description": "Scale-out mode: maximum number of instances (above MinSize: a rolling "
+            "update adds one before it removes one).",
         },
     }
 
 
 def _rules() -> Json:
-    rules: Json = {}
+    rules: Json = {
+        "CertificateNeedsScaleOut": {
+            "RuleCondition": not_(equals(ref("CertificateArn"), "")),
+            "Assertions": [
+                {
+                    "Assert": equals(ref("Mode"), "scale-out"),
+                    "AssertDescription": "HTTPS terminates on the ALB: CertificateArn needs Mode=scale-out",
+                }
+            ],
+        }
+    }
     for arch, types in INSTANCE_TYPES.items():
         rules[f"InstanceTypeMatches{arch.replace('_', '').capitalize()}"] = {
             "RuleCondition": equals(ref("Architecture"), arch),
@@ -284,7 +322,7 @@ def _role() -> Json:
         "Type": "AWS::IAM::Role",
         "Properties": {
             "Description": "Cafe EC2 instances: the order table, the app bundle, the staff token, "
-            "Session Manager and the CloudWatch agent",
+            "Session Manager",
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
@@ -297,7 +335,6 @@ def _role() -> Json:
             },
             "ManagedPolicyArns": [
                 sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-                sub("arn:${AWS::Partition}:iam::aws:policy/CloudWatchAgentServerPolicy"),
             ],
             "Policies": [
                 {
@@ -318,16 +355,17 @@ def _security_groups() -> Json:
             "Condition": "ScaleOut",
             "Metadata": checkov_skips(("CKV_AWS_260", public_http)),
             "Properties": {
-                "GroupDescription": "Cafe EC2 ALB: HTTP from HttpCidr",
+                "GroupDescription": "Cafe EC2 ALB: HTTP and HTTPS from HttpCidr",
                 "VpcId": ref("VpcId"),
                 "SecurityGroupIngress": [
                     {
                         "IpProtocol": "tcp",
-                        "FromPort": 80,
-                        "ToPort": 80,
+                        "FromPort": port,
+                        "ToPort": port,
                         "CidrIp": ref("HttpCidr"),
-                        "Description": "HTTP",
+                        "Description": name,
                     }
+                    for port, name in ((80, "HTTP"), (443, "HTTPS"))
                 ],
                 "SecurityGroupEgress": [
                     {
@@ -402,34 +440,23 @@ def _security_groups() -> Json:
 
 def _scale_out() -> Json:
     return {
-        "LoadBalancer": alb.load_balancer(
-            "destroy-ec2",
-            ("CKV2_AWS_20", "No certificate is provisioned, so HTTP cannot redirect to HTTPS."),
-            condition="ScaleOut",
-        ),
+        "LoadBalancer": alb.load_balancer("destroy-ec2", condition="ScaleOut"),
         "TargetGroup": alb.target_group(ref("AppPort"), "instance", condition="ScaleOut"),
-        "Listener": {
-            "Type": "AWS::ElasticLoadBalancingV2::Listener",
-            "Condition": "ScaleOut",
-            "Metadata": checkov_skips(
-                ("CKV_AWS_2", "No certificate/domain is provisioned; HTTP only (docs/deploy.md)."),
-                ("CKV_AWS_103", "HTTP listener: no TLS policy applies."),
-            ),
-            "Properties": {
-                "LoadBalancerArn": ref("LoadBalancer"),
-                "Port": 80,
-                "Protocol": "HTTP",
-                "DefaultActions": [{"Type": "forward", "TargetGroupArn": ref("TargetGroup")}],
-            },
-        },
+        **alb.listeners("ScaleOut"),
+        **alb.waf(),
         "AutoScalingGroup": {
             "Type": "AWS::AutoScaling::AutoScalingGroup",
             "Condition": "ScaleOut",
+            "DependsOn": ["ListenerReady"],
+            # Created once MinSize instances have signalled healthy; a rolling update replaces one
+            # instance at a time and waits for the new one's signal (a failure rolls back).
+            "CreationPolicy": {"ResourceSignal": {"Count": ref("MinSize"), "Timeout": SIGNAL_TIMEOUT}},
             "UpdatePolicy": {
                 "AutoScalingRollingUpdate": {
                     "MinInstancesInService": ref("MinSize"),
                     "MaxBatchSize": 1,
-                    "PauseTime": "PT5M",
+                    "WaitOnResourceSignals": True,
+                    "PauseTime": SIGNAL_TIMEOUT,
                 }
             },
             "Properties": {
@@ -461,19 +488,30 @@ def _scale_out() -> Json:
     }
 
 
-def template() -> Json:
+def template(lab: bool = False) -> Json:
     launch = _launch_data()
+    profile_name = ref(learner_lab.PROFILE_PARAMETER) if lab else ref("InstanceProfile")
+    profile_for_launch_template = (
+        {"Name": ref(learner_lab.PROFILE_PARAMETER)} if lab else {"Arn": get_att("InstanceProfile", "Arn")}
+    )
+    iam: Json = (
+        {}
+        if lab
+        else {
+            "InstanceRole": _role(),
+            "InstanceProfile": {
+                "Type": "AWS::IAM::InstanceProfile",
+                "Properties": {"Roles": [ref("InstanceRole")]},
+            },
+        }
+    )
     public_ip_skip = (
         "CKV_AWS_88",
         "A public address is the default (AssociatePublicIp) so the "
         "instance can serve and reach AWS APIs without a $33/month NAT gateway.",
     )
     resources: Json = {
-        "InstanceRole": _role(),
-        "InstanceProfile": {
-            "Type": "AWS::IAM::InstanceProfile",
-            "Properties": {"Roles": [ref("InstanceRole")]},
-        },
+        **iam,
         **_security_groups(),
         "LaunchTemplate": {
             "Type": "AWS::EC2::LaunchTemplate",
@@ -482,7 +520,7 @@ def template() -> Json:
                 "LaunchTemplateName": sub("cafe-ec2-${Stage}"),
                 "LaunchTemplateData": {
                     **launch,
-                    "IamInstanceProfile": {"Arn": get_att("InstanceProfile", "Arn")},
+                    "IamInstanceProfile": profile_for_launch_template,
                     "Monitoring": {"Enabled": False},
                     "NetworkInterfaces": [
                         {
@@ -501,13 +539,15 @@ def template() -> Json:
         "Instance": {
             "Type": "AWS::EC2::Instance",
             "Condition": "Single",
+            # CREATE_COMPLETE only after the user data's cfn-signal (sent once /health answers)
+            "CreationPolicy": {"ResourceSignal": {"Count": 1, "Timeout": SIGNAL_TIMEOUT}},
             "Metadata": checkov_skips(
                 public_ip_skip,
                 ("CKV_AWS_126", "Detailed (1-minute) monitoring costs extra; 5-minute metrics suffice."),
             ),
             "Properties": {
                 **launch,
-                "IamInstanceProfile": ref("InstanceProfile"),
+                "IamInstanceProfile": profile_name,
                 "Monitoring": False,
                 "NetworkInterfaces": [
                     {
@@ -551,13 +591,30 @@ def template() -> Json:
                     },
                     {
                         "Label": {"default": "Application"},
-                        "Parameters": ["Stage", "TableName", "ArtifactBucket", "BundleKey", "TokenParameter"],
+                        "Parameters": [
+                            "Stage",
+                            "TableName",
+                            "ArtifactBucket",
+                            "BundleKey",
+                            "TokenParameter",
+                            runtime_env.STAFF_OVER_HTTP_PARAMETER,
+                        ],
                     },
-                    {"Label": {"default": "Scale-out mode"}, "Parameters": ["Mode", "MinSize", "MaxSize"]},
+                    {
+                        "Label": {"default": "Scale-out mode"},
+                        "Parameters": ["Mode", "MinSize", "MaxSize", "CertificateArn", "WafRateLimit"],
+                    },
                 ]
             }
         },
-        "Parameters": _parameters(),
+        "Parameters": _parameters(lab),
+        "Mappings": {
+            "SignalledResource": {
+                "single": {"LogicalId": "Instance"},
+                "scale-out": {"LogicalId": "AutoScalingGroup"},
+            },
+            **runtime_env.staff_mapping(),
+        },
         "Rules": _rules(),
         "Conditions": {
             "HasExplicitAmi": not_(equals(ref("AmiId"), "")),
@@ -566,17 +623,18 @@ def template() -> Json:
             "HasKey": not_(equals(ref("KeyName"), "")),
             "SshOpen": and_(condition("HasKey"), not_(equals(ref("AdminCidr"), ""))),
             "PublicIp": equals(ref("AssociatePublicIp"), "true"),
+            **alb.conditions("ScaleOut"),
         },
         "Resources": resources,
         "Outputs": {
             "Url": {
                 "Description": "base URL of the service",
-                "Value": if_("ScaleOut", sub("http://${LoadBalancer.DNSName}"), instance_url),
+                "Value": if_("ScaleOut", alb.url(), instance_url),
             },
             "InstanceId": {"Condition": "Single", "Value": ref("Instance")},
             "AutoScalingGroupName": {"Condition": "ScaleOut", "Value": ref("AutoScalingGroup")},
             "LaunchTemplateId": {"Value": ref("LaunchTemplate")},
             "InstanceSecurityGroupId": {"Value": get_att("InstanceSecurityGroup", "GroupId")},
-            "InstanceRoleName": {"Value": ref("InstanceRole")},
+            **({} if lab else {"InstanceRoleName": {"Value": ref("InstanceRole")}}),
         },
     }

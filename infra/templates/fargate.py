@@ -1,20 +1,42 @@
 """Fargate stack: ECR repository, ECS cluster, task definition, service behind an ALB, scaling.
 
-The task definition, service and scaling exist only once ``ImageTag`` is set: ``make deploy-fargate`` first
-deploys without it (so the repository exists), pushes the image, then deploys again with the tag.
+The task definition, service and scaling exist only once ``ImageTag`` is set: the first
+``make deploy-fargate`` deploys without it (so the repository exists), pushes the image, then
+deploys again with the tag. Every later deploy is one update with the new tag: a new task
+definition revision and a rolling deployment of the same service (circuit breaker with rollback,
+never below the desired count), so a redeploy neither deletes the service nor drops traffic.
+
+``lab=True`` (``make ... LAB=1``) creates no IAM role: the task and execution roles are the
+Learner Lab's existing ``LabRole`` (a parameter).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from infra import lab as learner_lab
 from infra import policy, runtime_env
 from infra.cfn import Json, checkov_skips, equals, get_att, if_, not_, ref, sub, tags
 from infra.templates import alb
 
 CONTAINER: Final = "cafe"
-#: Valid Fargate cpu units → memory sizes (MiB), smallest first.
-SIZES: Final = {256: [512, 1024, 2048], 512: [1024, 2048, 3072, 4096], 1024: [2048, 3072, 4096, 8192]}
+#: Valid Linux Fargate task sizes: CPU units → memory (MiB), smallest first (AWS's table of
+#: supported combinations; any other pair is refused by ECS at deploy time).
+SIZES: Final = {
+    256: [512, 1024, 2048],
+    512: [1024, 2048, 3072, 4096],
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+}
+#: Fargate platform version: 1.4.0 is the first that runs ARM64 tasks on Fargate Spot (ECS API
+#: reference, CapacityProviderStrategyItem) and the one LATEST resolves to for Linux today;
+#: pinned so a UseSpot deploy cannot land on an older platform.
+PLATFORM_VERSION: Final = "1.4.0"
+DEFAULT_CPU: Final = 256
+DEFAULT_MEMORY: Final = 512
+
+
 #: `python -m fargate.serve` answers /health; the probe uses python because the image has no curl.
 HEALTH_PROBE: Final = (
     "import os,sys,urllib.request as u; "
@@ -24,9 +46,25 @@ HEALTH_PROBE: Final = (
 DESCRIPTION = "Cafe Compute Fargate runtime: ECR, ECS cluster/service (ARM64), ALB, autoscaling"
 
 
-def _parameters() -> Json:
+class TaskSizeError(ValueError):
+    """A CPU/memory pair Fargate does not offer."""
+
+
+def check_size(cpu: int, memory: int) -> None:
+    """Refuse a pair ECS would refuse, naming the valid memory sizes for that CPU."""
+    if cpu not in SIZES:
+        raise TaskSizeError(f"Fargate Cpu must be one of {', '.join(map(str, SIZES))}; got {cpu}")
+    if memory not in SIZES[cpu]:
+        allowed = ", ".join(map(str, SIZES[cpu]))
+        raise TaskSizeError(f"a Fargate task with Cpu={cpu} takes Memory (MiB) of {allowed}; got {memory}")
+
+
+def _parameters(lab: bool) -> Json:
     memory = sorted({m for sizes in SIZES.values() for m in sizes})
     return {
+        **(learner_lab.role_parameter() if lab else {}),
+        **alb.parameters(),
+        **runtime_env.staff_over_http_parameter(),
         "Stage": {
             "Type": "String",
             "Default": "dev",
@@ -63,13 +101,13 @@ def _parameters() -> Json:
         },
         "Cpu": {
             "Type": "Number",
-            "Default": 256,
+            "Default": DEFAULT_CPU,
             "AllowedValues": list(SIZES),
             "Description": "Task CPU units (256 = 0.25 vCPU, the smallest).",
         },
         "Memory": {
             "Type": "Number",
-            "Default": 512,
+            "Default": DEFAULT_MEMORY,
             "AllowedValues": memory,
             "Description": "Task memory MiB (512 with 256 CPU is the smallest task).",
         },
@@ -83,7 +121,8 @@ def _parameters() -> Json:
             "Type": "String",
             "Default": "false",
             "AllowedValues": ["true", "false"],
-            "Description": "Run tasks on Fargate Spot (x86_64 only; may be interrupted).",
+            "Description": "Run tasks on Fargate Spot (ARM64 or X86_64, platform 1.4.0; a task "
+            "may be stopped with two minutes' warning).",
         },
         "ContainerPort": {
             "Type": "Number",
@@ -126,25 +165,22 @@ def _parameters() -> Json:
             "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 180, 365],
             "Description": "Days CloudWatch keeps the task logs.",
         },
-        "CertificateArn": {
-            "Type": "String",
-            "Default": "",
-            "Description": "Optional ACM certificate: adds HTTPS on 443 and redirects 80.",
-        },
     }
 
 
 def _rules() -> Json:
+    """One rule per CPU size: the memory must be one Fargate pairs with it."""
     return {
-        "SpotNeedsX86": {
-            "RuleCondition": equals(ref("UseSpot"), "true"),
+        f"MemoryFitsCpu{cpu}": {
+            "RuleCondition": equals(ref("Cpu"), str(cpu)),
             "Assertions": [
                 {
-                    "Assert": equals(ref("CpuArchitecture"), "X86_64"),
-                    "AssertDescription": "Fargate Spot runs X86_64 tasks only",
+                    "Assert": {"Fn::Contains": [[str(m) for m in memory], ref("Memory")]},
+                    "AssertDescription": f"Cpu {cpu} takes Memory of {', '.join(map(str, memory))} MiB",
                 }
             ],
         }
+        for cpu, memory in SIZES.items()
     }
 
 
@@ -152,12 +188,12 @@ def _container() -> Json:
     env = {
         "CAFE_STORE": "dynamodb",
         "CAFE_TABLE": ref("TableName"),
-        "CAFE_RUNTIME": "fargate",
         "PORT": ref("ContainerPort"),
         "WEB_CONCURRENCY": ref("WebConcurrency"),
         "AWS_REGION": ref("AWS::Region"),
         **runtime_env.POWERTOOLS,
         "CAFE_STAGE": ref("Stage"),
+        runtime_env.STAFF_REQUIRE_HTTPS: runtime_env.staff_require_https(),
     }
     return {
         "Name": CONTAINER,
@@ -319,44 +355,17 @@ def _network() -> Json:
         },
         "LoadBalancer": alb.load_balancer("destroy-fargate"),
         "TargetGroup": alb.target_group(ref("ContainerPort"), "ip"),
-        "HttpListener": {
-            "Type": "AWS::ElasticLoadBalancingV2::Listener",
-            "Metadata": checkov_skips(
-                ("CKV_AWS_2", "HTTP forwards only when no CertificateArn is given; with one it redirects."),
-                ("CKV_AWS_103", "HTTP listener: no TLS policy applies."),
-            ),
-            "Properties": {
-                "LoadBalancerArn": ref("LoadBalancer"),
-                "Port": 80,
-                "Protocol": "HTTP",
-                "DefaultActions": [
-                    if_(
-                        "HasCertificate",
-                        {
-                            "Type": "redirect",
-                            "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"},
-                        },
-                        {"Type": "forward", "TargetGroupArn": ref("TargetGroup")},
-                    )
-                ],
-            },
-        },
-        "HttpsListener": {
-            "Type": "AWS::ElasticLoadBalancingV2::Listener",
-            "Condition": "HasCertificate",
-            "Properties": {
-                "LoadBalancerArn": ref("LoadBalancer"),
-                "Port": 443,
-                "Protocol": "HTTPS",
-                "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                "Certificates": [{"CertificateArn": ref("CertificateArn")}],
-                "DefaultActions": [{"Type": "forward", "TargetGroupArn": ref("TargetGroup")}],
-            },
-        },
+        **alb.listeners(),
+        **alb.waf(),
     }
 
 
-def template() -> Json:
+def template(lab: bool = False) -> Json:
+    roles: Json = (
+        {"TaskRoleArn": learner_lab.role_arn(), "ExecutionRoleArn": learner_lab.role_arn()}
+        if lab
+        else {"TaskRoleArn": get_att("TaskRole", "Arn"), "ExecutionRoleArn": get_att("ExecutionRole", "Arn")}
+    )
     resources: Json = {
         "Repository": {
             "Type": "AWS::ECR::Repository",
@@ -413,7 +422,7 @@ def template() -> Json:
                 "RetentionInDays": ref("LogRetentionDays"),
             },
         },
-        **_roles(),
+        **({} if lab else _roles()),
         "TaskDefinition": {
             "Type": "AWS::ECS::TaskDefinition",
             "Condition": "HasImage",
@@ -427,8 +436,7 @@ def template() -> Json:
                     "OperatingSystemFamily": "LINUX",
                     "CpuArchitecture": ref("CpuArchitecture"),
                 },
-                "ExecutionRoleArn": get_att("ExecutionRole", "Arn"),
-                "TaskRoleArn": get_att("TaskRole", "Arn"),
+                **roles,
                 "ContainerDefinitions": [_container()],
                 "Volumes": [{"Name": "tmp"}],
                 "Tags": tags(ref("Stage")),
@@ -438,7 +446,8 @@ def template() -> Json:
         "Service": {
             "Type": "AWS::ECS::Service",
             "Condition": "HasImage",
-            "DependsOn": ["HttpListener"],
+            # the listener that forwards to the target group must exist before ECS registers tasks
+            "DependsOn": ["ListenerReady"],
             "Properties": {
                 "ServiceName": sub("cafe-${Stage}"),
                 "Cluster": ref("Cluster"),
@@ -447,7 +456,7 @@ def template() -> Json:
                 "CapacityProviderStrategy": [
                     {"CapacityProvider": if_("Spot", "FARGATE_SPOT", "FARGATE"), "Weight": 1}
                 ],
-                "PlatformVersion": "LATEST",
+                "PlatformVersion": PLATFORM_VERSION,
                 "NetworkConfiguration": {
                     "AwsvpcConfiguration": {
                         "AssignPublicIp": ref("AssignPublicIp"),
@@ -463,6 +472,10 @@ def template() -> Json:
                     }
                 ],
                 "HealthCheckGracePeriodSeconds": 30,
+                # A new image is a new task definition revision rolled out in place: new tasks
+                # start beside the old (200 %), old ones stop only once new ones are healthy
+                # (100 %); a deployment that never gets healthy rolls back on its own.
+                "DeploymentController": {"Type": "ECS"},
                 "DeploymentConfiguration": {
                     "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
                     "MinimumHealthyPercent": 100,
@@ -505,22 +518,19 @@ def template() -> Json:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": DESCRIPTION,
-        "Parameters": _parameters(),
+        "Parameters": _parameters(lab),
+        "Mappings": runtime_env.staff_mapping(),
         "Rules": _rules(),
         "Conditions": {
             "HasImage": not_(equals(ref("ImageTag"), "")),
             "Spot": equals(ref("UseSpot"), "true"),
-            "HasCertificate": not_(equals(ref("CertificateArn"), "")),
+            **alb.conditions(None),
         },
         "Resources": resources,
         "Outputs": {
             "Url": {
                 "Description": "base URL of the service (the ALB)",
-                "Value": if_(
-                    "HasCertificate",
-                    sub("https://${LoadBalancer.DNSName}"),
-                    sub("http://${LoadBalancer.DNSName}"),
-                ),
+                "Value": alb.url(),
             },
             "RepositoryUri": {"Value": get_att("Repository", "RepositoryUri")},
             "ClusterName": {"Value": ref("Cluster")},

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from cafe.errors import CafeError
 
 STORES = ("sqlite", "dynamodb", "memory")
-RUNTIMES = ("lambda", "fargate", "ec2", "local")
 
 
 class ConfigurationError(CafeError):
@@ -27,7 +26,6 @@ class Config:
     dynamodb_endpoint: str | None = None
     staff_token: str | None = None
     staff_token_parameter: str | None = None
-    runtime: str = "local"
     currency: str = "KRW"
     timezone: str = "Asia/Seoul"
     menu_path: str | None = None
@@ -46,7 +44,6 @@ class Config:
             dynamodb_endpoint=env.get("CAFE_DYNAMODB_ENDPOINT") or None,
             staff_token=env.get("CAFE_STAFF_TOKEN") or None,
             staff_token_parameter=env.get("CAFE_STAFF_TOKEN_PARAMETER") or None,
-            runtime=env.get("CAFE_RUNTIME", cls.runtime),
             currency=env.get("CAFE_CURRENCY", cls.currency),
             timezone=env.get("CAFE_TIMEZONE", cls.timezone),
             menu_path=env.get("CAFE_MENU_PATH") or None,
@@ -57,10 +54,6 @@ class Config:
     def validate(self) -> None:
         if self.store not in STORES:
             raise ConfigurationError(f"CAFE_STORE must be one of {', '.join(STORES)}, not {self.store!r}")
-        if self.runtime not in RUNTIMES:
-            raise ConfigurationError(
-                f"CAFE_RUNTIME must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}"
-            )
         try:
             self.zone  # noqa: B018 - validates the name
         except Exception as exc:  # zoneinfo raises several types for a bad key

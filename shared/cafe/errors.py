@@ -17,8 +17,7 @@
     │   └── AssetNotFound          (api.static) no such page file
     ├── Conflict
     │   ├── TransitionRefused      (domain.orders) the status machine says no
-    │   ├── ConcurrentUpdate       (stores) someone changed the order first
-    │   └── RequestInProgress      (service) the same idempotency key is still being served
+    │   └── ConcurrentUpdate       (stores) someone changed the order first
     ├── Unavailable
     │   ├── StoreClosed            (service)
     │   ├── QueueFull              (stores) max_waiting reached

@@ -6,32 +6,29 @@ nothing of HTTP or AWS.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from functools import partial
+from itertools import chain
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cafe.domain.menu import ItemSoldOut, Menu, menu_document
 from cafe.domain.orders import Order, OrderLine, Status, StatusChange, new_order_id
 from cafe.domain.settings import MAX_WAITING_LIMIT, StoreSettings
-from cafe.errors import Conflict, InvalidInput, Unavailable
-from cafe.stores.base import OrderStore
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+from cafe.errors import InvalidInput, Unavailable
+from cafe.stores.base import OrderStore, Remember, Remembered
 
 CUSTOMER_MAX_LENGTH = 40
 MAX_LINES = 20
 MAX_QUANTITY = 20
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
-# Completed placements are remembered this long: a retry within a day returns the same order.
+# Placements are remembered this long: a retry within a day returns the same order.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-# An abandoned INPROGRESS record (its server died mid-request) blocks its key this long at most.
-IN_PROGRESS_DEADLINE_MS = 30_000
-# How long a duplicate request waits for the first one with the same key to finish.
-IN_PROGRESS_WAIT_SECONDS = 10.0
 # The pickup board shows at most this many numbers per column (more would not fit a screen).
 PICKUP_BOARD_LIMIT = 200
 
@@ -42,10 +39,6 @@ class StoreClosed(Unavailable):
 
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
-
-
-class RequestInProgress(Conflict):
-    code = "request_in_progress"
 
 
 @dataclass(frozen=True)
@@ -90,17 +83,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Deadline:
-    """Stands in for a Lambda context outside Lambda: powertools reads the remaining time to
-    decide when an INPROGRESS record counts as abandoned."""
-
-    def __init__(self, remaining_ms: int) -> None:
-        self._remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._remaining_ms
-
-
 class CafeService:
     def __init__(
         self,
@@ -131,7 +113,8 @@ class CafeService:
         return {"id": item_id, "available": available}
 
     def settings(self) -> dict[str, Any]:
-        return {**self.store.get_settings().to_dict(), "waiting": self.store.count_waiting()}
+        settings, waiting = self.store.settings_and_waiting()
+        return {**settings.to_dict(), "waiting": waiting}
 
     def update_settings(self, *, open: bool, max_waiting: int) -> dict[str, Any]:
         if not 0 <= max_waiting <= MAX_WAITING_LIMIT:
@@ -142,21 +125,61 @@ class CafeService:
     # -- orders ------------------------------------------------------------------------
     def place_order(self, request: OrderRequest, idempotency_key: str | None = None) -> Order:
         """Price and store a new order; with a key, the same order however often it is sent."""
-        request.validate()
-        if idempotency_key is None:
-            return self._place(request)
-        return self._place_once(request, idempotency_key)
+        return self.place_order_reporting(request, idempotency_key)[0]
 
-    def _place(self, request: OrderRequest) -> Order:
-        settings = self.store.get_settings()
-        if not settings.open:
-            raise StoreClosed("the café is not taking orders right now")
-        unavailable = self.store.unavailable_items()
+    def place_order_reporting(
+        self, request: OrderRequest, idempotency_key: str | None = None
+    ) -> tuple[Order, bool]:
+        """`place_order`, and whether this call stored the order (False: a replayed key), so a
+        replay is not counted as a second sale.
+
+        A key is remembered for ``IDEMPOTENCY_TTL_SECONDS`` with a fingerprint of the request:
+        sent again with the same request it returns the order as it was placed (the response
+        the first request got), with another request it is refused. The record is written in
+        the same atomic step as the order, so there is no "in progress" state to wait for: of
+        concurrent requests with one key one stores the order and the others return it.
+        """
+        request.validate()
+        remember = None
+        if idempotency_key is not None:
+            remember = self._remember(request, idempotency_key)
+        lines = self._price(request)
+        now = self.clock()
+        draft = Order(
+            id=new_order_id(),
+            customer=request.customer.strip(),
+            lines=lines,
+            currency=self.menu.currency,
+            business_day=now.astimezone(self.zone).date().isoformat(),
+            history=(StatusChange(Status.PLACED, now),),
+        )
+        placed = self.store.place(draft, admit=partial(self._admit, lines), remember=remember)
+        if isinstance(placed, Remembered):
+            assert remember is not None
+            if not hmac.compare_digest(placed.fingerprint, remember.fingerprint):
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different order",
+                    {"field": "Idempotency-Key"},
+                )
+            return placed.order, False
+        return placed, True
+
+    def _remember(self, request: OrderRequest, key: str) -> Remember:
+        if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
+            raise InvalidInput(
+                f"Idempotency-Key must be 1–{IDEMPOTENCY_KEY_MAX_LENGTH} printable characters",
+                {"field": "Idempotency-Key"},
+            )
+        now = int(self.clock().timestamp())
+        canonical = json.dumps(request.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+        return Remember(key, fingerprint, now=now, until=now + IDEMPOTENCY_TTL_SECONDS)
+
+    def _price(self, request: OrderRequest) -> tuple[OrderLine, ...]:
+        """The lines as the menu prices them (unknown items and options refused here)."""
         lines = []
         for line in request.lines:
             item = self.menu.item(line.item_id)
-            if item.id in unavailable:
-                raise ItemSoldOut(f"{item.name.en} is sold out", {"item_id": item.id})
             options, unit_price = item.price_with(line.options)
             lines.append(
                 OrderLine(
@@ -167,72 +190,20 @@ class CafeService:
                     unit_price=unit_price,
                 )
             )
-        now = self.clock()
-        draft = Order(
-            id=new_order_id(),
-            customer=request.customer.strip(),
-            lines=tuple(lines),
-            currency=self.menu.currency,
-            business_day=now.astimezone(self.zone).date().isoformat(),
-            history=(StatusChange(Status.PLACED, now),),
-        )
-        return self.store.add(draft, max_waiting=settings.max_waiting)
+        return tuple(lines)
 
-    def _place_once(self, request: OrderRequest, key: str) -> Order:
-        if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
-            raise InvalidInput(
-                f"Idempotency-Key must be 1–{IDEMPOTENCY_KEY_MAX_LENGTH} printable characters",
-                {"field": "Idempotency-Key"},
-            )
-        # Imported here: only order placement pays for it, not a cold start serving the menu.
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-        from aws_lambda_powertools.utilities.idempotency.exceptions import (
-            IdempotencyAlreadyInProgressError,
-            IdempotencyValidationError,
-        )
+    @staticmethod
+    def _admit(lines: tuple[OrderLine, ...], settings: StoreSettings, unavailable: frozenset[str]) -> None:
+        """Refuse the order when the store is closed or one of its items is sold out.
 
-        config = IdempotencyConfig(
-            event_key_jmespath="key",
-            payload_validation_jmespath="request",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-        )
-        config.register_lambda_context(cast("LambdaContext", _Deadline(IN_PROGRESS_DEADLINE_MS)))
-
-        # The fixed key_prefix makes a key mean the same on every runtime (powertools would
-        # otherwise prefix it with the Lambda function name, which only Lambda has).
-        def place_and_remember(payload: dict[str, Any]) -> dict[str, Any]:
-            return {"id": self._place(request).id}
-
-        place = cast(
-            Callable[..., dict[str, Any]],
-            idempotent_function(
-                place_and_remember,
-                data_keyword_argument="payload",
-                persistence_store=self.store.idempotency_layer(),
-                config=config,
-                key_prefix="cafe.place_order",
-            ),
-        )
-
-        payload = {"key": key, "request": request.to_dict()}
-        deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
-        while True:
-            try:
-                placed = place(payload=payload)
-                # The current state of the order, not a stale copy of the first response.
-                return self.store.get(placed["id"])
-            except IdempotencyValidationError:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was already used for a different order",
-                    {"field": "Idempotency-Key"},
-                ) from None
-            except IdempotencyAlreadyInProgressError:
-                if time.monotonic() > deadline:
-                    raise RequestInProgress(
-                        "an order with this Idempotency-Key is still being placed; retry shortly"
-                    ) from None
-                time.sleep(0.02)
+        The store calls this with the settings it read in the same step that stores the
+        order, so a closing or a sold-out flag set on any runtime applies at once.
+        """
+        if not settings.open:
+            raise StoreClosed("the café is not taking orders right now")
+        for line in lines:
+            if line.item_id in unavailable:
+                raise ItemSoldOut(f"{line.name.en} is sold out", {"item_id": line.item_id})
 
     def get_order(self, order_id: str) -> Order:
         return self.store.get(order_id)
@@ -244,20 +215,27 @@ class CafeService:
         return self._move(order_id, target, by_customer=False)
 
     def _move(self, order_id: str, target: Status, *, by_customer: bool) -> Order:
-        current = self.store.get(order_id)
-        changed = current.move_to(target, self.clock(), by_customer=by_customer)
-        self.store.replace(changed)
-        return changed
+        at = self.clock()
+        return self.store.move(order_id, lambda current: current.move_to(target, at, by_customer=by_customer))
 
     def queue(self, status: Status, limit: int = 100) -> list[Order]:
         return self.store.list_by_status(status, limit)
+
+    def orders_in(self, statuses: Iterable[Status], limit: int = 100) -> list[Order]:
+        """The oldest ``limit`` orders in any of ``statuses``, oldest first."""
+        found = self.store.list_by_statuses(statuses, limit)
+        orders = sorted(
+            chain.from_iterable(found.values()), key=lambda order: (order.created_at, order.number)
+        )
+        return orders[:limit]
 
     def pickup_board(self, limit: int = PICKUP_BOARD_LIMIT) -> dict[str, list[int]]:
         """The pickup numbers in preparation and ready, oldest first: what the shop's screen shows.
 
         Numbers only, never names or items: the board is public, on a screen anyone can read.
         """
+        found = self.store.list_by_statuses((Status.PREPARING, Status.READY), limit)
         return {
-            "preparing": [order.number for order in self.queue(Status.PREPARING, limit)],
-            "ready": [order.number for order in self.queue(Status.READY, limit)],
+            "preparing": [order.number for order in found[Status.PREPARING]],
+            "ready": [order.number for order in found[Status.READY]],
         }

@@ -23,6 +23,16 @@ def test_order_placed_emits_metrics(cafe, capsys):
     assert emf[-1]["OrderValue"] == [order["total"]]
 
 
+def test_a_replayed_key_is_not_counted_as_a_second_sale(cafe, capsys):
+    headers = {"Idempotency-Key": "replay-metrics-1"}
+    cafe.call("POST", "/orders", ORDER, headers=headers)
+    capsys.readouterr()
+    again = cafe.call("POST", "/orders", ORDER, headers=headers)
+    assert again.status == 201
+    emf = [line for line in json_lines(capsys.readouterr().out) if "_aws" in line]
+    assert not [line for line in emf if "OrdersPlaced" in line]
+
+
 def test_rejections_are_logged_with_request_and_runtime(cafe, capsys):
     order = cafe.call("POST", "/orders", ORDER).json()
     # The Logger's handler keeps the stream it was created with: point it at a buffer.

@@ -69,7 +69,7 @@ def page_cafe() -> Iterator[PageCafe]:
     from cafe.config import Config
 
     token = secrets.token_urlsafe(16)
-    api = build_api("local", Config(store="memory", staff_token=token, runtime="local"))
+    api = build_api("local", Config(store="memory", staff_token=token))
     original = ec2.app.cafe_api
     ec2.app.cafe_api = api  # the real WSGI adapter, pointed at a private in-memory café
     server = make_server("127.0.0.1", 0, ec2.app.application, _ThreadingWSGIServer, _QuietHandler)

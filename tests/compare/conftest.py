@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.procs import health_status
-from devtools.local import free_port
+from compare.local.processes import free_port, health_status
 
 __all__ = ["free_port", "wait_for"]
 

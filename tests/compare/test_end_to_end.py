@@ -13,8 +13,8 @@ import pytest
 
 from compare.__main__ import main
 from compare.measure import Probe
-from compare.report import SECTIONS
-from compare.run import Driven, Options, Ui, _context, _drive
+from compare.report.contents import TITLES
+from compare.run import Driven, Measured, Options, Ui, _context, _drive
 
 TINY = [
     "--rates",
@@ -49,7 +49,7 @@ def _report(out: Path) -> tuple[Path, dict[str, Any]]:
 def _check_files(report_dir: Path, label: str) -> None:
     md = (report_dir / "report.md").read_text()
     html = (report_dir / "report.html").read_text()
-    for title in SECTIONS:
+    for title in TITLES:
         assert f"## {title}" in md
         assert f"<h2>{title.replace('&', '&amp;')}</h2>" in html
     for chart in ("latency_percentiles.png", "throughput_vs_p99.png"):
@@ -154,7 +154,7 @@ def test_remote_lambda_reads_report_lines_from_cloudwatch(
         ]
         assert main([*args, "--out", str(tmp_path), "--no-headroom", *TINY]) == 0
     report_dir, results = _report(tmp_path)
-    summary = results["runtimes"]["lambda"]["lambda_reports"]["summary"]
+    summary = results["runtimes"]["lambda"]["cloudwatch"]["summary"]
     assert summary["invocations"] == 2 and summary["cold_starts"] == 1
     assert summary["billed_ms"]["total"] == 26 and summary["init_ms"]["median"] == 480
     md = (report_dir / "report.md").read_text()
@@ -188,7 +188,7 @@ def test_reference_rounds_are_taken_in_turn_before_any_capacity_search(
     )
     ui = RecordingUi()
 
-    async def scenario() -> dict[str, Any]:
+    async def scenario() -> dict[str, Measured]:
         ctx = await _context(fake_cafe, "test-token", opts)
         targets = [Driven(name, fake_cafe, ctx, Probe()) for name in ("a", "b")]
         return await _drive(targets, opts, ui)
@@ -198,5 +198,5 @@ def test_reference_rounds_are_taken_in_turn_before_any_capacity_search(
     rounds = [f"{n}: 20 req/s reference, round {i}/3" for i in (1, 2, 3) for n in ("a", "b")]
     assert ui.tasks == [*rounds, "a: capacity step 20 req/s", "b: capacity step 20 req/s"]
     for name in ("a", "b"):
-        assert [r["requests"] for r in measured[name]["reference"]["rounds"]] == [4, 4, 4]
-        assert measured[name]["reference"]["requests"] == 12
+        assert [r.requests for r in measured[name].reference.rounds] == [4, 4, 4]
+        assert measured[name].reference.requests == 12

@@ -57,7 +57,8 @@ def test_command_line_wins_over_files(tmp_path: Path) -> None:
 
 
 def test_only_deployed_endpoints_are_labelled_as_aws() -> None:
-    from compare.run import AWS_LABEL, LOCAL_ENDPOINT_LABEL, MIXED_LABEL, remote_label, remote_source
+    from compare.results import AWS_LABEL, LOCAL_ENDPOINT_LABEL, MIXED_LABEL
+    from compare.targets import remote_label, remote_source
 
     assert remote_label("https://abc.execute-api.us-east-1.amazonaws.com/api") == AWS_LABEL
     assert remote_label("http://54.1.2.3:8080") == AWS_LABEL

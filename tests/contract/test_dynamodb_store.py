@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange
 from cafe.domain.settings import StoreSettings
-from cafe.stores.base import ConcurrentUpdate, QueueFull
+from cafe.stores.base import ConcurrentUpdate, QueueFull, Remember, Remembered
 from cafe.stores.dynamodb import DynamoDBStore
 from cafe.stores.schema import IDEMPOTENCY_PARTITION, PARTITION_KEY, TIME_TO_LIVE_ATTRIBUTE
 from tests.contract.drafts import draft as make_draft
@@ -243,39 +242,44 @@ def test_item_availability_round_trip(store: DynamoDBStore) -> None:
     assert store.unavailable_items() == frozenset({"croissant"})
 
 
-# -- idempotency -------------------------------------------------------------------------------------
+# -- idempotency records ------------------------------------------------------------------------------
 
 
-@pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")
-def test_idempotency_layer_runs_the_body_once_per_key(store: DynamoDBStore) -> None:
-    layer = store.idempotency_layer()
-    assert store.idempotency_layer() is layer
-    calls: list[str] = []
+def remember(key: str = "key-1", now: int = 1_000, fingerprint: str = "f1") -> Remember:
+    return Remember(key, fingerprint, now=now, until=now + 60)
 
-    @idempotent_function(
-        data_keyword_argument="request",
-        persistence_store=layer,
-        config=IdempotencyConfig(event_key_jmespath="key"),
-    )
-    def place(request: dict[str, Any]) -> dict[str, Any]:
-        calls.append(request["key"])
-        return {"order": request["key"].upper(), "n": len(calls)}
 
-    first = place(request={"key": "abc"})
-    again = place(request={"key": "abc"})
-    other = place(request={"key": "xyz"})
+def admit_all(settings: StoreSettings, unavailable: frozenset[str]) -> None:
+    """Admits every placement."""
 
-    assert first == again == {"order": "ABC", "n": 1}
-    assert other == {"order": "XYZ", "n": 2}
-    assert calls == ["abc", "xyz"]
+
+def test_placement_record_expires_with_the_table_ttl(store: DynamoDBStore) -> None:
+    order = store.place(draft(), admit=admit_all, remember=remember())
+    assert isinstance(order, Order)
     records = store.client.query(
         TableName=store.table_name,
         KeyConditionExpression="#pk = :pk",
         ExpressionAttributeNames={"#pk": PARTITION_KEY},
         ExpressionAttributeValues={":pk": {"S": IDEMPOTENCY_PARTITION}},
     )["Items"]
-    assert len(records) == 2
-    assert all(TIME_TO_LIVE_ATTRIBUTE in record for record in records)
+    assert [record[TIME_TO_LIVE_ATTRIBUTE] for record in records] == [{"N": "1060"}]
+    assert store.place(draft(), admit=admit_all, remember=remember(now=1_060)) == Remembered(order, "f1")
+    # Past its time (DynamoDB's TTL deletes late): the key is free again.
+    later = store.place(draft(), admit=admit_all, remember=remember(now=1_061, fingerprint="f2"))
+    assert isinstance(later, Order) and later.id != order.id
+    assert store.place(draft(), admit=admit_all, remember=remember(now=1_062)) == Remembered(later, "f2")
+
+
+@pytest.mark.live
+def test_concurrent_placements_with_one_key_store_one_order(served_store: DynamoDBStore) -> None:
+    results = together(12, lambda: served_store.place(draft(), admit=admit_all, remember=remember()))
+    placed = [result for result in results if isinstance(result, Order)]
+    replayed = [result for result in results if isinstance(result, Remembered)]
+    assert len(placed) == 1, results
+    assert len(replayed) == 11
+    assert all(result.order == placed[0] for result in replayed)
+    assert served_store.count_waiting() == 1
+    assert served_store.list_by_status(Status.PLACED) == placed
 
 
 # -- table set-up and client construction -----------------------------------------------------------

@@ -33,13 +33,19 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def quiet(over: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The issue profile with the side lines switched off (no INIT, no API, no logs), so a test
-    can check one line at a time."""
+    """The issue profile with the side lines switched off (no INIT, no API, no logs, no X-Ray,
+    no custom metrics, no image storage), so a test can check one line at a time."""
     base = merge(
         ISSUE_PROFILE,
         {
-            "lambda": {"cold_start_fraction": 0, "api": "none", "log_bytes_per_request": 0},
-            "fargate": {"log_bytes_per_request": 0},
+            "lambda": {
+                "cold_start_fraction": 0,
+                "api": "none",
+                "log_bytes_per_request": 0,
+                "xray": False,
+                "emf_metrics": False,
+            },
+            "fargate": {"log_bytes_per_request": 0, "emf_metrics": False, "image_gb": 0},
             "ec2": {"log_bytes_per_request": 0},
         },
     )

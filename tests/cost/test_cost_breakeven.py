@@ -45,14 +45,26 @@ def test_step_is_reported_as_a_step() -> None:
 
 
 def test_lambda_vs_ec2_breakeven_by_hand() -> None:
-    # Per request, Lambda (REST, defaults: 1 % cold × 300 ms INIT, 500 B logs) costs
+    # Per request, Lambda (REST, defaults: 1 % cold × 300 ms INIT, 500 B logs kept 14 days) costs
     #   2e-7 + 0.12 × 0.5 × 1.33334e-5 + 0.01 × 0.3 × 0.5 × 1.33334e-5 + 3.5e-6 + 500/2^30 × 0.5
+    #   + 500/2^30 × 14/30.4167 days held × $0.03/GB-month
+    # and, flat, its 3 EMF metrics while open (12 of 24 h): 3 × 0.5 × $0.30 = $0.45 (X-Ray off here:
+    # its sampling is not linear in the volume)
     # EC2 t4g.small: $12.264 + $0.64 + $3.65 = $16.554 flat, + 200 B logs/request × $0.5/GB
     # (1 instance is enough: peak 6 req/s × 5 ms = 0.03 vCPU; CPU within the credit baseline)
-    lam = 2e-7 + 0.12 * 0.5 * 1.33334e-5 + 0.01 * 0.3 * 0.5 * 1.33334e-5 + 3.5e-6 + 500 / 2**30 * 0.5
+    logs_held = 500 / 2**30 * 14 / (730 / 24) * 0.03
+    lam = (
+        2e-7
+        + 0.12 * 0.5 * 1.33334e-5
+        + 0.01 * 0.3 * 0.5 * 1.33334e-5
+        + 3.5e-6
+        + 500 / 2**30 * 0.5
+        + logs_held
+    )
     e = 200 / 2**30 * 0.5
-    requests = 16.554 / (lam - e)  # ≈ 3.552 M requests = 710.5 k orders at the default 5 requests/order
-    result = breakeven.solve(parse(ISSUE_PROFILE), PriceBook.load("us-east-1"))
+    requests = (16.554 - 0.45) / (lam - e)  # ≈ 3.45 M requests at the default 5 requests/order
+    no_xray = {**ISSUE_PROFILE, "lambda": {**ISSUE_PROFILE["lambda"], "xray": False}}
+    result = breakeven.solve(parse(no_xray), PriceBook.load("us-east-1"))
     (pair,) = [p for p in result["pairs"] if {p["a"], p["b"]} == {"lambda rest", "ec2 on-demand"}]
     first = pair["crossovers"][0]
     assert first["monthly_requests"] == pytest.approx(requests, rel=1e-6)

@@ -89,7 +89,14 @@ def test_estimate_document() -> None:
         assert r["monthly_usd"] == pytest.approx(sum(i["usd"] for i in r["items"]), abs=1e-3)
         # 3 M requests at the default 5 requests/order = 600,000 orders
         assert r["usd_per_1000_orders"] == pytest.approx(r["monthly_usd"] / 600, rel=1e-4)
-    assert result["runtimes"]["lambda"]["monthly_usd"] == pytest.approx(14.2585, abs=1e-4)
+    lam = result["runtimes"]["lambda"]["items"]
+    added = ("X-Ray", "CloudWatch custom metrics", "Log group storage")
+    assert sum(i["usd"] for i in lam if not i["name"].startswith(added)) == pytest.approx(14.2585, abs=1e-4)
+    assert {i["name"].split(" (")[0] for i in lam if i["name"].startswith(added)} == {
+        "X-Ray traces recorded",
+        "CloudWatch custom metrics from EMF",
+        "Log group storage in CloudWatch",
+    }
     assert {"breakeven", "recommendation", "memory_sweep", "provenance", "shared"} <= set(result)
     assert result["provenance"]["inputs"]["lambda.avg_billed_ms"] == "profile"
     assert result["provenance"]["inputs"]["lambda.init_ms"] == "default (assumed)"
@@ -98,6 +105,8 @@ def test_estimate_document() -> None:
 def test_provenance_labels_pass_through() -> None:
     raw = {
         **ISSUE_PROFILE,
+        # without tracing and custom metrics, so Lambda stays the cheapest and carries the label
+        "lambda": {**ISSUE_PROFILE["lambda"], "xray": False, "emf_metrics": False},
         "slo_p99_ms": 300,
         "p99_ms": {"lambda": 210, "ec2": 40},
         "provenance": {
@@ -138,7 +147,7 @@ def test_breakeven_chart_png(tmp_path: Path) -> None:
 
 def test_cli_bad_profile_prints_nothing_on_stdout(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({**ISSUE_PROFILE, "fargate": {"arch": "arm64", "spot": True}}))
+    bad.write_text(json.dumps({**ISSUE_PROFILE, "fargate": {"spot": True, "pricing": "savings-plan-1y"}}))
     proc = subprocess.run(
         [sys.executable, "-m", "compare.cost", str(bad)],
         cwd=ROOT,

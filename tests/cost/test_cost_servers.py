@@ -42,9 +42,18 @@ def test_fargate_spot_is_x86_and_discounted(book: PriceBook) -> None:
     assert "modeled" in by_name(cost.items, "Fargate vCPU")[0].price_basis
 
 
-def test_fargate_spot_arm_is_rejected() -> None:
-    with pytest.raises(ProfileError, match="x86_64 tasks only"):
-        parse(quiet({"fargate": {"arch": "arm64", "spot": True}}))
+def test_fargate_spot_on_arm64_is_the_arm_price_discounted(book: PriceBook) -> None:
+    # the ECS API reference (CapacityProviderStrategyItem) states FARGATE_SPOT runs Linux ARM64 on
+    # platform version 1.4.0+: 365 vCPU-h × $0.03238 × 0.3 = $3.54561; 730 GB-h × $0.00356 × 0.3 = $0.77964
+    cost = fargate.estimate(profile({"fargate": {"arch": "arm64", "spot": True, "alb": False}}), book)
+    assert usd(cost.items, "Fargate vCPU arm64") == pytest.approx(3.54561)
+    assert usd(cost.items, "Fargate memory arm64") == pytest.approx(0.77964)
+    assert fargate.variant(profile().fargate, "spot").arch == "arm64"
+
+
+def test_fargate_spot_and_a_savings_plan_do_not_combine() -> None:
+    with pytest.raises(ProfileError, match="Spot is already discounted"):
+        parse(quiet({"fargate": {"spot": True, "pricing": "savings-plan-1y"}}))
 
 
 def test_fargate_scheduled_scale_in(book: PriceBook) -> None:

@@ -6,6 +6,7 @@ The deploy commands run unchanged in a subprocess (``python -m infra.deploy ...`
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from infra.lambda_package import package
 from infra.render import render_all
 
 ROOT = Path(__file__).resolve().parents[2]
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 REGION = "us-east-1"
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
@@ -34,6 +36,20 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def templates(build_dir: Path) -> dict[str, Path]:
     return {path.stem: path for path in render_all(build_dir / "templates")}
+
+
+@pytest.fixture(scope="session")
+def checkov() -> Path:
+    """checkov lives in its own venv (its pins clash with ours); `make checkov-venv` creates it."""
+    if not CHECKOV.exists():
+        subprocess.run(
+            ["make", "--no-print-directory", "checkov-venv"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    return CHECKOV
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +164,11 @@ def aws(moto_url: str, tmp_path: Path) -> Aws:
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
     )
     return Aws(env=env, session=session, outputs_dir=tmp_path / "outputs")
+
+
+@pytest.fixture
+def data_stack(aws: Aws) -> dict[str, Any]:
+    """The data stack of stage "t" (what every runtime deploy needs first); its saved outputs."""
+    aws.deploy("data", "--stage", "t", "--deletion-protection", "false")
+    record: dict[str, Any] = json.loads((aws.outputs_dir / "data-t.json").read_text())
+    return record

@@ -71,12 +71,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-@pytest.fixture
-def data_stack(aws: Aws) -> dict[str, Any]:
-    aws.deploy("data", "--stage", "t", "--deletion-protection", "false")
-    return saved(aws, "data", "t")
-
-
 # -- data -----------------------------------------------------------------------------------
 
 
@@ -166,6 +160,9 @@ def test_ec2_single_instance(aws: Aws, data_stack: dict[str, Any]) -> None:
         "CAFE_TOKEN_PARAMETER": "/cafe/t/staff-token",
         "CAFE_PORT": "80",
         "CAFE_STAGE": "t",
+        "CAFE_STAFF_REQUIRE_HTTPS": "1",  # staff calls over plain HTTP refused (AllowStaffOverHttp=false)
+        "CAFE_CFN_STACK": "cafe-ec2-t",  # the user data signals this stack's Instance once healthy
+        "CAFE_CFN_RESOURCE": "Instance",
         "AWS_REGION": "us-east-1",
     }
     # the bundle it names was uploaded
@@ -202,14 +199,12 @@ def test_ec2_single_instance(aws: Aws, data_stack: dict[str, Any]) -> None:
         ("s3:GetObject", f"arn:aws:s3:::{data_stack['outputs']['ArtifactBucket']}/{bundle_key}"),
         ("ssm:GetParameter", "arn:aws:ssm:us-east-1:123456789012:parameter/cafe/t/staff-token"),
     }
-    # moto's CloudFormation ignores ManagedPolicyArns: Session Manager + CloudWatch agent, per the stack
+    # moto's CloudFormation ignores ManagedPolicyArns: Session Manager only (no CloudWatch agent
+    # runs, so no CloudWatchAgentServerPolicy), per the stack
     managed = deployed_template(aws, "cafe-ec2-t")["Resources"]["InstanceRole"]["Properties"][
         "ManagedPolicyArns"
     ]
-    assert [m["Fn::Sub"].rsplit("/", 1)[1] for m in managed] == [
-        "AmazonSSMManagedInstanceCore",
-        "CloudWatchAgentServerPolicy",
-    ]
+    assert [m["Fn::Sub"].rsplit("/", 1)[1] for m in managed] == ["AmazonSSMManagedInstanceCore"]
     # IMDSv2: moto drops MetadataOptions on CloudFormation instances; the launch template keeps it
     template_id = out["outputs"]["LaunchTemplateId"]
     version = ec2.describe_launch_template_versions(LaunchTemplateId=template_id)["LaunchTemplateVersions"][0]
@@ -327,7 +322,7 @@ def test_fargate_stack(aws: Aws, data_stack: dict[str, Any]) -> None:
     container = task["containerDefinitions"][0]
     assert container["image"] == f"{out['outputs']['RepositoryUri']}:abc123"
     env = {e["name"]: e["value"] for e in container["environment"]}
-    assert (env["CAFE_STORE"], env["CAFE_TABLE"], env["CAFE_RUNTIME"]) == ("dynamodb", "cafe-t", "fargate")
+    assert (env["CAFE_STORE"], env["CAFE_TABLE"]) == ("dynamodb", "cafe-t")
     repo = aws.client("ecr").describe_repositories(repositoryNames=["cafe-t"])["repositories"][0]
     assert repo["imageTagMutability"] == "IMMUTABLE"
     logs = aws.client("logs").describe_log_groups(logGroupNamePrefix="/cafe/t/fargate")["logGroups"]
@@ -381,11 +376,7 @@ def test_lambda_stack(aws: Aws, lambda_package: Path) -> None:
     assert deployed["TracingConfig"] == {"Mode": "Active"}
     assert deployed["Runtime"] == function["Runtime"]
     env = function["Environment"]["Variables"]
-    assert (
-        env["CAFE_TABLE"] == "cafe-dev"
-        and env["CAFE_STORE"] == "dynamodb"
-        and env["CAFE_RUNTIME"] == "lambda"
-    )
+    assert env["CAFE_TABLE"] == "cafe-dev" and env["CAFE_STORE"] == "dynamodb"
     assert {k: env[k] for k in runtime_env.POWERTOOLS} == runtime_env.POWERTOOLS
     # The token itself stays in SSM: the function gets the parameter's name and may read only it.
     assert env["CAFE_STAFF_TOKEN_PARAMETER"] == "/cafe/dev/staff-token"
@@ -452,7 +443,6 @@ def test_lambda_zip_is_lean_and_serves_health(lambda_package: Path, tmp_path: Pa
     env = {
         "PATH": os.environ.get("PATH", ""),
         "CAFE_STORE": "memory",
-        "CAFE_RUNTIME": "lambda",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     result = subprocess.run(

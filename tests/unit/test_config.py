@@ -40,7 +40,6 @@ def test_everything_from_the_environment():
         {"CAFE_STORE": "postgres"},
         {"CAFE_TIMEZONE": "Mars/Olympus"},
         {"CAFE_CURRENCY": "won"},
-        {"CAFE_RUNTIME": "k8s"},
     ],
 )
 def test_bad_settings_fail_at_start_up(env):

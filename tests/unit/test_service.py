@@ -11,7 +11,14 @@ import pytest
 from cafe.domain.menu import InvalidOption, ItemSoldOut, UnknownItem, load_menu
 from cafe.domain.orders import Status, TransitionRefused
 from cafe.errors import InvalidInput
-from cafe.service import CafeService, IdempotencyKeyReused, LineRequest, OrderRequest, StoreClosed
+from cafe.service import (
+    IDEMPOTENCY_TTL_SECONDS,
+    CafeService,
+    IdempotencyKeyReused,
+    LineRequest,
+    OrderRequest,
+    StoreClosed,
+)
 from cafe.stores.base import QueueFull
 from cafe.stores.memory import MemoryStore
 
@@ -131,10 +138,24 @@ def test_idempotent_placement_returns_the_same_order(service):
     assert service.store.count_waiting() == 1
 
 
-def test_idempotent_replay_shows_the_current_state(service):
+def test_idempotent_replay_returns_the_first_response(service):
+    # The replay answers what the first request was answered (docs/idempotency.md); the
+    # order's id leads to its current state.
     first = service.place_order(latte(), "key-1")
     service.advance(first.id, Status.PREPARING)
-    assert service.place_order(latte(), "key-1").status is Status.PREPARING
+    assert service.place_order(latte(), "key-1") == first
+    assert service.get_order(first.id).status is Status.PREPARING
+
+
+def test_an_expired_key_places_a_new_order(service, clock):
+    first = service.place_order(latte(), "key-1")
+    clock.now += timedelta(seconds=IDEMPOTENCY_TTL_SECONDS - 1)
+    assert service.place_order(latte(), "key-1").id == first.id
+    clock.now += timedelta(seconds=2)
+    again = service.place_order(latte(), "key-1")
+    assert again.id != first.id
+    assert service.place_order(latte(quantity=2), "key-2").id != again.id
+    assert service.place_order(latte(), "key-1").id == again.id
 
 
 def test_same_key_different_body_is_refused(service):

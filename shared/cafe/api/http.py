@@ -44,10 +44,6 @@ def json_response(status: int, document: Any, headers: Mapping[str, str] | None 
     return Response(status, body, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store", **(headers or {})})
 
 
-def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    return {name.lower(): value for name, value in (headers or {}).items()}
-
-
 # Sent on every response, page or API, by every runtime (added in ``CafeApi``, once).
 # The pages load only their own scripts, styles and images and call only this origin; nothing
 # may frame them (clickjacking a barista's buttons) and no URL leaks to other sites.

@@ -231,7 +231,7 @@ STAFF_ERRORS = {
 OPERATION_ERRORS: dict[str, dict[str, str]] = {
     "update_menu_item": {"422": "No such menu item"},
     "place_order": {
-        "409": "Store closed, an item sold out, or the Idempotency-Key in progress or used for another order",
+        "409": "Store closed, an item sold out, or the Idempotency-Key used for another order",
         "422": "Unknown item or option",
         "429": "The queue is full (max_waiting orders wait): retry after Retry-After seconds",
         "503": "The store kept conflicting (DynamoDB): retry after Retry-After seconds",

@@ -7,14 +7,16 @@ which is what lets the same service run on SQLite and on DynamoDB.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import ClassVar
 
 from cafe.domain.orders import Order, Status
 from cafe.domain.settings import StoreSettings
 from cafe.errors import Conflict, Unavailable
 
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+# How often ``move`` re-applies a change after another writer changed the order first.
+MOVE_ATTEMPTS = 4
 
 
 class ConcurrentUpdate(Conflict):
@@ -23,6 +25,33 @@ class ConcurrentUpdate(Conflict):
 
 class QueueFull(Unavailable):
     code = "queue_full"
+
+
+@dataclass(frozen=True)
+class Remember:
+    """Remember a placement under an idempotency key until ``until`` (epoch seconds).
+
+    ``fingerprint`` identifies the request body: the same key with another body is refused by
+    the service. A record whose ``until`` is before ``now`` is as good as absent.
+    """
+
+    key: str
+    fingerprint: str
+    now: int
+    until: int
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A placement already made with the key: the order as it was placed, and its fingerprint."""
+
+    order: Order
+    fingerprint: str
+
+
+#: The service's admission rules (store open, items not sold out), given the settings and the
+#: sold-out items as the store read them for this placement; raises to refuse the order.
+Admit = Callable[[StoreSettings, frozenset[str]], None]
 
 
 class OrderStore(ABC):
@@ -44,6 +73,17 @@ class OrderStore(ABC):
         """
 
     @abstractmethod
+    def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
+        """Store a new order as ``add`` does, after ``admit`` accepted the current settings.
+
+        With ``remember``, atomically with the order: if an unexpired placement is remembered
+        under the key, return it (``Remembered``) and store nothing; else remember this one.
+        However many placements with one key run at once, one order is stored and every other
+        call returns it. A placement that ``admit`` or the queue refuses stores nothing and
+        leaves the key free.
+        """
+
+    @abstractmethod
     def get(self, order_id: str) -> Order:
         """The order, or ``OrderNotFound``."""
 
@@ -55,9 +95,30 @@ class OrderStore(ABC):
         when there is no such order.
         """
 
+    def move(self, order_id: str, change: Callable[[Order], Order]) -> Order:
+        """Store ``change(current order)`` and return it, with optimistic concurrency.
+
+        When another writer changed the order between reading and writing, ``change`` is
+        applied again to the order as it now is, so the status machine decides between
+        concurrent requests: of identical transitions exactly one is written, the others
+        see its result and are refused by ``change``. Exceptions of ``change`` store nothing.
+        """
+        for _ in range(MOVE_ATTEMPTS):
+            changed = change(self.get(order_id))
+            try:
+                self.replace(changed)
+            except ConcurrentUpdate:
+                continue
+            return changed
+        raise ConcurrentUpdate(f"order {order_id} keeps changing; try again", {"id": order_id})
+
     @abstractmethod
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
         """Orders in ``status``, oldest first."""
+
+    def list_by_statuses(self, statuses: Iterable[Status], limit: int = 100) -> dict[Status, list[Order]]:
+        """``list_by_status`` for several statuses at once (stores may read them together)."""
+        return {status: self.list_by_status(status, limit) for status in dict.fromkeys(statuses)}
 
     @abstractmethod
     def count_waiting(self) -> int:
@@ -71,6 +132,10 @@ class OrderStore(ABC):
     def put_settings(self, settings: StoreSettings) -> None:
         """Save the store settings."""
 
+    def settings_and_waiting(self) -> tuple[StoreSettings, int]:
+        """``get_settings()`` and ``count_waiting()`` (stores may read them together)."""
+        return self.get_settings(), self.count_waiting()
+
     @abstractmethod
     def unavailable_items(self) -> frozenset[str]:
         """Ids of menu items marked sold out."""
@@ -78,10 +143,6 @@ class OrderStore(ABC):
     @abstractmethod
     def set_item_available(self, item_id: str, available: bool) -> None:
         """Mark a menu item sold out (False) or back on sale (True)."""
-
-    @abstractmethod
-    def idempotency_layer(self) -> BasePersistenceLayer:
-        """The powertools idempotency persistence layer that keeps its records in this store."""
 
     def connect(self) -> None:  # noqa: B027 - optional hook, the in-memory store has nothing to open
         """Open connections or build clients now instead of on first use.

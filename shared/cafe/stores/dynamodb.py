@@ -1,15 +1,29 @@
 """The AWS store: every order, setting and idempotency record in one DynamoDB table.
 
 The key layout is ``cafe.stores.schema`` (the one source of truth shared with the tests and the
-CloudFormation templates). Every guarantee of ``OrderStore`` is a single DynamoDB request, so it
-holds however many Lambda instances, containers and EC2 workers write at once:
+CloudFormation templates). On AWS each request to DynamoDB is a network round trip of a few
+milliseconds, so every operation is built from as few requests as its guarantees allow
+(``bench/dynamodb_path.py`` counts them), and each guarantee of ``OrderStore`` rests on one
+atomic DynamoDB request, so it holds however many Lambda instances, containers and EC2 workers
+write at once:
 
-- pickup numbers: ``UpdateItem ADD`` on the day's counter item (atomic; a refused order leaves a
-  gap in the numbers, never a duplicate);
-- the ``max_waiting`` cap and the new order: one ``TransactWriteItems`` (conditional ``ADD`` on
-  the queue counter + conditional ``Put``), so a refused order stores nothing;
-- transitions: a ``Put`` conditional on the previous ``version`` (optimistic concurrency), inside
-  a transaction with the queue counter when the order starts or stops waiting.
+- pickup numbers: ``UpdateItem`` on the store item (``SET n#<day> = n#<day> + 1``, atomic); it
+  returns the whole item, so the same request reads the settings and sold-out items the
+  placement is admitted by (a refused order leaves a gap in the numbers, never a duplicate);
+- the ``max_waiting`` cap, the new order and its idempotency record: one
+  ``TransactWriteItems`` (conditional ``ADD`` on the queue counter + conditional ``Put`` of the
+  order + conditional ``Put`` of the record), so a refused order stores nothing and of
+  concurrent placements with one key exactly one commits; the others get the record back
+  from the cancellation (``ReturnValuesOnConditionCheckFailure``), never a second order;
+- transitions: a ``Put`` conditional on the version this process last saw of the order
+  (optimistic concurrency, inside a transaction with the queue counter when the order starts
+  or stops waiting). When that guess is stale the refusal carries the stored order, and the
+  change is re-applied to it: one request when the guess was right, two when it was not;
+- the queue and the pickup board: waiting and ready orders share one index partition sorted
+  by status, so any run of consecutive statuses is one ``Query``.
+
+Orders are stored as one JSON string attribute (plus the keys and the version the conditions
+need): encoding and parsing one string costs a fraction of DynamoDB's typed maps and lists.
 
 boto3 is imported only when the first request needs a client: importing it costs a Lambda cold
 start tens of milliseconds that ``GET /health`` should not pay.
@@ -17,18 +31,28 @@ start tens of milliseconds that ``GET /health`` should not pay.
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from functools import cache
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from cafe.domain.orders import Order, OrderNotFound, Status
-from cafe.domain.settings import StoreSettings
+from cafe.domain.settings import DEFAULT_MAX_WAITING, StoreSettings
 from cafe.errors import Unavailable
-from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
+from cafe.stores.base import (
+    MOVE_ATTEMPTS,
+    Admit,
+    ConcurrentUpdate,
+    OrderStore,
+    QueueFull,
+    Remember,
+    Remembered,
+)
 from cafe.stores.schema import (
     IDEMPOTENCY_PARTITION,
     PARTITION_KEY,
@@ -41,10 +65,6 @@ from cafe.stores.schema import (
 )
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.dynamodb import (
-        DynamoDBPersistenceLayer,
-    )
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -59,19 +79,29 @@ if TYPE_CHECKING:
 # here because nothing outside this adapter (the templates define keys and the index) needs them.
 ORDER_PREFIX: Final = "ORDER#"
 ORDER_SORT: Final = "ORDER"
-DAY_PREFIX: Final = "DAY#"
-COUNTER_SORT: Final = "COUNTER"
 STORE_PARTITION: Final = "STORE"
 SETTINGS_SORT: Final = "SETTINGS"
 QUEUE_SORT: Final = "QUEUE"
-MENU_PARTITION: Final = "MENU"
-ITEM_PREFIX: Final = "ITEM#"
-STATUS_PREFIX: Final = "STATUS#"
-COUNTER_ATTRIBUTE: Final = "n"
+ACTIVE_PARTITION: Final = "ACTIVE"  # index partition of the orders not yet collected
+STATUS_PREFIX: Final = "STATUS#"  # index partition of each final status
+BODY_ATTRIBUTE: Final = "body"  # the order's JSON (Order.to_dict)
+VERSION_ATTRIBUTE: Final = "version"
+OPEN_ATTRIBUTE: Final = "open"
+MAX_WAITING_ATTRIBUTE: Final = "max_waiting"
+SOLD_OUT_ATTRIBUTE: Final = "sold_out"  # string set of item ids; absent when nothing is sold out
+COUNTER_PREFIX: Final = "n#"  # + business day: the day's last pickup number, on the store item
 WAITING_ATTRIBUTE: Final = "waiting"
-VERSION_ATTRIBUTE: Final = "version"  # the key Order.to_dict() writes the version under
-AVAILABLE_ATTRIBUTE: Final = "available"
-ITEM_ID_ATTRIBUTE: Final = "item_id"
+FINGERPRINT_ATTRIBUTE: Final = "fingerprint"
+PLACED_ATTRIBUTE: Final = "order"  # the order as placed, on an idempotency record
+
+# The statuses of the ACTIVE index partition. Their names sort in the order of the status
+# machine (PLACED < PREPARING < READY), which makes the queue (PLACED, PREPARING) and the
+# pickup board (PREPARING, READY) each one contiguous range of the partition.
+ACTIVE_STATUSES: Final = (Status.PLACED, Status.PREPARING, Status.READY)
+# Day counters older than a week are dropped from the store item by the placements that follow.
+STALE_COUNTER_DAYS: Final = range(8, 15)
+# Orders whose last seen version a store remembers, to write transitions without reading first.
+SEEN_ORDERS: Final = 1024
 
 CONDITION_FAILED: Final = "ConditionalCheckFailed"
 TRANSACTION_CONFLICT: Final = "TransactionConflict"
@@ -87,24 +117,6 @@ class StoreBusy(Unavailable):
     """The table kept refusing a transaction because others touched the same items."""
 
     code = "store_busy"
-
-
-@cache
-def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
-    # Deferred like the client: ``boto3.dynamodb.types`` imports all of boto3.
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-    return TypeSerializer(), TypeDeserializer()
-
-
-def _serialize(values: Mapping[str, Any]) -> Item:
-    serializer = _codec()[0]
-    return {name: serializer.serialize(value) for name, value in values.items()}
-
-
-def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    deserializer = _codec()[1]
-    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _string(value: str) -> AttributeValueTypeDef:
@@ -127,23 +139,65 @@ def _queue_key() -> Item:
     return _key(STORE_PARTITION, QUEUE_SORT)
 
 
-def _order_item(order: Order) -> Item:
-    """The order as stored: its JSON form plus the keys that place it in the status index."""
+def _settings_key() -> Item:
+    return _key(STORE_PARTITION, SETTINGS_SORT)
+
+
+def _record_key(key: str) -> Item:
+    return _key(IDEMPOTENCY_PARTITION, key)
+
+
+def _body(order: Order) -> str:
+    return json.dumps(order.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _index_partition(status: Status) -> str:
+    return ACTIVE_PARTITION if status in ACTIVE_STATUSES else STATUS_PREFIX + status.value
+
+
+def _order_item(order: Order, body: str | None = None) -> Item:
+    """The order as stored: its JSON, its version (for conditions) and its index keys.
+
+    In the index the order sits in its status's partition, sorted by status and then oldest first.
+    """
+    created = order.created_at.isoformat(timespec="microseconds")
     return {
-        **_serialize(order.to_dict()),
         **_order_key(order.id),
-        STATUS_INDEX_PARTITION_KEY: _string(STATUS_PREFIX + order.status.value),
-        STATUS_INDEX_SORT_KEY: _string(f"{order.created_at.isoformat()}#{order.id}"),
+        STATUS_INDEX_PARTITION_KEY: _string(_index_partition(order.status)),
+        STATUS_INDEX_SORT_KEY: _string(f"{order.status.value}#{created}#{order.id}"),
+        VERSION_ATTRIBUTE: _number(order.version),
+        BODY_ATTRIBUTE: _string(body if body is not None else _body(order)),
     }
 
 
 def _order_from_item(item: Mapping[str, Any]) -> Order:
-    return Order.from_dict(_deserialize(item))
+    return Order.from_dict(json.loads(item[BODY_ATTRIBUTE]["S"]))
+
+
+def _settings_from_item(item: Mapping[str, Any]) -> tuple[StoreSettings, frozenset[str]]:
+    """The settings (defaults for what was never saved) and the sold-out items of the store item."""
+    open_ = item.get(OPEN_ATTRIBUTE)
+    max_waiting = item.get(MAX_WAITING_ATTRIBUTE)
+    settings = StoreSettings(
+        open=True if open_ is None else bool(open_["BOOL"]),
+        max_waiting=DEFAULT_MAX_WAITING if max_waiting is None else int(max_waiting["N"]),
+    )
+    sold_out = item.get(SOLD_OUT_ATTRIBUTE)
+    return settings, frozenset(sold_out["SS"]) if sold_out else frozenset()
+
+
+def _remembered_from_item(item: Mapping[str, Any]) -> Remembered:
+    order = Order.from_dict(json.loads(item[PLACED_ATTRIBUTE]["S"]))
+    return Remembered(order, item[FINGERPRINT_ATTRIBUTE]["S"])
 
 
 def _cancellation_reasons(error: Any) -> list[dict[str, Any]]:
     """One reason per item of a cancelled transaction, in order (``Code`` ``"None"`` if fine)."""
     return list(error.response.get("CancellationReasons", []))
+
+
+def _failed(reason: Mapping[str, Any]) -> bool:
+    return reason.get("Code") == CONDITION_FAILED
 
 
 def create_table(client: DynamoDBClient, table_name: str) -> None:
@@ -172,7 +226,9 @@ class DynamoDBStore(OrderStore):
         self._endpoint_url = endpoint_url
         self._region = region
         self._lock = threading.Lock()
-        self._idempotency: DynamoDBPersistenceLayer | None = None
+        # The last version of each order this process wrote or read: the expected version of
+        # its next transition. Only ever a guess for a conditional write, never an answer.
+        self._seen: OrderedDict[str, Order] = OrderedDict()
 
     @property
     def client(self) -> DynamoDBClient:
@@ -181,47 +237,126 @@ class DynamoDBStore(OrderStore):
             with self._lock:
                 if self._client is None:
                     import boto3
+                    from botocore.config import Config
 
                     # A session of our own: creating clients from boto3's default session is not
                     # thread-safe, and several request threads may get here together.
                     session = boto3.session.Session()
                     self._client = session.client(
-                        "dynamodb", endpoint_url=self._endpoint_url, region_name=self._region
+                        "dynamodb",
+                        endpoint_url=self._endpoint_url,
+                        region_name=self._region,
+                        # The requests are this module's own, checked by the tests against the
+                        # service model; validating each one again costs CPU on every call.
+                        config=Config(parameter_validation=False),
                     )
         return self._client
-
-    # -- orders -------------------------------------------------------------------------------
 
     def connect(self) -> None:
         self.client  # noqa: B018 - builds the lazily created client now
 
+    # -- orders -------------------------------------------------------------------------------
+
+    def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
+        if remember is not None:
+            found = self._remembered(remember)
+            if found is not None:
+                return found
+        number, settings, sold_out = self._ticket(draft.business_day)
+        admit(settings, sold_out)
+        return self._commit(replace(draft, number=number), settings.max_waiting, remember)
+
     def add(self, draft: Order, *, max_waiting: int) -> Order:
+        number, _, _ = self._ticket(draft.business_day)
+        placed = self._commit(replace(draft, number=number), max_waiting, None)
+        assert isinstance(placed, Order)  # nothing to remember, so nothing remembered
+        return placed
+
+    def _remembered(self, remember: Remember) -> Remembered | None:
+        """The unexpired placement remembered under the key, if any (TTL deletes lag behind)."""
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_record_key(remember.key), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if item is None or int(item[TIME_TO_LIVE_ATTRIBUTE]["N"]) < remember.now:
+            return None
+        return _remembered_from_item(item)
+
+    def _ticket(self, business_day: str) -> tuple[int, StoreSettings, frozenset[str]]:
+        """The day's next pickup number, with the settings and sold-out items of that moment."""
+        today = date.fromisoformat(business_day)
+        names = {"#today": COUNTER_PREFIX + business_day}
+        for days in STALE_COUNTER_DAYS:
+            names[f"#stale{days}"] = COUNTER_PREFIX + (today - timedelta(days=days)).isoformat()
+        stale = ", ".join(name for name in names if name != "#today")
+        response = self.client.update_item(
+            TableName=self.table_name,
+            Key=_settings_key(),
+            UpdateExpression=f"SET #today = if_not_exists(#today, :zero) + :one REMOVE {stale}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":zero": _number(0), ":one": _number(1)},
+            ReturnValues="ALL_NEW",
+        )
+        item = response["Attributes"]
+        return (int(item[COUNTER_PREFIX + business_day]["N"]), *_settings_from_item(item))
+
+    def _commit(self, order: Order, max_waiting: int, remember: Remember | None) -> Order | Remembered:
+        """Store the numbered order, its place in the queue and its idempotency record at once."""
         if max_waiting <= 0:
             # The queue condition below lets the first order through when no counter exists yet.
             raise QueueFull("the queue takes no orders", {"max_waiting": max_waiting})
-        order = replace(draft, number=self._next_number(draft.business_day))
-        enqueue: TransactWriteItemTypeDef = {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": _queue_key(),
-                "UpdateExpression": "ADD #waiting :one",
-                "ConditionExpression": "attribute_not_exists(#waiting) OR #waiting < :max",
-                "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
-                "ExpressionAttributeValues": {":one": _number(1), ":max": _number(max_waiting)},
-            }
-        }
-        put: TransactWriteItemTypeDef = {
-            "Put": {
-                "TableName": self.table_name,
-                "Item": _order_item(order),
-                "ConditionExpression": "attribute_not_exists(#pk)",
-                "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
-            }
-        }
-        reasons = self._transact([enqueue, put])
+        body = _body(order)
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _queue_key(),
+                    "UpdateExpression": "ADD #waiting :one",
+                    "ConditionExpression": "attribute_not_exists(#waiting) OR #waiting < :max",
+                    "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
+                    "ExpressionAttributeValues": {":one": _number(1), ":max": _number(max_waiting)},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _order_item(order, body),
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+                }
+            },
+        ]
+        if remember is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            **_record_key(remember.key),
+                            FINGERPRINT_ATTRIBUTE: _string(remember.fingerprint),
+                            PLACED_ATTRIBUTE: _string(body),
+                            TIME_TO_LIVE_ATTRIBUTE: _number(remember.until),
+                        },
+                        # Free, or remembered past its time (TTL deletes expired items late).
+                        "ConditionExpression": "attribute_not_exists(#pk) OR #until < :now",
+                        "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#until": TIME_TO_LIVE_ATTRIBUTE},
+                        "ExpressionAttributeValues": {":now": _number(remember.now)},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        reasons = self._transact(items)
         if reasons is None:
+            self._see(order)
             return order
-        if reasons[0].get("Code") == CONDITION_FAILED:
+        if remember is not None and _failed(reasons[2]):
+            # Another placement with this key committed first: its order is the answer.
+            if "Item" in reasons[2]:
+                return _remembered_from_item(reasons[2]["Item"])
+            found = self._remembered(remember)
+            if found is not None:
+                return found
+        if _failed(reasons[0]):
             raise QueueFull(
                 f"{max_waiting} orders are already waiting; try again shortly",
                 {"max_waiting": max_waiting},
@@ -229,26 +364,40 @@ class DynamoDBStore(OrderStore):
         # 128 random bits collided: refuse rather than overwrite someone else's order.
         raise ConcurrentUpdate("an order with this id already exists", {"id": order.id})
 
-    def _next_number(self, business_day: str) -> int:
-        response = self.client.update_item(
-            TableName=self.table_name,
-            Key=_key(DAY_PREFIX + business_day, COUNTER_SORT),
-            UpdateExpression="ADD #n :one",
-            ExpressionAttributeNames={"#n": COUNTER_ATTRIBUTE},
-            ExpressionAttributeValues={":one": _number(1)},
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(response["Attributes"][COUNTER_ATTRIBUTE]["N"])
-
     def get(self, order_id: str) -> Order:
         response = self.client.get_item(
             TableName=self.table_name, Key=_order_key(order_id), ConsistentRead=True
         )
         if "Item" not in response:
             raise OrderNotFound(f"no order {order_id}", {"id": order_id})
-        return _order_from_item(response["Item"])
+        return self._see(_order_from_item(response["Item"]))
 
     def replace(self, order: Order) -> None:
+        if self._write_next_version(order) is not None:
+            raise ConcurrentUpdate(
+                f"order {order.number} was changed by someone else; reload it and try again",
+                {"id": order.id, "version": order.version - 1},
+            )
+
+    def move(self, order_id: str, change: Callable[[Order], Order]) -> Order:
+        with self._lock:
+            expected = self._seen.get(order_id)
+        if expected is None:
+            expected = self.get(order_id)
+        for _ in range(MOVE_ATTEMPTS):
+            changed = change(expected)
+            current = self._write_next_version(changed)
+            if current is None:
+                return changed
+            expected = current  # the guess was stale: the refusal carried the stored order
+        raise ConcurrentUpdate(f"order {order_id} keeps changing; try again", {"id": order_id})
+
+    def _write_next_version(self, order: Order) -> Order | None:
+        """Write ``order`` if the stored one is still its previous version.
+
+        ``None`` when written; else the order as stored (ALL_OLD on the failed condition), or
+        ``OrderNotFound`` when there is none.
+        """
         put: PutTypeDef = {
             "TableName": self.table_name,
             "Item": _order_item(order),
@@ -258,22 +407,33 @@ class DynamoDBStore(OrderStore):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         delta = self._waiting_delta(order)
+        stored: Mapping[str, Any] | None
         if delta == 0:
-            self._put_next_version(order, put)
-            return
-        requeue: TransactWriteItemTypeDef = {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": _queue_key(),
-                "UpdateExpression": "ADD #waiting :delta",
-                "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
-                "ExpressionAttributeValues": {":delta": _number(delta)},
+            try:
+                self.client.put_item(**put)
+            except self.client.exceptions.ConditionalCheckFailedException as error:
+                stored = error.response.get("Item")
+            else:
+                stored = {}
+        else:
+            requeue: TransactWriteItemTypeDef = {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _queue_key(),
+                    "UpdateExpression": "ADD #waiting :delta",
+                    "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
+                    "ExpressionAttributeValues": {":delta": _number(delta)},
+                }
             }
-        }
-        reasons = self._transact([{"Put": put}, requeue])
-        if reasons is not None:
+            reasons = self._transact([{"Put": put}, requeue])
             # Only the Put has a condition; with ALL_OLD its reason carries the stored order.
-            raise self._refusal(order, old_item_returned="Item" in reasons[0])
+            stored = {} if reasons is None else reasons[0].get("Item")
+        if stored == {}:
+            self._see(order)
+            return None
+        if stored is None:
+            raise OrderNotFound(f"no order {order.id}", {"id": order.id})
+        return self._see(_order_from_item(stored))
 
     @staticmethod
     def _waiting_delta(order: Order) -> int:
@@ -283,21 +443,16 @@ class DynamoDBStore(OrderStore):
         before, after = order.history[-2].status.waiting, order.status.waiting
         return int(after) - int(before)
 
-    def _put_next_version(self, order: Order, put: PutTypeDef) -> None:
-        try:
-            self.client.put_item(**put)
-        except self.client.exceptions.ConditionalCheckFailedException as error:
-            raise self._refusal(order, old_item_returned="Item" in error.response) from error
-
-    @staticmethod
-    def _refusal(order: Order, *, old_item_returned: bool) -> ConcurrentUpdate | OrderNotFound:
-        """Why a version-conditional write failed: ALL_OLD returns the stored item if there is one."""
-        if old_item_returned:
-            return ConcurrentUpdate(
-                f"order {order.number} was changed by someone else; reload it and try again",
-                {"id": order.id, "version": order.version - 1},
-            )
-        return OrderNotFound(f"no order {order.id}", {"id": order.id})
+    def _see(self, order: Order) -> Order:
+        """Remember the newest version of ``order`` seen here (bounded, least recent out)."""
+        with self._lock:
+            known = self._seen.get(order.id)
+            if known is None or known.version <= order.version:
+                self._seen[order.id] = order
+            self._seen.move_to_end(order.id)
+            while len(self._seen) > SEEN_ORDERS:
+                self._seen.popitem(last=False)
+        return order
 
     def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[dict[str, Any]] | None:
         """Run a transaction; ``None`` when it committed, else the cancellation reasons.
@@ -320,24 +475,56 @@ class DynamoDBStore(OrderStore):
             time.sleep(random.uniform(0, delay))  # noqa: S311 - jitter, not a secret
         raise StoreBusy("the order book is busy; try again shortly")
 
+    # -- the queue by status ---------------------------------------------------------------------
+
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
-        orders: list[Order] = []
+        return self.list_by_statuses([status], limit)[status]
+
+    def list_by_statuses(self, statuses: Iterable[Status], limit: int = 100) -> dict[Status, list[Order]]:
+        wanted = list(dict.fromkeys(statuses))
+        found: dict[Status, list[Order]] = {status: [] for status in wanted}
+        # Consecutive active statuses are one range of the ACTIVE partition: one query each run.
+        run: list[Status] = []
+        for status in (*ACTIVE_STATUSES, None):
+            if status is not None and status in found:
+                run.append(status)
+            elif run:
+                self._query_statuses(run, limit, found)
+                run = []
+        for status in wanted:
+            if status not in ACTIVE_STATUSES:
+                self._query_statuses([status], limit, found)
+        return found
+
+    def _query_statuses(self, run: list[Status], limit: int, found: dict[Status, list[Order]]) -> None:
+        """Fill ``found`` with up to ``limit`` orders of each status of ``run`` (consecutive)."""
+        partition = _index_partition(run[0])
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#status_key = :status",
-            "ExpressionAttributeNames": {"#status_key": STATUS_INDEX_PARTITION_KEY},
-            "ExpressionAttributeValues": {":status": _string(STATUS_PREFIX + status.value)},
+            # '#' < '$': the range holds every sort key "<status>#..." of the run's statuses.
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
+            "ExpressionAttributeNames": {"#pk": STATUS_INDEX_PARTITION_KEY, "#sk": STATUS_INDEX_SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": _string(partition),
+                ":first": _string(f"{run[0].value}#"),
+                ":last": _string(f"{run[-1].value}$"),
+            },
             "ScanIndexForward": True,
         }
-        while len(orders) < limit:
-            query["Limit"] = limit - len(orders)
+        last = found[run[-1]]
+        while len(last) < limit:
+            if len(run) == 1:
+                query["Limit"] = limit - len(last)
             response = self.client.query(**query)
-            orders.extend(_order_from_item(item) for item in response["Items"])
+            for item in response["Items"]:
+                order = self._see(_order_from_item(item))
+                orders = found.get(order.status)
+                if orders is not None and len(orders) < limit:
+                    orders.append(order)
             if "LastEvaluatedKey" not in response:
                 break
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return orders
 
     def count_waiting(self) -> int:
         response = self.client.get_item(TableName=self.table_name, Key=_queue_key(), ConsistentRead=True)
@@ -346,72 +533,48 @@ class DynamoDBStore(OrderStore):
 
     # -- store settings and menu availability --------------------------------------------------
 
+    def _store_item(self) -> Mapping[str, Any]:
+        response = self.client.get_item(TableName=self.table_name, Key=_settings_key(), ConsistentRead=True)
+        return response.get("Item", {})
+
     def get_settings(self) -> StoreSettings:
-        response = self.client.get_item(
-            TableName=self.table_name, Key=_key(STORE_PARTITION, SETTINGS_SORT), ConsistentRead=True
+        return _settings_from_item(self._store_item())[0]
+
+    def settings_and_waiting(self) -> tuple[StoreSettings, int]:
+        response = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :store",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            ExpressionAttributeValues={":store": _string(STORE_PARTITION)},
+            ConsistentRead=True,
         )
-        if "Item" not in response:
-            return StoreSettings()
-        stored = _deserialize(response["Item"])
-        return StoreSettings(open=bool(stored["open"]), max_waiting=int(stored["max_waiting"]))
+        by_sort = {item[SORT_KEY]["S"]: item for item in response["Items"]}
+        waiting = by_sort.get(QUEUE_SORT, {}).get(WAITING_ATTRIBUTE)
+        settings = _settings_from_item(by_sort.get(SETTINGS_SORT, {}))[0]
+        return settings, int(waiting["N"]) if waiting else 0
 
     def put_settings(self, settings: StoreSettings) -> None:
-        self.client.put_item(
+        # An update, not a put: the store item also holds the sold-out items and day counters.
+        self.client.update_item(
             TableName=self.table_name,
-            Item={**_serialize(settings.to_dict()), **_key(STORE_PARTITION, SETTINGS_SORT)},
+            Key=_settings_key(),
+            UpdateExpression="SET #open = :open, #max = :max",
+            ExpressionAttributeNames={"#open": OPEN_ATTRIBUTE, "#max": MAX_WAITING_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":open": {"BOOL": settings.open},
+                ":max": _number(settings.max_waiting),
+            },
         )
 
     def unavailable_items(self) -> frozenset[str]:
-        sold_out: set[str] = set()
-        query: QueryInputTypeDef = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :menu AND begins_with(#sk, :item)",
-            "FilterExpression": "#available = :false",
-            "ExpressionAttributeNames": {
-                "#pk": PARTITION_KEY,
-                "#sk": SORT_KEY,
-                "#available": AVAILABLE_ATTRIBUTE,
-            },
-            "ExpressionAttributeValues": {
-                ":menu": _string(MENU_PARTITION),
-                ":item": _string(ITEM_PREFIX),
-                ":false": {"BOOL": False},
-            },
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self.client.query(**query)
-            sold_out.update(item[ITEM_ID_ATTRIBUTE]["S"] for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return frozenset(sold_out)
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return _settings_from_item(self._store_item())[1]
 
     def set_item_available(self, item_id: str, available: bool) -> None:
-        self.client.put_item(
+        # DELETE of the last member removes the attribute: DynamoDB has no empty sets.
+        self.client.update_item(
             TableName=self.table_name,
-            Item={
-                **_key(MENU_PARTITION, ITEM_PREFIX + item_id),
-                ITEM_ID_ATTRIBUTE: _string(item_id),
-                AVAILABLE_ATTRIBUTE: {"BOOL": available},
-            },
+            Key=_settings_key(),
+            UpdateExpression=f"{'DELETE' if available else 'ADD'} #sold_out :item",
+            ExpressionAttributeNames={"#sold_out": SOLD_OUT_ATTRIBUTE},
+            ExpressionAttributeValues={":item": {"SS": [item_id]}},
         )
-
-    # -- idempotency ----------------------------------------------------------------------------
-
-    def idempotency_layer(self) -> DynamoDBPersistenceLayer:
-        """Powertools' DynamoDB layer on this table (``IDEMPOTENCY`` partition), built once."""
-        if self._idempotency is None:
-            client = self.client  # outside the lock: building it takes the same lock
-            with self._lock:
-                if self._idempotency is None:
-                    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-                    self._idempotency = DynamoDBPersistenceLayer(
-                        table_name=self.table_name,
-                        key_attr=PARTITION_KEY,
-                        sort_key_attr=SORT_KEY,
-                        static_pk_value=IDEMPOTENCY_PARTITION,
-                        expiry_attr=TIME_TO_LIVE_ATTRIBUTE,
-                        boto3_client=client,
-                    )
-        return self._idempotency

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from cafe.domain.orders import Order, OrderNotFound, Status
 from cafe.domain.settings import StoreSettings
-from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from cafe.stores.base import Admit, ConcurrentUpdate, OrderStore, QueueFull, Remember, Remembered
 
 
 class MemoryStore(OrderStore):
@@ -23,7 +19,19 @@ class MemoryStore(OrderStore):
         self._last_number: dict[str, int] = {}
         self._settings = StoreSettings()
         self._unavailable: set[str] = set()
-        self._idempotency: BasePersistenceLayer | None = None
+        self._remembered: dict[str, tuple[Remembered, int]] = {}  # key -> (placement, until)
+
+    def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
+        with self._lock:
+            if remember is not None:
+                found = self._remembered.get(remember.key)
+                if found is not None and found[1] >= remember.now:
+                    return found[0]
+            admit(self._settings, frozenset(self._unavailable))
+            order = self.add(draft, max_waiting=self._settings.max_waiting)
+            if remember is not None:
+                self._remembered[remember.key] = (Remembered(order, remember.fingerprint), remember.until)
+            return order
 
     def add(self, draft: Order, *, max_waiting: int) -> Order:
         with self._lock:
@@ -79,11 +87,3 @@ class MemoryStore(OrderStore):
                 self._unavailable.discard(item_id)
             else:
                 self._unavailable.add(item_id)
-
-    def idempotency_layer(self) -> BasePersistenceLayer:
-        with self._lock:
-            if self._idempotency is None:
-                from cafe.stores.idempotency import InMemoryIdempotency
-
-                self._idempotency = InMemoryIdempotency()
-            return self._idempotency

@@ -1,0 +1,97 @@
+"""The café's day as arrivals: the cost model's hourly shape, Poisson within each hour, a burst
+inside the peak hours, and the café mix of operations from compare/load/workload.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+
+from compare.cost.profile import Profile
+from compare.cost.sizing import hourly_rps
+from compare.load.workload import DEFAULT_WORKLOAD
+
+WORKLOAD = DEFAULT_WORKLOAD  # the comparison's café mix: one source
+#: The burst fills this fraction of a peak hour at ``burst_factor`` × the hour's mean rate.
+BURST_WINDOW = 1 / 6
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    times: NDArray[np.float64]  # seconds since midnight, sorted
+    ops: NDArray[np.int64]  # index into ``names``
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def cafe_mix(path: Path = WORKLOAD) -> dict[str, float]:
+    """Share of each operation in the café mix: customer visits by weight, plus the barista's work
+    (per placed order three advances and, in rounds of ``batch``, three list calls)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    counts: dict[str, float] = {}
+    total_weight = sum(v["weight"] for v in data["visit"])
+    for visit in data["visit"]:
+        share = visit["weight"] / total_weight
+        for step in visit["steps"]:
+            counts[step] = counts.get(step, 0.0) + share
+    placed = counts.get("place_order", 0.0)
+    batch = data["barista"]["batch"]
+    counts["advance"] = 3 * placed
+    counts["barista_list"] = 3 * placed / batch
+    total = sum(counts.values())
+    return {op: counts[op] / total for op in sorted(counts)}
+
+
+def hourly_rates(profile: Profile) -> list[float]:
+    """Mean requests per second in each hour of an open day: the cost model's own figures."""
+    return hourly_rps(profile)
+
+
+def arrivals(profile: Profile, mix: dict[str, float], rng: np.random.Generator) -> Arrivals:
+    rates = hourly_rates(profile)
+    peaks = profile.schedule.peaks
+    burst = profile.schedule.burst_factor
+    chunks: list[NDArray[np.float64]] = []
+    for hour, rate in enumerate(rates):
+        if rate <= 0:
+            continue
+        start = hour * 3600.0
+        if burst > 1 and any(a <= hour < b for a, b in peaks) and burst * BURST_WINDOW < 1:
+            # keep the hour's mean: a burst window at burst × rate, the rest slower
+            calm = rate * (1 - burst * BURST_WINDOW) / (1 - BURST_WINDOW)
+            segments = [
+                (start, 3600 * BURST_WINDOW, rate * burst),
+                (start + 3600 * BURST_WINDOW, 3600 * (1 - BURST_WINDOW), calm),
+            ]
+        else:
+            segments = [(start, 3600.0, rate)]
+        for seg_start, length, seg_rate in segments:
+            n = rng.poisson(seg_rate * length)
+            chunks.append(np.sort(seg_start + rng.random(n) * length))
+    times = np.concatenate(chunks) if chunks else np.zeros(0)
+    names = tuple(mix)
+    ops = rng.choice(len(names), size=len(times), p=np.asarray([mix[n] for n in names]))
+    return Arrivals(times, ops.astype(np.int64), names)
+
+
+def feed(
+    env: simpy.Environment, times: NDArray[np.float64], arrive: Callable[[int, simpy.events.Event], None]
+) -> None:
+    """Call ``arrive(i, event)`` at each arrival time. Callbacks, not processes (a day can hold
+    10⁵–10⁶ requests), and each arrival schedules the next, which keeps the event heap small."""
+
+    def step(i: int, event: simpy.events.Event) -> None:
+        arrive(i, event)
+        if i + 1 < len(times):
+            env.timeout(float(times[i + 1]) - env.now).callbacks.append(partial(step, i + 1))
+
+    if len(times):
+        env.timeout(float(times[0])).callbacks.append(partial(step, 0))

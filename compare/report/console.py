@@ -1,0 +1,99 @@
+"""The rich summary table printed at the end of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from compare.results import CostSection, RunResults
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def print_summary(results: RunResults, out: Path, console: Console | None = None) -> None:
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=170)
+    rate = results.options.reference_rate
+    table = Table(title=f"Café Compute latency — {results.source} — {rate:g} req/s café mix, open loop")
+    for column in (
+        "runtime",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "req/s",
+        "errors",
+        "sustainable req/s",
+        "cold start ms",
+        "CPU ms/req",
+        "billed ms",
+    ):
+        table.add_column(column, justify="left" if column == "runtime" else "right")
+    for name, entry in results.runtimes.items():
+        ref = entry.reference
+        lat = ref.latency_ms if ref is not None else None
+        start = entry.cold_start.start_ms if entry.cold_start is not None else None
+        cpu = ref.server_cpu if ref is not None else None
+        billed = entry.billed
+        table.add_row(
+            name,
+            _f(lat.p50 if lat else None, 2),
+            _f(lat.p90 if lat else None, 2),
+            _f(lat.p99 if lat else None, 2),
+            _f(lat.p99_9 if lat else None, 2),
+            _f(lat.max if lat else None, 1),
+            _f(ref.throughput_rps if ref else None, 0),
+            str(ref.errors) if ref else "–",
+            entry.capacity.sustainable_text() if entry.capacity else "–",
+            _f(start.median if start else None, 0),
+            _f(cpu.ms_per_request.total if cpu else None, 2),
+            _f(billed.billed_ms.median if billed else None, 0),
+        )
+    console.print(table)
+    for name, entry in results.runtimes.items():
+        boot = entry.cold_start.launch_to_healthy if entry.cold_start is not None else None
+        if boot is not None:
+            console.print(f"{name}: {boot.summary_text()}")
+    headroom = results.headroom
+    if headroom is not None:
+        console.print(
+            f"generator headroom: {headroom.achieved_rps:.0f}/{headroom.rate_rps:g} req/s against a trivial "
+            f"server, {100 * headroom.generator_cpu_share:.0f} % of one core — "
+            + ("[green]kept up" if headroom.kept_up else "[red]did not keep up")
+        )
+    print_cost(results.cost, console)
+    if results.mode == "local":
+        console.print("[yellow]Local emulations measured on this machine — not AWS figures.")
+    console.print(f"report: {out / 'report.html'}  ({results.wall_s:.0f} s)")
+
+
+def print_cost(cost: CostSection | None, console: Console) -> None:
+    """The modeled monthly bill per runtime for the cost profile, with this run's measurements."""
+    if cost is None or not cost.available or cost.estimate is None:
+        console.print(f"[yellow]cost: not modeled ({cost.note if cost else 'cost model unavailable'})")
+        return
+    estimate = cost.estimate
+    workload = estimate["workload"]
+    table = Table(
+        title=f"Monthly cost — modeled from list prices ({estimate['region']}, "
+        f"{workload['monthly_orders']:,.0f} orders / {workload['monthly_requests']:,.0f} requests a month, "
+        f"profile {Path(cost.base_profile or '').name} with this run's measurements)"
+    )
+    for column in ("runtime", "configuration", "USD/month", "USD per 1,000 orders (runtime only)"):
+        table.add_column(column, justify="left" if column in ("runtime", "configuration") else "right")
+    for name, runtime in estimate["runtimes"].items():
+        table.add_row(
+            name,
+            runtime["option"],
+            f"{runtime['monthly_usd']:,.2f}",
+            f"{runtime['usd_per_1000_orders']:,.4f}",
+        )
+    console.print(table)
+    console.print(f"recommendation (modeled): {estimate['recommendation']['reason']}")

@@ -1,0 +1,50 @@
+"""Section: the monthly cost modeled by compare.cost with this run's measurements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compare.report.charts import Charts
+from compare.report.document import Block, Image, Para, Section, Table
+from compare.results import RunResults
+
+TITLE = "Cost (modeled)"
+
+
+def section(results: RunResults, charts: Charts) -> Section:
+    cost = results.cost
+    blocks: list[Block] = []
+    if cost is None or not cost.available or cost.estimate is None:
+        note = cost.note if cost is not None else "the cost model was not run"
+        return Section(TITLE, [Para(f"No cost figures in this report: {note}.")])
+    est = cost.estimate
+    measured = ", ".join(f"{k} ({v})" for k, v in sorted(cost.measured_inputs.items())) or "none"
+    blocks.append(
+        Para(
+            f"**Modeled** by compare.cost from the list-price snapshot {est['prices']['snapshot']} "
+            f"({est['prices']['snapshot_date']}) for the profile `{Path(cost.base_profile or '').name}`, "
+            f"with these inputs taken from this run: {measured}. "
+            "Local CPU and duration figures come from this machine, not from AWS hardware."
+        )
+    )
+    rows = [
+        [
+            name,
+            r.get("option", ""),
+            f"{r['monthly_usd']:.2f}",
+            f"{r['monthly_usd_with_shared']:.2f}",
+            f"{r['usd_per_1000_orders_with_shared']:.4f}",
+        ]
+        for name, r in est["runtimes"].items()
+    ]
+    blocks.append(
+        Table(
+            ["runtime", "option", "USD/month", "USD/month with shared", "USD per 1000 orders"],
+            rows,
+            caption=f"modeled, {est['region']}; {est['workload']['monthly_requests']:.0f} requests/month",
+        )
+    )
+    blocks.append(Para(f"Recommendation (modeled): {est['recommendation']['reason']}"))
+    if cost.chart:
+        blocks.append(Image(Path(cost.chart), "Break-even (modeled by compare.cost from list prices)"))
+    return Section(TITLE, blocks)

@@ -1,0 +1,57 @@
+"""Section: what was measured, and where (how each runtime ran, the workload, the labels)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compare.report.charts import Charts
+from compare.report.document import Block, Para, Section, Table
+from compare.results import RunResults
+
+TITLE = "What was measured, and where"
+
+LOCAL = (
+    "**These are local emulations, measured here — not AWS figures.** All three runtimes ran on this "
+    "one machine on one SQLite file, started with their deployed commands: Lambda through a local "
+    "emulator (an API-Gateway-style front turning each request into a REST proxy event, dispatching it "
+    "to execution environments that are real `awslambdaric` processes, one request at a time each, "
+    "started on demand up to a concurrency limit, 429 beyond it); Fargate as the container's entry "
+    "command natively (no container engine, no image pull, no load balancer); EC2 as the systemd "
+    "unit's gunicorn command. There is no network between client and server, no API Gateway, ALB or "
+    "DynamoDB, and the load generator shares the machine's CPUs with the servers. Use the figures to "
+    "compare the runtimes' shapes (queueing, cold starts, CPU per request), not as AWS latencies."
+)
+
+
+def section(results: RunResults, charts: Charts) -> Section:
+    src = results.source
+    blocks: list[Block] = []
+    if results.mode == "local":
+        blocks.append(Para(LOCAL))
+    else:
+        blocks.append(
+            Para(
+                f"Figures in this report were **{src}**: the same workload driven from this machine "
+                "against the deployed endpoints listed below; latency includes the network path."
+            )
+        )
+    blocks.append(
+        Para(
+            "Load is **open loop**: requests are sent at a constant arrival rate whatever the server "
+            "does, and each latency is counted from the moment the request was meant to be sent (no "
+            "coordinated omission). Percentiles come from HDR histograms; warm-up requests are "
+            f"excluded. Every figure below is labelled: *{src}* or *modeled* (cost, from the price list)."
+        )
+    )
+    rows = [[name, entry.description, entry.url] for name, entry in results.runtimes.items()]
+    blocks.append(Table(["runtime", "how it ran", "URL"], rows))
+    w = results.workload
+    mix = "; ".join(f"{v.name} ×{v.weight:g}: {' → '.join(v.steps)}" for v in w.visits)
+    blocks.append(
+        Para(
+            f"Workload `{Path(w.file).name}` (seed {w.seed}): customer visits {mix}; plus barista "
+            "rounds listing the queue by status and advancing orders (PLACED → PREPARING → READY → "
+            "COMPLETED), with think times between steps."
+        )
+    )
+    return Section(TITLE, blocks)

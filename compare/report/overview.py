@@ -1,0 +1,51 @@
+"""Section: the summary table, one row per runtime."""
+
+from __future__ import annotations
+
+from compare.report.charts import Charts
+from compare.report.document import Section, Table
+from compare.report.format import errors, ms
+from compare.results import RunResults
+
+TITLE = "Summary"
+HEADERS = [
+    "runtime",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "req/s",
+    "errors",
+    "sustainable req/s",
+    "cold start ms (median)",
+    "server CPU ms/req",
+    "Lambda billed ms (median)",
+]
+
+
+def section(results: RunResults, charts: Charts) -> Section:
+    opts = results.options
+    rows = []
+    for name, entry in results.runtimes.items():
+        ref = entry.reference
+        start = entry.cold_start.start_ms if entry.cold_start is not None else None
+        cpu = ref.server_cpu if ref is not None else None
+        billed = entry.billed
+        rows.append(
+            [
+                name,
+                ms(ref.latency_ms.p50 if ref else None),
+                ms(ref.latency_ms.p99 if ref else None),
+                ms(ref.latency_ms.max if ref else None),
+                f"{ref.throughput_rps if ref else 0:.0f}",
+                errors(ref),
+                entry.capacity.sustainable_text() if entry.capacity else "–",
+                ms(start.median if start else None),
+                ms(cpu.ms_per_request.total if cpu else None),
+                ms(billed.billed_ms.median if billed else None),
+            ]
+        )
+    caption = (
+        f"{results.source}; latency at {opts.reference_rate:g} req/s; sustainable = highest rate step "
+        f"meeting p99 ≤ {opts.slo_p99_ms:g} ms with no errors"
+    )
+    return Section(TITLE, [Table(HEADERS, rows, caption=caption)])

@@ -20,18 +20,17 @@ from typing import Any  # noqa: E402
 from chalice import Chalice, Response  # noqa: E402
 
 from cafe.api import ROUTES, Request, Route, build_api  # noqa: E402
+from cafe.api import Response as CafeResponse  # noqa: E402
 
 app = Chalice(app_name="cafe")
 # Built during the Lambda init phase, once per execution environment, store client included.
 cafe_api = build_api("lambda")
 cafe_api.service.store.connect()
-# Accept any body type: the shared parser decides what is valid and answers in JSON.
-ACCEPTED_TYPES = [
-    "application/json",
-    "text/plain",
-    "application/x-www-form-urlencoded",
-    "application/octet-stream",
-]
+# Accept any body type: the shared parser decides what is valid and answers in JSON
+# (Chalice's own 415 would not be the café's error document).
+ACCEPTED_TYPES = ["*/*"]
+# What API Gateway REST routes; every one of them not served on a path gets the shared 405.
+GATEWAY_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def _request_id(context: dict[str, Any]) -> str:
@@ -40,21 +39,40 @@ def _request_id(context: dict[str, Any]) -> str:
     return str(context.get("requestId") or getattr(lambda_context, "aws_request_id", ""))
 
 
+def _request(template: str, params: dict[str, str]) -> Request:
+    current = app.current_request
+    context = current.context
+    return Request(
+        method=current.method,
+        path=template.format(**params),
+        headers={name.lower(): value for name, value in current.headers.items()},
+        query=dict(current.query_params or {}),
+        body=current.raw_body or b"",
+        request_id=_request_id(context),
+        # API Gateway's view of the caller; it serves only HTTPS, and names its domain
+        # (chalice local does neither: it is plain HTTP on loopback).
+        peer=str(context.get("identity", {}).get("sourceIp") or ""),
+        scheme="https" if context.get("domainName") else "http",
+    )
+
+
+def _response(response: CafeResponse) -> Response:
+    return Response(body=response.body.decode(), status_code=response.status, headers=response.headers)
+
+
 def _view(route: Route) -> Any:
     def view(**params: str) -> Response:
-        current = app.current_request
-        request = Request(
-            method=current.method,
-            path=route.template.format(**params),
-            headers={name.lower(): value for name, value in current.headers.items()},
-            query=dict(current.query_params or {}),
-            body=current.raw_body or b"",
-            request_id=_request_id(current.context),
-        )
-        response = cafe_api.dispatch(route, params, request)
-        return Response(body=response.body.decode(), status_code=response.status, headers=response.headers)
+        return _response(cafe_api.dispatch(route, params, _request(route.template, params)))
 
     view.__name__ = route.handler
+    return view
+
+
+def _not_allowed(template: str) -> Any:
+    def view(**params: str) -> Response:
+        return _response(cafe_api.handle(_request(template, params)))  # the shared 405 + Allow
+
+    view.__name__ = "not_allowed_" + template
     return view
 
 
@@ -62,6 +80,14 @@ for _route in ROUTES:
     app.route(_route.template, methods=[_route.method], name=_route.handler, content_types=ACCEPTED_TYPES)(
         _view(_route)
     )
+for _template in dict.fromkeys(route.template for route in ROUTES):
+    _served = {route.method for route in ROUTES if route.template == _template}
+    app.route(
+        _template,
+        methods=[method for method in GATEWAY_METHODS if method not in _served],
+        name="not_allowed_" + _template,
+        content_types=ACCEPTED_TYPES,
+    )(_not_allowed(_template))
 
 gc.freeze()
 gc.enable()

@@ -32,17 +32,26 @@ def _body(environ: dict[str, Any]) -> bytes:
     return bytes(environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1))) if length > 0 else b""
 
 
+def _path(environ: dict[str, Any]) -> str:
+    raw = str(environ.get("PATH_INFO") or "/")
+    try:
+        # PEP 3333: PATH_INFO is bytes decoded as latin-1; undo that to get the UTF-8 path.
+        return raw.encode("latin-1").decode("utf-8", "replace") or "/"
+    except UnicodeEncodeError:  # a server that decoded it already (httpx's WSGI transport)
+        return raw
+
+
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     headers = _headers(environ)
-    # PEP 3333: PATH_INFO is bytes decoded as latin-1; undo that to get the UTF-8 path.
-    path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace") or "/"
     request = Request(
         method=environ["REQUEST_METHOD"],
-        path=path,
+        path=_path(environ),
         headers=headers,
         query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
         body=_body(environ),
         request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+        peer=environ.get("REMOTE_ADDR", ""),
+        scheme=environ.get("wsgi.url_scheme", "http"),
     )
     response = cafe_api.handle(request)
     start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(response.headers.items()))

@@ -14,3 +14,6 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = None
 errorlog = "-"
+# The shared API reads X-Forwarded-For/-Proto itself, from trusted hops only (cafe.api.origin,
+# CAFE_TRUSTED_PROXIES): gunicorn must hand it the connection's own scheme.
+secure_scheme_headers: dict[str, str] = {}

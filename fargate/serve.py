@@ -18,9 +18,9 @@ def serve(app: str) -> None:
         host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 - a container listens on its task ENI
         port=int(os.environ.get("PORT", "8080")),
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
-        # Behind the ALB: trust its X-Forwarded-* only from inside the VPC.
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # The shared API reads X-Forwarded-For/-Proto itself, from trusted hops only
+        # (cafe.api.origin, CAFE_TRUSTED_PROXIES), the same way on every runtime.
+        proxy_headers=False,
         access_log=False,
         timeout_graceful_shutdown=20,
     )

@@ -22,8 +22,10 @@
     │   ├── StoreClosed            (service)
     │   ├── QueueFull              (stores) max_waiting reached
     │   └── StoreBusy              (stores.dynamodb) transactions kept conflicting
+    ├── TooManyRequests            (api.guard) this client failed the staff token too often
     ├── AuthenticationRequired     (api.auth) no staff token
     ├── NotPermitted               (api.auth) wrong staff token
+    │   └── HttpsRequired          (api.auth) a staff call over plain HTTP where HTTPS is required
     ├── MethodNotAllowed           (api.errors) the path exists, the method does not
     └── ConfigurationError         (config) bad settings at start-up, never for a request
 
@@ -70,6 +72,16 @@ class Conflict(CafeError):
 
 class Unavailable(CafeError):
     code = "unavailable"
+
+
+class TooManyRequests(CafeError):
+    """Refused until ``retry_after`` seconds have passed."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, {"retry_after_seconds": retry_after, **(details or {})})
+        self.retry_after = retry_after
 
 
 class AuthenticationRequired(CafeError):

@@ -52,6 +52,16 @@ class Telemetry:
         self._emit(("RejectedRequests", MetricUnit.Count, 1))
         self.logger.info("request rejected", extra={"status": status, "error_code": code})
 
+    def staff_locked_out(self, client: str, seconds: float) -> None:
+        """A client reached the wrong-token limit and is now refused for ``seconds``."""
+        self._emit(("StaffLockouts", MetricUnit.Count, 1))
+        self.logger.warning("staff client locked out", extra={"client": client, "lockout_seconds": seconds})
+
+    def staff_refused(self, client: str) -> None:
+        """A staff call refused because its client is locked out."""
+        self._emit(("StaffLockoutRefusals", MetricUnit.Count, 1))
+        self.logger.warning("staff call refused: client locked out", extra={"client": client})
+
     def _emit(self, *metrics: tuple[str, MetricUnit, float]) -> None:
         with self._metrics_lock:
             for name, unit, value in metrics:

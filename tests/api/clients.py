@@ -17,6 +17,9 @@ from typing import Any, Protocol
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every in-process client connects "from" loopback, like the other two transports do
+# (a trusted hop, so tests can name other clients with X-Forwarded-For).
+LOOPBACK_PEER = ("127.0.0.1", 50000)
 
 
 @dataclass
@@ -73,7 +76,9 @@ class HttpxClient:
     def request(
         self, method: str, path: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> Result:
-        response = self._client.request(method, path, content=body, headers=headers or {})
+        # On the wire a header value is bytes; latin-1 lets tests send any of them.
+        raw = {name: value.encode("latin-1") for name, value in (headers or {}).items()}
+        response = self._client.request(method, path, content=body, headers=raw)
         return Result(
             response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
         )
@@ -84,7 +89,11 @@ def fargate_client() -> HttpxClient:
 
     import fargate.app
 
-    return HttpxClient("fargate", fargate.app, TestClient(fargate.app.app, base_url="http://fargate.test"))
+    return HttpxClient(
+        "fargate",
+        fargate.app,
+        TestClient(fargate.app.app, base_url="http://fargate.test", client=LOOPBACK_PEER),
+    )
 
 
 def ec2_client() -> HttpxClient:

@@ -153,11 +153,14 @@ def test_store_closed_and_full(cafe):
     assert response.status == 200
     check(response, "Store")
     closed = cafe.call("POST", "/orders", ORDER)
-    assert closed.status == 503 and closed.json()["error"]["code"] == "store_closed"
+    # Not 5xx: a closed café is its state, not an outage (no alarm, no load balancer retry).
+    assert closed.status == 409 and closed.json()["error"]["code"] == "store_closed"
+    assert "retry-after" not in closed.headers  # only staff reopening helps
     cafe.call("PUT", "/store", {"open": True, "max_waiting": 1}, staff=True)
     place(cafe)
     full = cafe.call("POST", "/orders", ORDER)
-    assert full.status == 503 and full.json()["error"]["code"] == "queue_full"
+    assert full.status == 429 and full.json()["error"]["code"] == "queue_full"
+    assert full.headers["retry-after"] == "60"
     assert cafe.stored_orders() == 1
 
 
@@ -170,7 +173,8 @@ def test_sold_out(cafe):
     refused = cafe.call(
         "POST", "/orders", {"customer": "Kim", "items": [{"item_id": "croissant", "quantity": 1}]}
     )
-    assert refused.status == 422 and refused.json()["error"]["code"] == "item_sold_out"
+    # 409 like a closed store: the request is valid, the menu's current state refuses it.
+    assert refused.status == 409 and refused.json()["error"]["code"] == "item_sold_out"
     assert cafe.call("PATCH", "/menu/nope", {"available": False}, staff=True).status == 422
 
 
@@ -180,7 +184,7 @@ def test_idempotency_key(cafe):
     assert again["id"] == first["id"]
     other = dict(ORDER, customer="Lee")
     reused = cafe.call("POST", "/orders", other, headers={"Idempotency-Key": "basket-1"})
-    assert reused.status == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    assert reused.status == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
     assert cafe.stored_orders() == 1
 
 

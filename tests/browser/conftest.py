@@ -97,6 +97,15 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
+# The standard event, not a browser's console wording: every CSP violation on a page is logged
+# with this prefix, and the checked pages fail the test on any of them.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+
+
 def _context(browser: Browser, viewport: dict[str, int], lang: str) -> BrowserContext:
     context = browser.new_context(
         viewport=viewport,
@@ -105,18 +114,27 @@ def _context(browser: Browser, viewport: dict[str, int], lang: str) -> BrowserCo
         service_workers="block",
     )
     context.set_default_timeout(10_000)
+    context.add_init_script(CSP_WATCH)
     return context
 
 
+def watch(page: Page, errors: list[str]) -> None:
+    """Collect the page's JavaScript errors and CSP violations into ``errors``."""
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console", lambda message: errors.append(message.text) if "CSP violation" in message.text else None
+    )
+
+
 def _checked_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
-    """An English page that fails the test if the page threw a JavaScript error."""
+    """An English page that fails the test on a JavaScript error or a CSP violation."""
     context = _context(browser, viewport, "en")
     page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    watch(page, errors)
     yield page
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
 @pytest.fixture
@@ -140,10 +158,10 @@ def new_page(browser: Browser) -> Iterator[object]:
         context = _context(browser, viewport, lang)
         contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        watch(page, errors)
         return page
 
     yield make
     for context in contexts:
         context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from tests.browser.conftest import PageCafe
+from tests.browser.conftest import DESKTOP, PageCafe, _context, watch
 from tests.browser.pages import (
     add_item,
     barista_card,
@@ -276,3 +276,29 @@ def test_board_shows_preparing_and_ready(phone: Page, page_cafe: PageCafe) -> No
     with page_cafe.staff() as staff:
         for order in (one, two):
             staff.post(f"/orders/{order['id']}/status", json={"status": "COMPLETED"})
+
+
+def test_pages_satisfy_the_csp_and_a_violation_is_caught(browser: Browser, page_cafe: PageCafe) -> None:
+    context = _context(browser, DESKTOP, "en")
+    page = context.new_page()
+    errors: list[str] = []
+    watch(page, errors)
+    try:
+        for path in ("/", "/barista", "/board"):
+            response = page.goto(f"{page_cafe.url}{path}")
+            assert response is not None
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-content-type-options"] == "nosniff"
+            page.wait_for_load_state("networkidle")
+        assert errors == []
+        # The watch works: an inline script, which the policy forbids, is reported and not run.
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.ranInline = true'; document.body.append(s); }"
+        )
+        page.wait_for_function("() => true")  # one more turn of the page's event loop
+        page.wait_for_timeout(200)
+        assert any("script-src" in error for error in errors), errors
+        assert page.evaluate("() => window.ranInline === undefined")
+    finally:
+        context.close()

@@ -6,12 +6,26 @@ adapters then call ``CafeApi.handle`` (or ``dispatch`` when their framework rout
 
 from __future__ import annotations
 
+import os
+
 from cafe.api.application import CafeApi
+from cafe.api.guard import StaffGuard
 from cafe.api.http import MAX_BODY_BYTES, Request, Response
+from cafe.api.origin import Origin
 from cafe.api.routes import ROUTES, Route
 from cafe.config import Config
 
-__all__ = ["MAX_BODY_BYTES", "ROUTES", "CafeApi", "Request", "Response", "Route", "build_api"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "ROUTES",
+    "CafeApi",
+    "Origin",
+    "Request",
+    "Response",
+    "Route",
+    "StaffGuard",
+    "build_api",
+]
 
 
 def build_api(runtime: str, config: Config | None = None) -> CafeApi:
@@ -28,7 +42,15 @@ def build_api(runtime: str, config: Config | None = None) -> CafeApi:
         from cafe.secrets import read_secure_parameter
 
         staff_token = read_secure_parameter(config.staff_token_parameter)
-    api = CafeApi(service, runtime=runtime, staff_token=staff_token, telemetry=telemetry)
+    api = CafeApi(
+        service,
+        runtime=runtime,
+        staff_token=staff_token,
+        telemetry=telemetry,
+        origin=Origin.from_env(),
+        guard=StaffGuard.from_env(),
+        staff_require_https=os.environ.get("CAFE_STAFF_REQUIRE_HTTPS", "0") == "1",
+    )
     if staff_token is None:
         telemetry.logger.warning("CAFE_STAFF_TOKEN is not set: every staff action will be refused")
     return api

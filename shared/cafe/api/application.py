@@ -7,18 +7,22 @@ error table all live here, so the runtimes cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import uuid
 
 from cafe import __version__
 from cafe.api import parsing
-from cafe.api.auth import require_staff
+from cafe.api.auth import HttpsRequired, require_staff
 from cafe.api.errors import MethodNotAllowed, error_response
-from cafe.api.http import Request, Response, json_response
+from cafe.api.guard import StaffGuard
+from cafe.api.http import SECURITY_HEADERS, Request, Response, json_response
+from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
 from cafe.domain.orders import Order
-from cafe.errors import CafeError
+from cafe.errors import CafeError, NotPermitted
 from cafe.observability import Telemetry
 from cafe.service import CafeService
 
@@ -28,6 +32,16 @@ PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_p
 
 def order_etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
+
+
+# A caller's X-Request-Id is echoed and logged only if it looks like an id.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def with_safe_request_id(request: Request) -> Request:
+    if SAFE_REQUEST_ID.fullmatch(request.request_id):
+        return request
+    return dataclasses.replace(request, request_id=str(uuid.uuid4()))
 
 
 def not_modified_or(request: Request, response: Response) -> Response:
@@ -43,12 +57,23 @@ def not_modified_or(request: Request, response: Response) -> Response:
 
 class CafeApi:
     def __init__(
-        self, service: CafeService, *, runtime: str, staff_token: str | None, telemetry: Telemetry
+        self,
+        service: CafeService,
+        *,
+        runtime: str,
+        staff_token: str | None,
+        telemetry: Telemetry,
+        origin: Origin | None = None,
+        guard: StaffGuard | None = None,
+        staff_require_https: bool = False,
     ) -> None:
         self.service = service
         self.runtime = runtime
         self.staff_token = staff_token
         self.telemetry = telemetry
+        self.origin = origin or Origin.from_env({})
+        self.guard = guard or StaffGuard()
+        self.staff_require_https = staff_require_https
         self._menus: dict[frozenset[str], Response] = {}
 
     # -- entry points ------------------------------------------------------------------
@@ -59,6 +84,7 @@ class CafeApi:
 
     def handle(self, request: Request) -> Response:
         """Route by method and path (the server runtimes)."""
+        request = with_safe_request_id(request)
         route, found = resolve(request.method, request.path)
         if route is None:
             assert isinstance(found, list)
@@ -74,10 +100,11 @@ class CafeApi:
 
     def dispatch(self, route: Route, params: dict[str, str], request: Request) -> Response:
         """Serve an already-routed request (Chalice routes it itself)."""
-        self.telemetry.start_request(request.request_id or "-", request.method, request.path)
+        request = with_safe_request_id(request)
+        self.telemetry.start_request(request.request_id, request.method, request.path)
         try:
             if route.staff:
-                require_staff(request, self.staff_token)
+                self._admit_staff(request)
             response: Response = getattr(self, route.handler)(request, **params)
         except CafeError as error:
             response = self._reject(error)
@@ -86,6 +113,24 @@ class CafeApi:
             response = json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
         return self._finish(request, response)
 
+    def _admit_staff(self, request: Request) -> None:
+        """HTTPS where required, then the brute-force lockout, then the token itself."""
+        if self.staff_require_https and self.origin.scheme(request) != "https":
+            raise HttpsRequired("staff actions must use HTTPS here", {"scheme": self.origin.scheme(request)})
+        client = self.origin.client_address(request)
+        try:
+            self.guard.check(client)
+        except CafeError:
+            self.telemetry.staff_refused(client)
+            raise
+        try:
+            require_staff(request, self.staff_token)
+        except NotPermitted:  # a wrong token is a guess; a missing one (401) is not
+            if self.guard.failed(client):
+                self.telemetry.staff_locked_out(client, self.guard.lockout_seconds)
+            raise
+        self.guard.succeeded(client)
+
     def _reject(self, error: CafeError, headers: dict[str, str] | None = None) -> Response:
         response = error_response(error)
         response.headers.update(headers or {})
@@ -93,8 +138,9 @@ class CafeApi:
         return response
 
     def _finish(self, request: Request, response: Response) -> Response:
-        response.headers["X-Request-Id"] = request.request_id or str(uuid.uuid4())
+        response.headers["X-Request-Id"] = request.request_id
         response.headers["X-Cafe-Runtime"] = self.runtime
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     # -- handlers ----------------------------------------------------------------------
@@ -164,7 +210,7 @@ class CafeApi:
     def openapi(self, request: Request) -> Response:
         from cafe.api.openapi import document
 
-        return json_response(200, document(), {"Cache-Control": "no-cache"})
+        return json_response(200, document(self.service.menu), {"Cache-Control": "no-cache"})
 
     def customer_page(self, request: Request) -> Response:
         return self.static_file(request, PAGES["customer_page"])

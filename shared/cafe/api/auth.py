@@ -8,6 +8,10 @@ from cafe.api.http import Request
 from cafe.errors import AuthenticationRequired, NotPermitted
 
 
+class HttpsRequired(NotPermitted):
+    code = "https_required"
+
+
 def require_staff(request: Request, staff_token: str | None) -> None:
     header = request.header("authorization") or ""
     scheme, _, presented = header.partition(" ")

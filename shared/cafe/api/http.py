@@ -20,6 +20,10 @@ class Request:
     query: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     request_id: str = ""
+    # The connection as the runtime saw it: the peer's address (the load balancer's, behind
+    # one) and the scheme of that hop. ``cafe.api.origin`` works out the real client from them.
+    peer: str = ""
+    scheme: str = "http"
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -38,3 +42,18 @@ class Response:
 def json_response(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(status, body, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store", **(headers or {})})
+
+
+# Sent on every response, page or API, by every runtime (added in ``CafeApi``, once).
+# The pages load only their own scripts, styles and images and call only this origin; nothing
+# may frame them (clickjacking a barista's buttons) and no URL leaks to other sites.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+}

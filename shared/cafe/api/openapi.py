@@ -3,14 +3,19 @@ served (the API tests validate real responses against these schemas)."""
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Any
 
 from cafe import __version__
 from cafe.api.http import MAX_BODY_BYTES
+from cafe.api.parsing import DEFAULT_LIMIT, MAX_LIMIT, STATUS_LIST
 from cafe.api.routes import ROUTES, Route
+from cafe.api.static import CONTENT_TYPES, asset_names
+from cafe.domain.menu import Menu, MenuItem, load_menu
 from cafe.domain.orders import Status
-from cafe.service import CUSTOMER_MAX_LENGTH, MAX_LINES, MAX_QUANTITY
+from cafe.domain.settings import MAX_WAITING_LIMIT
+from cafe.service import CUSTOMER_MAX_LENGTH, IDEMPOTENCY_KEY_MAX_LENGTH, MAX_LINES, MAX_QUANTITY
 
 STATUSES = [status.value for status in Status]
 
@@ -94,29 +99,6 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "OrderRequest": {
-        "type": "object",
-        "required": ["customer", "items"],
-        "additionalProperties": False,
-        "properties": {
-            "customer": {"type": "string", "minLength": 1, "maxLength": CUSTOMER_MAX_LENGTH},
-            "items": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": MAX_LINES,
-                "items": {
-                    "type": "object",
-                    "required": ["item_id", "quantity"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "item_id": {"type": "string"},
-                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
-                        "options": {"type": "object", "additionalProperties": {"type": "string"}},
-                    },
-                },
-            },
-        },
-    },
     "Order": {
         "type": "object",
         "required": [
@@ -194,7 +176,10 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["open", "max_waiting"],
         "additionalProperties": False,
-        "properties": {"open": {"type": "boolean"}, "max_waiting": {"type": "integer", "minimum": 0}},
+        "properties": {
+            "open": {"type": "boolean"},
+            "max_waiting": {"type": "integer", "minimum": 0, "maximum": MAX_WAITING_LIMIT},
+        },
     },
     "Store": {
         "type": "object",
@@ -232,75 +217,236 @@ CONTRACT: dict[str, tuple[str | None, str, str]] = {
     "get_store": (None, "200", "Store"),
     "put_store": ("StoreSettings", "200", "Store"),
 }
-ERRORS = {
-    "400": "Malformed JSON",
-    "401": "Staff token missing",
-    "403": "Staff token wrong",
-    "404": "Not found",
-    "409": "Conflict (status machine, concurrent change)",
+# Which refusals each kind of operation can give (cafe.api.errors has the one table).
+BODY_ERRORS = {
+    "400": "Body is not a JSON object",
     "413": f"Body over {MAX_BODY_BYTES} bytes",
-    "422": "Invalid fields",
-    "503": "Store closed or queue full",
+    "422": "A field is missing, unknown, or of the wrong type or range",
+}
+STAFF_ERRORS = {
+    "401": "Staff token missing",
+    "403": "Staff token wrong, or a staff call over plain HTTP where HTTPS is required",
+    "429": "Too many wrong staff tokens from this client: locked out for Retry-After seconds",
+}
+OPERATION_ERRORS: dict[str, dict[str, str]] = {
+    "update_menu_item": {"422": "No such menu item"},
+    "place_order": {
+        "409": "Store closed, an item sold out, or the Idempotency-Key used for another order",
+        "422": "Unknown item or option",
+        "429": "The queue is full (max_waiting orders wait): retry after Retry-After seconds",
+        "503": "The store kept conflicting (DynamoDB): retry after Retry-After seconds",
+    },
+    "list_orders": {"422": "status or limit out of range"},
+    "get_order": {"404": "No such order"},
+    "cancel_order": {"404": "No such order", "409": "The barista has started it"},
+    "change_status": {"404": "No such order", "409": "Not a next status of this order, or changed meanwhile"},
+    "static_file": {"404": "No such asset"},
+}
+RETRY_AFTER = {
+    "Retry-After": {"required": True, "description": "Seconds to wait", "schema": {"type": "string"}}
+}
+# Conditional GETs: the ETag of the last answer in If-None-Match gets an empty 304.
+CONDITIONAL = {
+    "menu",
+    "get_order",
+    "pickup_board",
+    "static_file",
+    "customer_page",
+    "barista_page",
+    "board_page",
+}
+# Stateful testing (and readers) follow these from a placed order to what can be done with it.
+ORDER_LINKS = {
+    "GetOrder": {"operationId": "get_order", "parameters": {"order_id": "$response.body#/id"}},
+    "CancelOrder": {"operationId": "cancel_order", "parameters": {"order_id": "$response.body#/id"}},
+    "ChangeStatus": {"operationId": "change_status", "parameters": {"order_id": "$response.body#/id"}},
+}
+PAGE_TYPES = {
+    "customer_page": "text/html",
+    "barista_page": "text/html",
+    "board_page": "text/html",
 }
 
 
-def _operation(route: Route) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": route.handler, "summary": route.summary, "responses": {}}
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in route.parameters
-    ]
+@lru_cache(maxsize=2)
+def _printable_ranges(skip_space: bool) -> str:
+    """A regex character class of exactly what ``str.isprintable`` accepts (the domain's rule)."""
+    parts: list[str] = []
+    start = previous = -2
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if not char.isprintable() or (skip_space and char == " "):
+            continue
+        if code != previous + 1:
+            if start >= 0:
+                parts.append(_class_range(start, previous))
+            start = code
+        previous = code
+    parts.append(_class_range(start, previous))
+    return "[" + "".join(parts) + "]"
+
+
+def _class_range(first: int, last: int) -> str:
+    def literal(code: int) -> str:
+        return "\\" + chr(code) if chr(code) in "\\]^-[" else chr(code)
+
+    return literal(first) if first == last else f"{literal(first)}-{literal(last)}"
+
+
+def _menu_line(item: MenuItem) -> dict[str, Any]:
+    """One order line for one item: its id, and only the options and values it offers."""
+    return {
+        "type": "object",
+        "required": ["item_id", "quantity"],
+        "additionalProperties": False,
+        "properties": {
+            "item_id": {"const": item.id},
+            "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+            "options": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    option.name: {"enum": [choice.value for choice in option.choices]}
+                    for option in item.options
+                },
+            },
+        },
+    }
+
+
+def _parameters(route: Route, menu: Menu) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in route.parameters:
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if name == "item_id":
+            schema = {"enum": sorted(menu.ids())}
+        if name == "name":
+            schema = {"enum": asset_names()}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if route.handler == "place_order":
         parameters.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 128},
+                "description": "Retrying with the same key and body returns the same order",
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+                    "pattern": f"^{_printable_ranges(skip_space=False)}*$",
+                },
             }
         )
     if route.handler == "list_orders":
-        parameters.append({"name": "status", "in": "query", "required": False, "schema": {"type": "string"}})
-        parameters.append({"name": "limit", "in": "query", "required": False, "schema": {"type": "integer"}})
+        parameters.append(
+            {
+                "name": "status",
+                "in": "query",
+                "required": False,
+                "description": "Comma-separated statuses; PLACED,PREPARING when absent or empty",
+                "schema": {"type": "string", "pattern": STATUS_LIST.pattern},
+            }
+        )
+        parameters.append(
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            }
+        )
+    if route.handler in CONDITIONAL:
+        parameters.append(
+            {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
+        )
+    return parameters
+
+
+def _operation(route: Route, menu: Menu) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": route.handler, "summary": route.summary, "responses": {}}
+    parameters = _parameters(route, menu)
     if parameters:
         operation["parameters"] = parameters
+    responses: dict[str, Any] = operation["responses"]
     if route.staff:
         operation["security"] = [{"staffToken": []}]
     if not route.json:
-        operation["responses"]["200"] = {"description": "A page or asset", "content": {"text/html": {}}}
-        return operation
-    if route.handler == "openapi":
-        operation["responses"]["200"] = {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
-        return operation
-    request_schema, status, response_schema = CONTRACT[route.handler]
-    if request_schema:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _ref(request_schema)}},
+        types = [PAGE_TYPES[route.handler]] if route.handler in PAGE_TYPES else CONTENT_TYPES.values()
+        content: dict[str, Any] = {media.split(";")[0]: {} for media in types}
+        responses["200"] = {"description": "A page or asset", "content": content}
+    elif route.handler == "openapi":
+        responses["200"] = {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+    else:
+        request_schema, status, response_schema = CONTRACT[route.handler]
+        if request_schema:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _ref(request_schema)}},
+            }
+        responses[status] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": _ref(response_schema)}},
         }
-    operation["responses"][status] = {
-        "description": "OK",
-        "content": {"application/json": {"schema": _ref(response_schema)}},
-    }
-    for code, text in ERRORS.items():
-        operation["responses"][code] = {
+    if route.handler == "place_order":
+        responses["201"]["links"] = ORDER_LINKS
+    errors: dict[str, str] = {}
+    if "requestBody" in operation:
+        errors.update(BODY_ERRORS)
+    if route.staff:
+        errors.update(STAFF_ERRORS)
+    for code, text in OPERATION_ERRORS.get(route.handler, {}).items():
+        errors[code] = f"{errors[code]}; {text}" if code in errors else text
+    if route.handler in CONDITIONAL:
+        responses["304"] = {"description": "Not modified since the ETag in If-None-Match"}
+    for code, text in sorted(errors.items()):
+        response: dict[str, Any] = {
             "description": text,
             "content": {"application/json": {"schema": _ref("Error")}},
         }
+        if code in ("429", "503"):
+            response["headers"] = RETRY_AFTER
+        responses[code] = response
     return operation
 
 
-@lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
+def _order_request(menu: Menu) -> dict[str, Any]:
+    printable = _printable_ranges(skip_space=False)
+    return {
+        "type": "object",
+        "required": ["customer", "items"],
+        "additionalProperties": False,
+        "properties": {
+            # Printable characters, at least one of them not a space (the domain strips spaces).
+            "customer": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": CUSTOMER_MAX_LENGTH,
+                "pattern": f"^{printable}*{_printable_ranges(skip_space=True)}{printable}*$",
+            },
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_LINES,
+                "items": {"oneOf": [_menu_line(item) for item in menu.items]},
+            },
+        },
+    }
+
+
+@lru_cache(maxsize=4)
+def document(menu: Menu | None = None) -> dict[str, Any]:
+    """The document for this menu (item ids and options are part of the contract)."""
+    menu = menu or load_menu()
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
-        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route)
+        paths.setdefault(route.template, {})[route.method.lower()] = _operation(route, menu)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Café Compute", "version": __version__},
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "OrderRequest": _order_request(menu)},
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer"}},
         },
     }

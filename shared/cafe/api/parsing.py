@@ -7,12 +7,13 @@ module only checks that the JSON is JSON and that fields have the right types.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cafe.api.http import MAX_BODY_BYTES, Request
 from cafe.domain.orders import Status
 from cafe.errors import InvalidInput, MalformedRequest, PayloadTooLarge
-from cafe.service import LineRequest, OrderRequest
+from cafe.service import CUSTOMER_MAX_LENGTH, LineRequest, OrderRequest
 
 
 class ValidationFailed(InvalidInput):
@@ -24,8 +25,10 @@ def json_body(request: Request) -> dict[str, Any]:
         raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes", {"limit": MAX_BODY_BYTES})
     try:
         document = json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of thousands of digits
         raise MalformedRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:  # a few KiB of "[[[[..." nests deeper than the parser's stack
+        raise MalformedRequest("request body nests too deeply") from None
     if not isinstance(document, dict):
         raise MalformedRequest("request body must be a JSON object")
     return document
@@ -36,6 +39,9 @@ def _field(document: dict[str, Any], name: str, kind: type | tuple[type, ...], w
     if name not in document:
         raise ValidationFailed(f"{path} is required", {"field": path})
     value = document[name]
+    # JSON has one number type: 2.0 is the integer 2 (as JSON Schema's "integer" says).
+    if kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)
     # bool is an int in Python; a JSON true is never a quantity.
     if isinstance(value, bool) and kind is not bool:
         raise ValidationFailed(f"{path} has the wrong type", {"field": path})
@@ -54,6 +60,8 @@ def order_request(request: Request) -> OrderRequest:
     document = json_body(request)
     _no_unknown_fields(document, {"customer", "items"})
     customer = _field(document, "customer", str)
+    if len(customer) > CUSTOMER_MAX_LENGTH:  # as sent: the domain then strips and checks the rest
+        raise ValidationFailed(f"customer is over {CUSTOMER_MAX_LENGTH} characters", {"field": "customer"})
     raw_lines = _field(document, "items", list)
     lines = []
     for index, raw in enumerate(raw_lines[:21]):  # over 20 is refused by the domain; parse no more
@@ -98,23 +106,30 @@ def availability(request: Request) -> bool:
     return bool(_field(document, "available", bool))
 
 
+_ONE_STATUS = "|".join(status.value for status in Status)
+# ``?status=`` as the OpenAPI document states it: statuses joined by commas, or nothing.
+STATUS_LIST = re.compile(f"^(?:(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*)?$")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+
+
 def statuses(request: Request) -> list[Status]:
     """``?status=PLACED`` or a comma-separated list; the waiting statuses when absent."""
     raw = request.query.get("status")
     if not raw:
         return [Status.PLACED, Status.PREPARING]
-    try:
-        return [Status(part.strip()) for part in raw.split(",")]
-    except ValueError:
+    if not STATUS_LIST.fullmatch(raw):
         raise ValidationFailed(
-            f"status must be among {', '.join(s.value for s in Status)}", {"field": "status"}
-        ) from None
+            f"status must be among {', '.join(s.value for s in Status)}, comma-separated", {"field": "status"}
+        )
+    return [Status(part) for part in raw.split(",")]
 
 
-def limit(request: Request, default: int = 100, maximum: int = 500) -> int:
+def limit(request: Request) -> int:
     raw = request.query.get("limit")
     if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ValidationFailed(f"limit must be an integer 1–{maximum}", {"field": "limit"})
+        return DEFAULT_LIMIT
+    # isdigit() alone accepts "²" and thousands of digits, which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationFailed(f"limit must be an integer 1–{MAX_LIMIT}", {"field": "limit"})
     return int(raw)

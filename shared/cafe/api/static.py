@@ -38,3 +38,12 @@ def asset(name: str) -> tuple[bytes, str, str]:
     content = resource.read_bytes()
     etag = '"' + hashlib.sha256(content).hexdigest()[:20] + '"'
     return content, CONTENT_TYPES[suffix], etag
+
+
+def asset_names() -> list[str]:
+    """Every name ``asset`` serves (the OpenAPI document lists them)."""
+    folder = resources.files("cafe").joinpath("web", "static")
+    names = [entry.name for entry in folder.iterdir() if entry.is_file()]
+    return sorted(
+        name for name in names if SAFE_NAME.match(name) and name[name.rfind(".") :] in CONTENT_TYPES
+    )

@@ -28,7 +28,8 @@ let stopPolling = null;
 const busy = new Set();
 
 function authFailed(err) {
-  if (err && (err.status === 401 || err.status === 403)) {
+  // A locked-out client is signed out too: polling on would only prolong the refusals.
+  if (err && (err.status === 401 || err.status === 403 || err.code === "staff_locked_out")) {
     stopPolling?.();
     session.signOut(errorText(err));
     return true;

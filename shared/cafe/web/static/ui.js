@@ -57,10 +57,11 @@ let announceTimer = null;
 export function errorText(err) {
   if (!err) return "";
   if (err.code === "network") return t("err.network");
-  if (err.status === 401 || err.status === 403) return t("err.auth");
   const known = `err.${err.code}`;
   const text = t(known);
-  return text === known ? t("err.generic", { message: err.message }) : text;
+  if (text !== known) return text;
+  if (err.status === 401 || err.status === 403) return t("err.auth");
+  return t("err.generic", { message: err.message });
 }
 
 function hidePathIds(path) {

@@ -15,7 +15,7 @@ from typing import Any
 
 from compare.cost import breakeven_chart, estimate
 from compare.cost.prices import PriceError
-from compare.cost.profile import ProfileError
+from compare.cost.profile import PROJECTED, ProfileError
 from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
 
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
@@ -38,11 +38,13 @@ def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any
     _put(profile, "slo_p99_ms", results.options.slo_p99_ms, "profile")
     for name, entry in results.runtimes.items():
         reference = entry.reference
-        if reference is not None:
+        if entry.projection is not None:  # a decision rests on the AWS projection, not local latency
+            _put(profile, f"p99_ms.{name}", round(entry.projection.p99_ms, 2), PROJECTED)
+        elif reference is not None:
             _put(profile, f"p99_ms.{name}", round(reference.latency_ms.p99, 2), label)
-            if reference.server_cpu is not None and name in ("fargate", "ec2"):
-                cpu = round(reference.server_cpu.ms_per_request.total, 3)
-                _put(profile, f"{name}.cpu_ms_per_request", cpu, label)
+        if reference is not None and reference.server_cpu is not None and name in ("fargate", "ec2"):
+            cpu = round(reference.server_cpu.ms_per_request.total, 3)
+            _put(profile, f"{name}.cpu_ms_per_request", cpu, label)
         reports = entry.billed
         if name == "lambda" and reports is not None and reports.invocations:
             warm = reports.billed_warm_ms.mean or reports.billed_ms.mean
@@ -68,7 +70,9 @@ def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_P
         note = f"compare.cost.estimate failed: {type(exc).__name__}: {exc}"
         return CostSection(available=False, note=note, profile=profile)
     target = out_dir / "breakeven.png"
-    breakeven_chart(result, target)
+    from compare.report.charts import breakeven_footer  # the report's footer words, one place
+
+    breakeven_chart(result, target, footer=breakeven_footer(results, result))
     return CostSection(
         available=True,
         note="modeled",

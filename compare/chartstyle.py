@@ -32,15 +32,17 @@ def runtime_color(name: str, index: int = 0) -> str:
 
 
 def plain_number(value: float) -> str:
-    """2, 5, 10, 20, 1,000 — never 2×10⁰."""
+    """2, 5, 10, 20, 1,000, 2 M — never 2×10⁰."""
+    if value >= 1e6:
+        return f"{value / 1e6:g} M"
     if value >= 1000:
         return f"{value:,.0f}"
     return f"{value:g}"
 
 
-def plain_log_axis(axis: Axis) -> None:
-    """Log ticks at 1-2-5 steps, labelled as plain numbers."""
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+def plain_log_axis(axis: Axis, subs: tuple[float, ...] = (1.0, 2.0, 5.0)) -> None:
+    """Log ticks at 1-2-5 steps (or `subs`: (1.0,) for decades on a wide axis), as plain numbers."""
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: plain_number(v)))
     axis.set_minor_formatter(NullFormatter())
 

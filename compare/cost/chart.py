@@ -48,7 +48,7 @@ def breakeven_chart(result: dict[str, Any], path: str | Path, footer: str | None
     if current:
         ax.axvline(current, color="grey", linewidth=0.8, label="this profile")
     ax.set_xscale("log")
-    plain_log_axis(ax.xaxis)
+    plain_log_axis(ax.xaxis, subs=(1.0,))  # seven decades: 1-2-5 labels would overlap
     ax.set_yscale("symlog", linthresh=1.0)  # linear below $1: free-tier runs can cost $0
     ax.yaxis.set_major_formatter(lambda v, _pos: f"${plain_number(v)}")
     ax.set_ylim(bottom=0)

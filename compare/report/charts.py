@@ -139,11 +139,11 @@ def capacity_chart(results: RunResults, path: Path) -> Chart | None:
         if cap.sustainable_rps:
             for ax in (top, bottom):
                 ax.axvline(cap.sustainable_rps, color=color, linestyle="--", linewidth=1, alpha=0.8)
-            top.annotate(
-                f"{name} sustains {cap.sustainable_text()}",
-                (cap.sustainable_rps, cap.sustainable_rps),
-                textcoords="offset points",
-                xytext=(-6, 8 + 10 * i),
+            top.text(
+                cap.sustainable_rps,
+                0.04 + 0.08 * i,
+                f" {name} sustains {cap.sustainable_text()} ",
+                transform=top.get_xaxis_transform(),  # x in data, y in axes: clear of the lines
                 ha="right",
                 fontsize=8,
                 color=color,
@@ -162,7 +162,7 @@ def capacity_chart(results: RunResults, path: Path) -> Chart | None:
     bottom.set_ylabel("p99 latency, ms")
     bottom.set_xlabel("offered rate, req/s (log scale); dashed verticals: highest sustainable rate")
     top.set_title(
-        f"Throughput: achieved against offered rate, rate steps until the SLO breaks — {results.source}"
+        f"Achieved against offered rate, steps until the SLO breaks — {results.source}", fontsize=10
     )
     fig.subplots_adjust(bottom=0.14, hspace=0.12)
     text = footer(results)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from compare.results import LOCAL_LABEL, MEASURED_HERE, RunResults, Window, from_json
+from compare.results import LOCAL_LABEL, MEASURED_HERE, CostSection, RunResults, Window, from_json, to_json
 
 LATENCY = {"p50": 2.0, "p90": 4.0, "p99": 9.0, "p99.9": 12.0, "max": 15.0, "mean": 2.5}
 REPORTS = {
@@ -266,3 +268,44 @@ def full_sample_json(*, enforced: bool = True, kept_up: bool = True) -> dict[str
 
 def full_sample_results(**kwargs: bool) -> RunResults:
     return from_json(RunResults, full_sample_json(**kwargs))
+
+
+def day_document(results: RunResults) -> dict[str, Any]:
+    """A small day in the shape `python -m compare.day` prints, from the sample's day totals (for
+    drawing the day chart beside a sample report)."""
+    shape = [0] * 7 + [40, 90, 50, 30, 40, 90, 40, 30, 30, 20, 10] + [0] * 6
+    runtimes = {}
+    for name, entry in results.runtimes.items():
+        day = entry.day
+        if day is None:
+            continue
+        hours = [
+            {
+                "hour": h,
+                "requests": n,
+                "p99_ms": (day.p99_ms or 0.0) * (1.0 if n >= 90 else 0.5) if n else None,
+                "cold_start_share": day.cold_start_share,
+                "capacity_units": 2 if n >= 90 else 1 if n else 0,
+            }
+            for h, n in enumerate(shape)
+        ]
+        runtimes[name] = {"hours": hours, "day": to_json(day)}
+    return {"runtimes": runtimes, "provenance": {"seed": 7}}
+
+
+def render_sample(
+    out: Path, results: RunResults | None = None, cost: CostSection | None = None
+) -> tuple[RunResults, dict[str, Path]]:
+    """Write the report of `results` (default: the full sample) into `out` as a run would: the cost
+    model priced with its figures (or `cost`, priced before for the same figures), the break-even
+    chart and the day chart drawn beside it."""
+    from compare.costlink import cost_section
+    from compare.day.chart import day_chart
+    from compare.report import write_report
+
+    results = results if results is not None else full_sample_results()
+    out.mkdir(parents=True, exist_ok=True)
+    day = day_document(results)
+    chart = str(day_chart(day, out / "day.png")) if day["runtimes"] else None
+    results = replace(results, cost=cost or cost_section(results, out), day_chart=chart)
+    return results, write_report(results, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -203,7 +204,7 @@ def full_sample_json(*, enforced: bool = True, kept_up: bool = True) -> dict[str
     data["options"]["runtimes"] = ["lambda", "fargate", "ec2"]
     data["options"]["rates"] = [50.0, 100.0, 200.0, 400.0, 800.0]
     data["runtimes"]["fargate"] = {
-        **data["runtimes"]["ec2"],
+        **copy.deepcopy(data["runtimes"]["ec2"]),
         "description": "uvicorn, 1 worker",
         "url": "http://127.0.0.1:3",
     }

@@ -280,10 +280,11 @@ def day_document(results: RunResults) -> dict[str, Any]:
         day = entry.day
         if day is None:
             continue
+        scale = day.requests / sum(shape)  # the hours add up to the day's total
         hours = [
             {
                 "hour": h,
-                "requests": n,
+                "requests": round(n * scale),
                 "p99_ms": (day.p99_ms or 0.0) * (1.0 if n >= 90 else 0.5) if n else None,
                 "cold_start_share": day.cold_start_share,
                 "capacity_units": 2 if n >= 90 else 1 if n else 0,

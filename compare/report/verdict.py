@@ -16,7 +16,7 @@ from typing import Any
 from compare.report.document import Block, Bullets, Para, Section, anchor
 from compare.report.format import ms
 from compare.report.warnings import generator_warning, local_latency_warning, uncapped_warning
-from compare.results import MEASURED_HERE, MODELED, RunResults
+from compare.results import AWS_LABEL, MEASURED_HERE, MODELED, RunResults
 
 TITLE = "Verdict"
 PROJECTED = "projected"
@@ -65,7 +65,7 @@ class Claim:
 @dataclass(frozen=True)
 class Verdict:
     runtime: str | None
-    basis: str  # PROJECTED or MEASURED_HERE: what the latency claims rest on
+    basis: str  # PROJECTED, AWS_LABEL (remote mode) or MEASURED_HERE: what the latency claims rest on
     warnings: list[str] = field(default_factory=list)  # Markdown, bold where they must stop a reader
     claims: list[Claim] = field(default_factory=list)
     differences: list[Claim] = field(default_factory=list)
@@ -86,7 +86,15 @@ def p99_of(results: RunResults, runtime: str) -> tuple[float, str] | None:
 def _basis(results: RunResults) -> str:
     with_latency = [n for n in results.runtimes if p99_of(results, n) is not None]
     projected = [n for n in with_latency if results.runtimes[n].projection is not None]
-    return PROJECTED if with_latency and projected == with_latency else MEASURED_HERE
+    if with_latency and projected == with_latency:
+        return PROJECTED
+    on_aws = all(results.runtimes[n].source == AWS_LABEL for n in with_latency)
+    return AWS_LABEL if with_latency and on_aws else MEASURED_HERE
+
+
+def _tag(source: str) -> str:
+    """A latency's tag: projected, measured on AWS, or (anything local) measured here."""
+    return source if source in (PROJECTED, AWS_LABEL) else MEASURED_HERE
 
 
 def _estimate(results: RunResults) -> dict[str, Any] | None:
@@ -276,7 +284,7 @@ def _slo_change(results: RunResults, chosen: str, estimate: dict[str, Any] | Non
     )
     return Claim(
         f"An SLO tighter than {ms(mine[0])} ms p99 rules {name_of(chosen)} out; {then}.",
-        mine[1] if mine[1] == PROJECTED else MEASURED_HERE,
+        _tag(mine[1]),
         PROJECTION if mine[1] == PROJECTED else LATENCY,
     )
 
@@ -286,7 +294,7 @@ def build_verdict(results: RunResults) -> Verdict:
     basis = _basis(results)
     chosen, why = _pick(results, estimate)
     warnings = [w for w in (uncapped_warning(results), generator_warning(results)) if w]
-    if basis != PROJECTED:
+    if basis == MEASURED_HERE:
         warnings.append(local_latency_warning(results))
     missing = []
     if estimate is None:
@@ -328,11 +336,11 @@ def build_verdict(results: RunResults) -> Verdict:
             )
         )
     if p99 is not None:
-        where = "on AWS" if p99[1] == PROJECTED else "here (not an AWS figure)"
+        where = {PROJECTED: "on AWS", AWS_LABEL: "measured on AWS"}.get(p99[1], "here (not an AWS figure)")
         claims.append(
             Claim(
                 f"Its p99 {where} is {ms(p99[0])} ms.",
-                p99[1] if p99[1] == PROJECTED else MEASURED_HERE,
+                _tag(p99[1]),
                 latency_section,
             )
         )

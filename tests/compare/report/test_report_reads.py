@@ -17,8 +17,8 @@ from compare.report.console import print_summary
 from compare.report.contents import TITLES
 from compare.report.verdict import CAPACITY as CAPACITY_TITLE
 from compare.report.verdict import COLD, COST, DAY, LATENCY, PROJECTED, PROJECTION, build_verdict
-from compare.results import RunResults, read_results, write_results
-from tests.compare.sample import full_sample_results, render_sample, sample_results
+from compare.results import AWS_LABEL, RunResults, from_json, read_results, write_results
+from tests.compare.sample import full_sample_results, render_sample, sample_json, sample_results
 
 
 class Page(HTMLParser):
@@ -252,3 +252,14 @@ def test_the_printed_summary_starts_with_the_verdict(
     text = _summary(priced[0], tmp_path)
     assert text.lstrip().startswith("Verdict: Lambda (latency projected)")
     assert "(projected)" in text and "(modeled" in text
+
+
+def test_a_remote_run_on_aws_rests_on_its_aws_figures_without_the_local_warning() -> None:
+    data = sample_json()
+    data["mode"], data["source"] = "remote", AWS_LABEL
+    for entry in data["runtimes"].values():
+        entry["source"] = AWS_LABEL
+    verdict = build_verdict(from_json(RunResults, data))
+    assert verdict.basis == AWS_LABEL and verdict.runtime in ("lambda", "ec2")
+    assert not any("not an AWS figure" in w for w in verdict.warnings)
+    assert any(c.tag == AWS_LABEL and "measured on AWS" in c.text for c in verdict.claims)

@@ -225,6 +225,7 @@ def _day_caveat(results: RunResults, chosen: str) -> Claim | None:
 
 
 def _volume_changes(chosen: str, estimate: dict[str, Any]) -> list[Claim]:
+    """The volumes at which another configured runtime becomes cheaper, nearest to the profile first."""
     be = estimate.get("breakeven")
     if not be:
         return []
@@ -232,7 +233,7 @@ def _volume_changes(chosen: str, estimate: dict[str, Any]) -> list[Claim]:
     mine = configured.get(chosen)
     theirs = {v: k for k, v in configured.items() if k != chosen}
     orders = estimate["workload"]["monthly_orders"]
-    out = []
+    found: list[tuple[float, Claim]] = []
     for pair in be.get("pairs", []):
         keys = {pair["a"], pair["b"]}
         if mine not in keys or not keys - {mine} <= set(theirs):
@@ -241,26 +242,20 @@ def _volume_changes(chosen: str, estimate: dict[str, Any]) -> list[Claim]:
         for x in pair["crossovers"]:
             at = x["monthly_orders"]
             if x["cheaper_below"] == mine and at > orders:
-                out.append(
-                    Claim(
-                        f"Traffic above about {at:,.0f} orders a month ({at / max(orders, 1):.0f}× this "
-                        f"profile): {name_of(theirs[other])} ({other}) becomes cheaper.",
-                        MODELED,
-                        COST,
-                    )
+                text = (
+                    f"Traffic above about {at:,.0f} orders a month ({at / max(orders, 1):.0f}× this "
+                    f"profile): {name_of(theirs[other])} ({other}) becomes cheaper."
                 )
-                break
-            if x["cheaper_below"] == other and at < orders:
-                out.append(
-                    Claim(
-                        f"Traffic below about {at:,.0f} orders a month: {name_of(theirs[other])} ({other}) "
-                        "becomes cheaper.",
-                        MODELED,
-                        COST,
-                    )
+            elif x["cheaper_below"] == other and at < orders:
+                text = (
+                    f"Traffic below about {at:,.0f} orders a month: {name_of(theirs[other])} ({other}) "
+                    "becomes cheaper."
                 )
-                break
-    return out
+            else:
+                continue
+            found.append((abs(at - orders), Claim(text, MODELED, COST)))
+            break
+    return [claim for _, claim in sorted(found, key=lambda item: item[0])]
 
 
 def _slo_change(results: RunResults, chosen: str, estimate: dict[str, Any] | None) -> Claim | None:

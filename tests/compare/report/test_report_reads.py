@@ -138,6 +138,8 @@ def test_the_verdict_rests_on_the_projection_and_says_what_would_change_it(
     assert latency and latency[0].tag == PROJECTED and "95.0 ms" in latency[0].text
     changes = " ".join(c.text for c in verdict.changes)
     assert "orders a month" in changes and "SLO tighter than 95.0 ms" in changes
+    volumes = [float(v.replace(",", "")) for v in re.findall(r"Traffic above about ([\d,]+) orders", changes)]
+    assert len(volumes) >= 2 and volumes == sorted(volumes)  # the nearest change of answer first
     # the pick meets the SLO in steady state; the simulated day (cold starts included) does not
     assert "day p99 240 ms" in changes
     assert not any("not an AWS figure" in w for w in verdict.warnings)

@@ -1,4 +1,5 @@
-"""`python -m compare run [...]`: the latency comparison (see compare/run.py)."""
+"""`python -m compare run [...]`: the latency comparison (see compare/run.py); `diff A B` compares
+two stored runs (compare/diff.py)."""
 
 from __future__ import annotations
 
@@ -131,6 +132,9 @@ def parser() -> argparse.ArgumentParser:
         help="price a workload profile (same as python -m compare.cost; see its --help)",
         add_help=False,
     )
+    sub.add_parser(
+        "diff", help="what changed between two stored runs: diff REPORT_A REPORT_B", add_help=False
+    )
     h = sub.add_parser("headroom", help="only the generator headroom check against a trivial server")
     h.add_argument("--rate", type=float, default=1600.0)
     h.add_argument("--seconds", type=float, default=3.0)
@@ -143,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         from compare.cost.__main__ import main as cost_main
 
         return cost_main(argv[1:])
+    if argv[:1] == ["diff"]:
+        from compare.diff import main as diff_main
+
+        return diff_main(argv[1:])
     args = parser().parse_args(argv)
     if args.command == "headroom":
         print(json.dumps(to_json(asyncio.run(headroom_check(args.rate, args.seconds))), indent=2))

@@ -15,10 +15,8 @@ from typing import Any
 
 from compare.cost import breakeven_chart, estimate
 from compare.cost.prices import PriceError
-from compare.cost.profile import ProfileError
+from compare.cost.profile import PROJECTED, ProfileError
 from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
-
-PROJECTED = "modeled"  # the projection: measured service time + sourced AWS hops (compare.aws_model)
 
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
@@ -82,7 +80,9 @@ def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_P
         note = f"compare.cost.estimate failed: {type(exc).__name__}: {exc}"
         return CostSection(available=False, note=note, profile=profile)
     target = out_dir / "breakeven.png"
-    breakeven_chart(result, target)
+    from compare.report.charts import breakeven_footer  # the report's footer words, one place
+
+    breakeven_chart(result, target, footer=breakeven_footer(results, result))
     return CostSection(
         available=True,
         note="modeled",

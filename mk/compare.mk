@@ -10,3 +10,9 @@ compare: $(STAMP)
 .PHONY: compare-remote  ## the same workload against deployed endpoints (build/outputs/*.json or COMPARE_ARGS="--target name=URL")
 compare-remote: $(STAMP)
 	COMPARE_COMMAND="make compare-remote" $(BIN)/python -m compare run --remote $(COMPARE_ARGS)
+
+# Two runs side by side: make diff A=reports/<earlier> B=reports/<later>
+.PHONY: diff  ## what changed between two comparison runs (A=, B= report dirs): figures, versions, machine, git; noise marked
+diff: $(STAMP)
+	@test -n "$(A)" -a -n "$(B)" || { echo "usage: make diff A=reports/<earlier> B=reports/<later>" >&2; exit 2; }
+	$(BIN)/python -m compare diff "$(A)" "$(B)"

@@ -12,11 +12,12 @@ from typing import Any
 from compare.cost.model import estimate
 
 
-def breakeven_chart(result: dict[str, Any], path: str | Path) -> Path:
-    """Write the break-even PNG (matplotlib is imported only when a chart is asked for)."""
+def breakeven_chart(result: dict[str, Any], path: str | Path, footer: str | None = None) -> Path:
+    """Write the break-even PNG (matplotlib is imported only when a chart is asked for); `footer` is
+    the provenance line stamped on it (default: the price snapshot and `make cost`)."""
     from compare.cost.chart import breakeven_chart as draw
 
-    return draw(result, path)
+    return draw(result, path, footer)
 
 
 __all__ = ["breakeven_chart", "estimate"]

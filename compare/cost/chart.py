@@ -1,48 +1,62 @@
-"""The break-even chart: monthly cost against monthly orders, log-scale x, one line per option."""
+"""The break-even chart: monthly cost against monthly orders, log-scale x, one line per option,
+coloured by runtime as every other chart of the comparison and stamped with the same footer."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display on servers or CI
-
 import matplotlib.pyplot as plt
 
-STYLE = {"lambda": "-", "fargate": "--", "ec2": ":"}
+from compare.chartstyle import finish, plain_log_axis, plain_number, provenance_footer, runtime_color
+
+STYLE = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)))  # one per pricing option of a runtime
 
 
-def breakeven_chart(result: dict[str, Any], path: str | Path) -> Path:
+def default_footer(result: dict[str, Any]) -> str:
+    """Where the curves come from when no comparison run supplies its own footer."""
+    prices = result.get("prices", {})
+    return provenance_footer(
+        "modeled",
+        f"price snapshot {prices.get('snapshot', '?')} ({prices.get('snapshot_date', '?')}), "
+        f"{result.get('region', '')}",
+        "make cost",
+    )
+
+
+def breakeven_chart(result: dict[str, Any], path: str | Path, footer: str | None = None) -> Path:
     """Write the chart of `estimate(...)["breakeven"]` to a PNG; returns the path."""
     be = result.get("breakeven")
     if not be:
         raise ValueError("result has no 'breakeven' section: call estimate(..., with_breakeven=True)")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(10, 6), dpi=110)
-    try:
-        x = be["orders_grid"]
-        for key, ys in be["curves"].items():
-            ax.plot(x, ys, STYLE.get(key.split()[0], "-"), label=key, linewidth=1.4)
-        for pair in be["pairs"]:
-            first = pair["crossovers"][0]
-            ax.plot([first["monthly_orders"]], [first["usd"]], "k.", markersize=5)
-        current = result.get("workload", {}).get("monthly_orders")
-        if current:
-            ax.axvline(current, color="grey", linewidth=0.8, label="this profile")
-        ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=1.0)  # linear below $1: free-tier runs can cost $0
-        ax.set_ylim(bottom=0)
-        ax.set_xlabel("orders per month")
-        ax.set_ylabel("USD per month (runtime only, modeled)")
-        snap = result.get("prices", {}).get("snapshot", "")
-        ax.set_title(f"Café Compute break-even, {result.get('region', '')} (modeled from {snap})")
-        ax.grid(True, which="both", linewidth=0.3)
-        ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    fig, ax = plt.subplots(figsize=(10, 6))
+    x = be["orders_grid"]
+    seen: dict[str, int] = {}
+    configured = set(be.get("configured", {}).values())
+    for key, ys in be["curves"].items():
+        runtime = key.split()[0]
+        style = STYLE[seen.get(runtime, 0) % len(STYLE)]
+        seen[runtime] = seen.get(runtime, 0) + 1
+        width = 2.4 if key in configured else 1.1
+        label = f"{key} (configured)" if key in configured else key
+        ax.plot(x, ys, linestyle=style, color=runtime_color(runtime), label=label, linewidth=width)
+    for pair in be["pairs"]:
+        first = pair["crossovers"][0]
+        ax.plot([first["monthly_orders"]], [first["usd"]], "k.", markersize=5)
+    current = result.get("workload", {}).get("monthly_orders")
+    if current:
+        ax.axvline(current, color="grey", linewidth=0.8, label="this profile")
+    ax.set_xscale("log")
+    plain_log_axis(ax.xaxis, subs=(1.0,))  # seven decades: 1-2-5 labels would overlap
+    ax.set_yscale("symlog", linthresh=1.0)  # linear below $1: free-tier runs can cost $0
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"${plain_number(v)}")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("orders per month (log scale)")
+    ax.set_ylabel("USD per month (runtime only, modeled)")
+    snap = result.get("prices", {}).get("snapshot", "")
+    ax.set_title(f"Café Compute break-even, {result.get('region', '')} (modeled from {snap})")
+    ax.grid(True, which="major", linewidth=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return finish(fig, footer or default_footer(result), path)

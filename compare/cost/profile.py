@@ -18,7 +18,8 @@ from compare.local.runtimes import RUNTIMES
 
 PROFILE = "profile"
 DEFAULT = "default (assumed)"
-KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", DEFAULT)
+PROJECTED = "projected (modeled from measured inputs)"  # an AWS latency projected by compare.aws_model
+KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", PROJECTED, DEFAULT)
 SCALING_MODES = ("fixed", "scheduled", "target-tracking")
 EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot")
 FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")

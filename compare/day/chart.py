@@ -6,11 +6,22 @@ from pathlib import Path
 from typing import Any
 
 
-def day_chart(result: dict[str, Any], path: Path) -> Path:
-    import matplotlib
+def day_footer(result: dict[str, Any]) -> str:
+    """The day chart's provenance footer, in the words every chart of the comparison uses."""
+    from compare.chartstyle import provenance_footer
 
-    matplotlib.use("Agg")
+    return provenance_footer(
+        "modeled",
+        f"simulated day, seed {result['provenance']['seed']}, from measured-here and sourced AWS "
+        "figures (not measured on AWS); usd from the cost model's price snapshot",
+        "make day",
+    )
+
+
+def day_chart(result: dict[str, Any], path: Path, footer: str | None = None) -> Path:
     import matplotlib.pyplot as plt
+
+    from compare.chartstyle import finish, runtime_color
 
     names = list(result["runtimes"])
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 3.2 * len(names)), sharex=True)
@@ -20,13 +31,13 @@ def day_chart(result: dict[str, Any], path: Path) -> Path:
         ax.bar(x, [h["requests"] for h in hours], color="#c8d7e8", label="requests")
         ax.set_ylabel("requests / hour")
         p99 = ax.twinx()
-        p99.plot(x, [h["p99_ms"] for h in hours], "o-", color="#b5402a", label="p99 ms")
+        p99.plot(x, [h["p99_ms"] for h in hours], "o-", color=runtime_color(name), label="p99 ms")
         p99.set_ylabel("p99 (ms)")
         top = max((h["p99_ms"] or 0) for h in hours)
         p99.set_ylim(0, top * 1.3 if top else 1)
         cap = ax.twinx()
         cap.spines["right"].set_position(("axes", 1.1))
-        cap.step(x, [h["capacity_units"] for h in hours], where="mid", color="#2a7b3f", label="capacity")
+        cap.step(x, [h["capacity_units"] for h in hours], where="mid", color="#555", label="capacity")
         cap.set_ylabel({"lambda": "environments", "fargate": "tasks", "ec2": "instances"}.get(name, "units"))
         cap.set_ylim(0, max(h["capacity_units"] for h in hours) + 1)
         day = result["runtimes"][name]["day"]
@@ -44,15 +55,5 @@ def day_chart(result: dict[str, Any], path: Path) -> Path:
         ax.legend(handles, [h.get_label() for h in handles], loc="upper left", fontsize=8)
     axes[-1].set_xlabel("hour of the day")
     axes[-1].set_xticks(range(0, 24, 2))
-    fig.text(
-        0.01,
-        0.005,
-        f"modeled (simulated day, seed {result['provenance']['seed']}) from measured-here and "
-        "sourced AWS figures: not measured on AWS; usd from the cost model's price snapshot",
-        fontsize=7,
-    )
-    fig.tight_layout(rect=(0, 0.02, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return finish(fig, footer or day_footer(result), path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from compare.report.charts import draw_charts
 from compare.report.contents import SECTIONS
-from compare.report.document import to_html, to_markdown
+from compare.report.document import render_html, to_markdown
 from compare.results import RunResults
 
 __all__ = ["write_report"]
@@ -21,6 +21,7 @@ def write_report(results: RunResults, out: Path) -> dict[str, Path]:
     charts = draw_charts(results, out)
     sections = [section(results, charts) for section in SECTIONS]
     files = {"markdown": out / "report.md", "html": out / "report.html"}
-    files["markdown"].write_text(to_markdown(TITLE, sections), encoding="utf-8")
-    files["html"].write_text(to_html(TITLE, sections), encoding="utf-8")
+    markdown = to_markdown(TITLE, sections, out)
+    files["markdown"].write_text(markdown, encoding="utf-8")
+    files["html"].write_text(render_html(TITLE, markdown, out), encoding="utf-8")
     return files

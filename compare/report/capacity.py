@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from compare.report.charts import Charts, footer
-from compare.report.document import Block, Image, Para, Section, Table
+from compare.report.charts import Charts
+from compare.report.document import Block, Image, Para, Section, Table, literal
 from compare.report.format import errors, ms
+from compare.report.warnings import mark
 from compare.results import CapacityStep, RunResults
 
 TITLE = "Capacity"
@@ -29,13 +30,13 @@ def _verdict(step: CapacityStep) -> str:
     return f"✓ (on a second try; the first: {first.verdict.reason})" if first else "✓"
 
 
-def _row(s: CapacityStep) -> list[str]:
+def _row(results: RunResults, name: str, s: CapacityStep) -> list[str]:
     cpu = s.server_cpu.ms_per_request.total if s.server_cpu else None
     return [
         f"{s.target_rate_rps:g}",
         f"{s.throughput_rps:.0f}",
         ms(s.latency_ms.p50),
-        ms(s.latency_ms.p99),
+        mark(results, name, "p99", ms(s.latency_ms.p99)),
         ms(s.latency_ms.max),
         errors(s),
         ms(cpu),
@@ -61,14 +62,16 @@ def section(results: RunResults, charts: Charts) -> Section:
         if cap is None:
             continue
         sustainable = f"{cap.sustainable_text()} req/s" if cap.sustainable_rps else "none of the steps"
+        sustainable = mark(results, name, "sustainable", sustainable)
         blocks.append(
             Table(
                 HEADERS,
-                [_row(s) for s in cap.steps],
+                [_row(results, name, s) for s in cap.steps],
                 caption=f"{name} — {entry.source}: highest sustainable {sustainable} "
                 f"(stopped: {cap.stopped})",
             )
         )
     if charts.capacity is not None:
-        blocks.append(Image(charts.capacity, f"Throughput vs p99 — {footer(results)}"))
+        c = charts.capacity
+        blocks.append(Image(c.path, f"Achieved against offered rate, and p99 — {literal(c.footer)}", c.alt))
     return Section(TITLE, blocks)

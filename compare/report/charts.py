@@ -1,95 +1,178 @@
-"""PNG charts (matplotlib, Agg backend), each stamped with where its numbers come from."""
+"""PNG charts (matplotlib, Agg backend), each stamped with where its numbers come from and described
+in words for the HTML's alt text."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
 
-from compare.results import ColdStarts, RunResults
+from compare.chartstyle import (
+    SLO_COLOR,
+    finish,
+    plain_log_axis,
+    provenance_footer,
+    runtime_color,
+)
+from compare.report.format import ms
+from compare.results import MODELED, CapacityStep, ColdStarts, RunResults
 
 PERCENTILES = ("p50", "p90", "p99", "p99.9", "max")
-COLORS = {"lambda": "#ff9900", "fargate": "#1f77b4", "ec2": "#2ca02c"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart file with its alt text (what it shows, in words) and its provenance footer."""
+
+    path: Path
+    alt: str
+    footer: str
 
 
 @dataclass(frozen=True)
 class Charts:
-    """The report's chart files (None where the run has nothing to draw)."""
+    """The report's charts (None where the run has nothing to draw)."""
 
-    latency: Path | None = None
-    capacity: Path | None = None
-    cold: Path | None = None
+    latency: Chart | None = None
+    capacity: Chart | None = None
+    cold: Chart | None = None
+    day: Chart | None = None
+    breakeven: Chart | None = None
+
+    def all(self) -> list[Chart]:
+        found = (self.latency, self.capacity, self.cold, self.day, self.breakeven)
+        return [c for c in found if c is not None]
 
 
-def footer(results: RunResults) -> str:
+def footer(results: RunResults, label: str | None = None) -> str:
+    """The run's provenance footer: label, machine, date, git, the stack's versions, the command."""
     p = results.provenance
     v = p.versions
     shown = ("python", "awslambdaric", "chalice", "uvicorn", "gunicorn")
     stack = ", ".join(f"{k} {v[k]}" for k in shown if k in v)
-    return (
-        f"{results.source} · {p.platform} · {p.cpu_count} CPU {p.cpu_model} · {p.date_utc} · "
-        f"{stack} · reproduce: {p.command}"
+    details = (
+        f"{p.platform} · {p.cpu_count} CPU {p.cpu_model} · {p.date_utc} · git {p.git_revision or '?'}"
+        + (f" · {stack}" if stack else "")
     )
+    return provenance_footer(label or results.source, details, p.command)
 
 
-def _finish(fig: Figure, results: RunResults, path: Path) -> Path:
-    """Stamp the provenance footer on the chart, write it and free the figure."""
-    fig.text(0.01, 0.01, footer(results), fontsize=6.5, color="#555", ha="left", va="bottom", wrap=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def _color(name: str, index: int) -> str:
-    return COLORS.get(name, f"C{index}")
-
-
-def latency_chart(results: RunResults, path: Path) -> Path:
+def latency_chart(results: RunResults, path: Path) -> Chart | None:
     runtimes = {n: r.reference for n, r in results.runtimes.items() if r.reference is not None}
+    if not runtimes:
+        return None
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    width = 0.8 / max(1, len(runtimes))
+    width = 0.8 / len(runtimes)
     for i, (name, reference) in enumerate(runtimes.items()):
         lat = reference.latency_ms
         xs = [k + i * width for k in range(len(PERCENTILES))]
-        ax.bar(xs, [max(lat.get(p), 1e-3) for p in PERCENTILES], width, label=name, color=_color(name, i))
+        values = [max(lat.get(p), 1e-3) for p in PERCENTILES]
+        ax.bar(xs, values, width, label=name, color=runtime_color(name, i))
     ax.set_xticks([k + width * (len(runtimes) - 1) / 2 for k in range(len(PERCENTILES))], PERCENTILES)
     ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
     ax.set_ylabel("latency, ms (log scale)")
     rate = results.options.reference_rate
     ax.set_title(f"Latency percentiles at {rate:g} req/s, café mix, open loop — {results.source}")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.subplots_adjust(bottom=0.18)
-    return _finish(fig, results, path)
+    text = footer(results)
+    described = "; ".join(
+        f"{n} p50 {ms(w.latency_ms.p50)} ms, p99 {ms(w.latency_ms.p99)} ms, max {ms(w.latency_ms.max)} ms"
+        for n, w in runtimes.items()
+    )
+    alt = (
+        f"Bar chart, log scale: latency percentiles p50 to max per runtime at {rate:g} req/s "
+        f"({results.source}). {described}."
+    )
+    return Chart(finish(fig, text, path), alt, text)
 
 
-def capacity_chart(results: RunResults, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+def _offered(step: CapacityStep) -> float:
+    return step.target_rate_rps or step.offered_rps
+
+
+def capacity_chart(results: RunResults, path: Path) -> Chart | None:
+    """Achieved against offered rate (top) and p99 against offered rate (bottom), both sorted by the
+    offered rate, so a saturated step never draws a line backwards; the SLO and each runtime's
+    sustainable rate are marked."""
+    ladders = {
+        n: sorted(r.capacity.steps, key=_offered)
+        for n, r in results.runtimes.items()
+        if r.capacity is not None and r.capacity.steps
+    }
+    if not ladders:
+        return None
     slo = results.options.slo_p99_ms
-    for i, (name, entry) in enumerate(results.runtimes.items()):
-        steps = entry.capacity.steps if entry.capacity is not None else ()
-        if not steps:
-            continue
-        xs = [s.throughput_rps for s in steps]
-        ys = [max(s.latency_ms.p99, 1e-3) for s in steps]
-        ax.plot(xs, ys, marker="o", label=name, color=_color(name, i))
-        for s, x, y in zip(steps, xs, ys, strict=True):
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7.5), sharex=True)
+    highest = max(_offered(s) for steps in ladders.values() for s in steps)
+    lowest = min(_offered(s) for steps in ladders.values() for s in steps)
+    top.plot(
+        [lowest, highest],
+        [lowest, highest],
+        color="#999",
+        linewidth=0.8,
+        linestyle=":",
+        label="achieved = offered",
+    )
+    described = []
+    for i, (name, steps) in enumerate(ladders.items()):
+        color = runtime_color(name, i)
+        xs = [_offered(s) for s in steps]
+        top.plot(xs, [max(s.throughput_rps, 1e-3) for s in steps], marker="o", color=color, label=name)
+        bottom.plot(xs, [max(s.latency_ms.p99, 1e-3) for s in steps], marker="o", color=color, label=name)
+        for s in steps:
             if not s.verdict.ok:
-                ax.annotate("✗", (x, y), textcoords="offset points", xytext=(4, 4), color="red")
-    ax.axhline(slo, color="red", linestyle="--", linewidth=1, label=f"SLO p99 {slo:g} ms")
-    ax.set_yscale("log")
-    ax.set_xlabel("achieved throughput, req/s")
-    ax.set_ylabel("p99 latency, ms (log scale)")
-    ax.set_title(f"Throughput vs p99 (rate steps until the SLO breaks) — {results.source}")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.subplots_adjust(bottom=0.2)
-    return _finish(fig, results, path)
+                bottom.annotate(
+                    "✗",
+                    (_offered(s), max(s.latency_ms.p99, 1e-3)),
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                    color=SLO_COLOR,
+                )
+        cap = results.runtimes[name].capacity
+        assert cap is not None
+        if cap.sustainable_rps:
+            for ax in (top, bottom):
+                ax.axvline(cap.sustainable_rps, color=color, linestyle="--", linewidth=1, alpha=0.8)
+            top.text(
+                cap.sustainable_rps,
+                0.04 + 0.08 * i,
+                f" {name} sustains {cap.sustainable_text()} ",
+                transform=top.get_xaxis_transform(),  # x in data, y in axes: clear of the lines
+                ha="right",
+                fontsize=8,
+                color=color,
+            )
+        described.append(f"{name} sustains {cap.sustainable_text()} req/s")
+    bottom.axhline(slo, color=SLO_COLOR, linestyle="--", linewidth=1, label=f"SLO p99 {slo:g} ms")
+    for ax in (top, bottom):
+        ax.set_xlim(lowest / 1.3, highest * 1.3)  # a one-step ladder still gets a readable axis
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        plain_log_axis(ax.xaxis)
+        plain_log_axis(ax.yaxis)
+        ax.grid(alpha=0.3, which="major")
+        ax.legend(fontsize=8, loc="upper left")
+    top.set_ylabel("achieved, req/s")
+    bottom.set_ylabel("p99 latency, ms")
+    bottom.set_xlabel("offered rate, req/s (log scale); dashed verticals: highest sustainable rate")
+    top.set_title(
+        f"Achieved against offered rate, steps until the SLO breaks — {results.source}", fontsize=10
+    )
+    fig.subplots_adjust(bottom=0.14, hspace=0.12)
+    text = footer(results)
+    alt = (
+        "Two log-log panels against the offered rate: achieved throughput (a line under the diagonal "
+        f"means the runtime fell behind) and p99 latency with the {slo:g} ms SLO as a horizontal line. "
+        + "; ".join(described)
+        + "."
+    )
+    return Chart(finish(fig, text, path), alt, text)
 
 
 def cold_start_series(cold: ColdStarts | None) -> tuple[str, list[float]] | None:
@@ -100,7 +183,7 @@ def cold_start_series(cold: ColdStarts | None) -> tuple[str, list[float]] | None
     return "spawn → healthy", [s.healthy_ms or 0.0 for s in cold.samples]
 
 
-def cold_start_chart(results: RunResults, path: Path) -> Path | None:
+def cold_start_chart(results: RunResults, path: Path) -> Chart | None:
     series: dict[str, tuple[str, list[float]]] = {}
     for name, entry in results.runtimes.items():
         found = cold_start_series(entry.cold_start)
@@ -110,23 +193,89 @@ def cold_start_chart(results: RunResults, path: Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(9, 4.8))
     names = list(series)
-    ax.boxplot([series[n][1] for n in names], showfliers=False)
+    ax.boxplot([[max(v, 1e-3) for v in series[n][1]] for n in names], showfliers=False)
     for i, name in enumerate(names, start=1):
-        values = series[name][1]
+        values = [max(v, 1e-3) for v in series[name][1]]
         jitter = [i + (k % 5 - 2) * 0.04 for k in range(len(values))]
-        ax.scatter(jitter, values, s=14, color=_color(name, i - 1), zorder=3)
+        ax.scatter(jitter, values, s=14, color=runtime_color(name, i - 1), zorder=3)
     ax.set_xticks(range(1, len(names) + 1), [f"{n}\n({series[n][0]})" for n in names])
-    ax.set_ylabel("ms")
+    ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
+    ax.set_ylabel("ms (log scale)")
     count = max(len(s[1]) for s in series.values())
     ax.set_title(f"Cold starts, {count} fresh starts per runtime — {results.source}")
     ax.grid(axis="y", alpha=0.3)
     fig.subplots_adjust(bottom=0.22)
-    return _finish(fig, results, path)
+    text = footer(results)
+    medians = "; ".join(
+        f"{n} {series[n][0]} median {ms(sorted(series[n][1])[len(series[n][1]) // 2])} ms" for n in names
+    )
+    alt = (
+        f"Box plot with each start as a dot, log scale: cold starts per runtime ({results.source}). "
+        f"{medians}."
+    )
+    return Chart(finish(fig, text, path), alt, text)
+
+
+def _existing(path_text: str | None, out: Path) -> Path | None:
+    """A chart another tool drew beside the report (the day, the break-even), if it is there."""
+    if not path_text:
+        return None
+    path = Path(path_text)
+    for candidate in (path, out / path.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def day_chart(results: RunResults, out: Path) -> Chart | None:
+    path = _existing(results.day_chart, out)
+    days = {n: r.day for n, r in results.runtimes.items() if r.day is not None}
+    if path is None:
+        return None
+    described = "; ".join(
+        f"{n} {d.requests} requests, day p99 {ms(d.p99_ms)} ms, {100 * d.cold_start_share:.1f} % cold, "
+        f"${d.usd:.2f}"
+        for n, d in days.items()
+    )
+    alt = (
+        "One panel per runtime over the hours of a simulated business day: requests per hour as bars, "
+        f"p99 latency as a line and capacity units as steps ({MODELED}). {described}."
+    )
+    return Chart(path, alt, footer(results, f"{MODELED} (simulated day from measured and sourced inputs)"))
+
+
+def breakeven_chart(results: RunResults, out: Path) -> Chart | None:
+    cost = results.cost
+    path = _existing(cost.chart if cost is not None else None, out)
+    if path is None or cost is None or cost.estimate is None:
+        return None
+    headline = cost.estimate.get("breakeven", {}).get("headline", [])
+    alt = (
+        "Monthly cost in USD against orders per month, log scale, one line per runtime and pricing "
+        f"option, the profile's volume marked ({MODELED} from list prices). "
+        + " ".join(f"{h}." for h in headline)
+    )
+    return Chart(path, alt, breakeven_footer(results))
+
+
+def breakeven_footer(results: RunResults, estimate: Mapping[str, Any] | None = None) -> str:
+    """The break-even chart's footer: modeled from the price list, with this run's provenance
+    (`estimate`: the cost model's answer, when the run's results do not hold it yet)."""
+    if estimate is None and results.cost is not None:
+        estimate = results.cost.estimate
+    snapshot = ""
+    if estimate is not None:
+        prices = estimate.get("prices", {})
+        snapshot = f"price snapshot {prices.get('snapshot', '?')} ({prices.get('snapshot_date', '?')}) + "
+    return footer(results, f"{MODELED} from {snapshot}this run's inputs ({results.source})")
 
 
 def draw_charts(results: RunResults, out: Path) -> Charts:
     return Charts(
         latency=latency_chart(results, out / "latency_percentiles.png"),
-        capacity=capacity_chart(results, out / "throughput_vs_p99.png"),
+        capacity=capacity_chart(results, out / "throughput_vs_offered.png"),
         cold=cold_start_chart(results, out / "cold_starts.png"),
+        day=day_chart(results, out),
+        breakeven=breakeven_chart(results, out),
     )

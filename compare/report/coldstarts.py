@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compare.report.charts import Charts, footer
-from compare.report.document import Block, Image, Para, Section, Table
+from compare.report.charts import Charts
+from compare.report.document import Block, Image, Para, Section, Table, literal
 from compare.report.format import ms, spread
 from compare.results import ColdStarts, InstanceBoot, RunResults
 
@@ -42,6 +42,44 @@ def _boot_row(name: str, boot: InstanceBoot) -> list[str]:
     return [name, boot.instance_id, boot.launch_time or "–", boot.healthy_at or "–", figure, boot.source]
 
 
+def _two_measures(results: RunResults) -> list[Block]:
+    """A request that waits for a start (Lambda) and capacity that becomes ready (every runtime):
+    two measures, never one column."""
+    rows = []
+    for name, entry in results.runtimes.items():
+        cold = entry.cold_start
+        ready = entry.aws_capacity_ready
+        if cold is None and ready is None:
+            continue
+        path = cold.request_path_ms if cold is not None else None
+        here = cold.capacity_ready_ms if cold is not None else None
+        on_path = (
+            ms(path)
+            if path is not None
+            else ("not recorded" if name == "lambda" else "none: requests queue on running units")
+        )
+        aws = (
+            "not recorded"
+            if ready is None or ready.seconds is None
+            else f"{ready.seconds:g} s ({literal(ready.source)})"
+        )
+        rows.append([name, on_path, ms(here) if here is not None else "not recorded", aws])
+    if not rows:
+        return []
+    return [
+        Table(
+            [
+                "runtime",
+                "request waits for a start (ms, here)",
+                "new capacity ready (ms, here)",
+                "new capacity ready on AWS",
+            ],
+            rows,
+            caption="medians under the envelope, measured here; the AWS column is sourced",
+        )
+    ]
+
+
 def section(results: RunResults, charts: Charts) -> Section:
     blocks: list[Block] = []
     rows: list[list[str]] = []
@@ -67,6 +105,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         blocks.append(
             Para("No cold starts were measured in this run (remote mode cannot restart the services).")
         )
+    blocks += _two_measures(results)
     if boots:
         blocks.append(
             Para(
@@ -109,5 +148,6 @@ def section(results: RunResults, charts: Charts) -> Section:
                 )
             )
     if charts.cold is not None:
-        blocks.append(Image(charts.cold, f"Cold-start distribution — {footer(results)}"))
+        c = charts.cold
+        blocks.append(Image(c.path, f"Cold-start distribution — {literal(c.footer)}", c.alt))
     return Section(TITLE, blocks)

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from compare.report.verdict import Verdict, build_verdict, name_of
+from compare.report.warnings import mark
 from compare.results import CostSection, RunResults
+
+
+def _rich(markdown: str) -> str:
+    """A warning's Markdown bold as rich's, everything else escaped."""
+    return re.sub(r"\*\*(.+?)\*\*", r"[bold]\1[/bold]", escape(markdown))
+
+
+def print_verdict(verdict: Verdict, console: Console) -> None:
+    """The verdict first: the warnings in bold, the pick and why, what would change it."""
+    for warning in verdict.warnings:
+        console.print(f"[red]{_rich(warning)}[/red]")
+    pick = name_of(verdict.runtime) if verdict.runtime else "no runtime"
+    console.print(f"[bold]Verdict: {escape(pick)}[/bold] (latency {escape(verdict.basis)})")
+    for claim in verdict.claims:
+        console.print(f"  {escape(claim.plain())}")
+    for title, claims in (("differences", verdict.differences), ("would change the answer", verdict.changes)):
+        for claim in claims:
+            console.print(f"  [dim]{title}:[/dim] {escape(claim.plain())}")
+    if verdict.missing:
+        console.print(f"  [yellow]not in this run: {escape('; '.join(verdict.missing))}")
 
 
 def _f(value: float | None, digits: int = 1) -> str:
@@ -19,6 +43,7 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
         console = Console()
         if not console.is_terminal:
             console = Console(width=170)
+    print_verdict(build_verdict(results), console)
     rate = results.options.reference_rate
     table = Table(title=f"Café Compute latency — {results.source} — {rate:g} req/s café mix, open loop")
     for column in (
@@ -31,6 +56,7 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
         "req/s",
         "errors",
         "sustainable req/s",
+        "projected p99 ms",
         "cold start ms",
         "CPU ms/req",
         "billed ms",
@@ -44,14 +70,15 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
         billed = entry.billed
         table.add_row(
             name,
-            _f(lat.p50 if lat else None, 2),
-            _f(lat.p90 if lat else None, 2),
-            _f(lat.p99 if lat else None, 2),
-            _f(lat.p99_9 if lat else None, 2),
-            _f(lat.max if lat else None, 1),
+            mark(results, name, "p50", _f(lat.p50 if lat else None, 2)),
+            mark(results, name, "p90", _f(lat.p90 if lat else None, 2)),
+            mark(results, name, "p99", _f(lat.p99 if lat else None, 2)),
+            mark(results, name, "p99.9", _f(lat.p99_9 if lat else None, 2)),
+            mark(results, name, "max", _f(lat.max if lat else None, 1)),
             _f(ref.throughput_rps if ref else None, 0),
             str(ref.errors) if ref else "–",
-            entry.capacity.sustainable_text() if entry.capacity else "–",
+            mark(results, name, "sustainable", entry.capacity.sustainable_text() if entry.capacity else "–"),
+            mark(results, name, "p99", _f(entry.projection.p99_ms, 1)) if entry.projection else "–",
             _f(start.median if start else None, 0),
             _f(cpu.ms_per_request.total if cpu else None, 2),
             _f(billed.billed_ms.median if billed else None, 0),
@@ -96,4 +123,4 @@ def print_cost(cost: CostSection | None, console: Console) -> None:
             f"{runtime['usd_per_1000_orders']:,.4f}",
         )
     console.print(table)
-    console.print(f"recommendation (modeled): {estimate['recommendation']['reason']}")
+    console.print(f"recommendation (modeled): {escape(estimate['recommendation']['reason'])}")

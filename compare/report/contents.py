@@ -4,22 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from compare.report import capacity, coldstarts, cost, cpu, headroom, intro, latency, machine, overview
+from compare.report import (
+    capacity,
+    coldstarts,
+    cost,
+    cpu,
+    day,
+    headroom,
+    intro,
+    latency,
+    machine,
+    overview,
+    projection,
+    verdict,
+)
 from compare.report.charts import Charts
 from compare.report.document import Section
 from compare.results import RunResults
 
-SECTIONS: tuple[Callable[[RunResults, Charts], Section], ...] = (
-    intro.section,
-    overview.section,
-    latency.section,
-    capacity.section,
-    coldstarts.section,
-    cpu.section,
-    headroom.section,
-    cost.section,
-    machine.section,
+MODULES = (
+    verdict,
+    intro,
+    overview,
+    projection,
+    latency,
+    capacity,
+    coldstarts,
+    day,
+    cpu,
+    headroom,
+    cost,
+    machine,
 )
-TITLES = tuple(
-    m.TITLE for m in (intro, overview, latency, capacity, coldstarts, cpu, headroom, cost, machine)
-)
+SECTIONS: tuple[Callable[[RunResults, Charts], Section], ...] = tuple(m.section for m in MODULES)
+TITLES = tuple(m.TITLE for m in MODULES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compare.report.charts import Charts
-from compare.report.document import Block, Image, Para, Section, Table
+from compare.report.document import Block, Image, Para, Section, Table, literal
 from compare.results import RunResults
 
 TITLE = "Cost (modeled)"
@@ -44,7 +44,18 @@ def section(results: RunResults, charts: Charts) -> Section:
             caption=f"modeled, {est['region']}; {est['workload']['monthly_requests']:.0f} requests/month",
         )
     )
-    blocks.append(Para(f"Recommendation (modeled): {est['recommendation']['reason']}"))
-    if cost.chart:
-        blocks.append(Image(Path(cost.chart), "Break-even (modeled by compare.cost from list prices)"))
+    rec = est["recommendation"]
+    blocks.append(Para(f"**Recommendation (modeled):** {rec['reason']}"))
+    inputs = rec.get("inputs")
+    if inputs:
+        blocks.append(
+            Table(
+                ["runtime", "p99 ms used", "where it comes from"],
+                [[i["runtime"], f"{i['p99_ms']:g}", i["source"]] for i in inputs],
+                caption="the recommendation's latency inputs",
+            )
+        )
+    if charts.breakeven is not None:
+        c = charts.breakeven
+        blocks.append(Image(c.path, f"Break-even — {literal(c.footer)}", c.alt))
     return Section(TITLE, blocks)

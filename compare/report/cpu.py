@@ -42,6 +42,23 @@ def section(results: RunResults, charts: Charts) -> Section:
                     entry.source,
                 ]
             )
+        store = entry.cpu_ms_per_request
+        if store is not None:
+            detail = (
+                f"SQLite {ms(store.sqlite)}, DynamoDB (boto3 against a local moto server) "
+                f"{ms(store.dynamodb)}"
+            )
+            if store.billed_ms_dynamodb is not None:
+                detail += f"; Lambda billed, warm, DynamoDB path {ms(store.billed_ms_dynamodb)}"
+            rows.append(
+                [
+                    name,
+                    "server CPU per request by store (the cost model reads DynamoDB)",
+                    ms(store.dynamodb),
+                    detail,
+                    store.source,
+                ]
+            )
     blocks: list[Block] = [Para(WHAT)]
     if rows:
         blocks.append(Table(["runtime", "figure", "median / value (ms)", "detail", "source"], rows))

@@ -12,8 +12,9 @@ TITLE = "Generator headroom"
 
 def section(results: RunResults, charts: Charts) -> Section:
     h = results.headroom
+    record = _record(results)
     if h is None:
-        return Section(TITLE, [Para("The headroom check was skipped in this run.")])
+        return Section(TITLE, [Para("The headroom check was skipped in this run."), *record])
     verdict = "kept up" if h.kept_up else "did NOT keep up — treat the highest rates with suspicion"
     return Section(
         TITLE,
@@ -25,6 +26,29 @@ def section(results: RunResults, charts: Charts) -> Section:
                 f"{h.generator_cpu_s:.2f} s ({100 * h.generator_cpu_share:.0f} % of one core, "
                 f"{h.generator_cpu_ms_per_request:.3f} ms per request, from time.process_time): "
                 f"it **{verdict}** ({h.source})."
-            )
+            ),
+            *record,
         ],
     )
+
+
+def _record(results: RunResults) -> list[Para]:
+    gen = results.generator
+    if gen is None:
+        return [Para("No generator record in this run (an older results file).")]
+    if gen.kept_up is None:
+        state = "was not checked"
+    elif gen.kept_up:
+        state = "kept up"
+    else:
+        state = "**did not keep up**"
+    checked = f" at {gen.checked_rate_rps:g} req/s" if gen.checked_rate_rps else ""
+    text = (
+        f"Generator record ({gen.source}): {gen.processes} process(es), highest rate used "
+        f"{gen.highest_rate_rps:g} req/s; checked{checked}, it {state}."
+    )
+    if gen.kept_up is False:
+        text += (
+            " Affected figures (marked ⚠ in the tables): " + ("; ".join(gen.affected) or "not listed") + "."
+        )
+    return [Para(text)]

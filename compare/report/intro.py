@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compare.report.charts import Charts
-from compare.report.document import Block, Para, Section, Table
+from compare.report.document import Block, Para, Section, Table, literal
 from compare.results import RunResults
 
 TITLE = "What was measured, and where"
@@ -21,6 +21,39 @@ LOCAL = (
     "DynamoDB, and the load generator shares the machine's CPUs with the servers. Use the figures to "
     "compare the runtimes' shapes (queueing, cold starts, CPU per request), not as AWS latencies."
 )
+
+
+def _envelopes(results: RunResults) -> list[Block]:
+    rows = []
+    for name, entry in results.runtimes.items():
+        e = entry.envelope
+        if e is None:
+            rows.append([name, "–", "–", "not recorded", "–", "–"])
+            continue
+        enforced = "yes" if e.enforced else "**no: ran uncapped**"
+        basis = "; ".join(
+            x for x in (e.basis, e.credits or "", f"{e.workers} worker(s)" if e.workers else "") if x
+        )
+        rows.append(
+            [name, f"{e.cpu_vcpu:g}", f"{e.memory_mb:,}", enforced, e.mechanism, literal(basis) or "–"]
+        )
+    missing = [r[0] for r in rows if r[3] == "not recorded"]
+    blocks: list[Block] = [
+        Table(
+            ["runtime", "vCPU", "memory MB", "enforced", "mechanism", "as deployed"],
+            rows,
+            caption="the resource envelope each runtime was held to while measured "
+            "(per environment, task or instance)",
+        )
+    ]
+    if missing:
+        blocks.append(
+            Para(
+                f"No envelope is recorded for {', '.join(missing)} (an older results file, a machine "
+                "without writable cgroups, or remote mode): treat those figures as taken without limits."
+            )
+        )
+    return blocks
 
 
 def section(results: RunResults, charts: Charts) -> Section:
@@ -40,9 +73,11 @@ def section(results: RunResults, charts: Charts) -> Section:
             "Load is **open loop**: requests are sent at a constant arrival rate whatever the server "
             "does, and each latency is counted from the moment the request was meant to be sent (no "
             "coordinated omission). Percentiles come from HDR histograms; warm-up requests are "
-            f"excluded. Every figure below is labelled: *{src}* or *modeled* (cost, from the price list)."
+            f"excluded. Every figure below is labelled: *{src}*, *projected* (AWS latency modeled from "
+            "measured inputs) or *modeled* (cost and the simulated day, from the price list)."
         )
     )
+    blocks += _envelopes(results)
     rows = [[name, entry.description, entry.url] for name, entry in results.runtimes.items()]
     blocks.append(Table(["runtime", "how it ran", "URL"], rows))
     w = results.workload

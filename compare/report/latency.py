@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compare.report.charts import Charts, footer
-from compare.report.document import Block, Image, Section, Table
+from compare.report.charts import Charts
+from compare.report.document import Block, Image, Section, Table, literal
 from compare.report.format import errors, ms
 from compare.results import RunResults, Settings, Window
 
@@ -44,5 +44,6 @@ def section(results: RunResults, charts: Charts) -> Section:
             )
         )
     if charts.latency is not None:
-        blocks.append(Image(charts.latency, f"Latency percentiles per runtime — {footer(results)}"))
+        c = charts.latency
+        blocks.append(Image(c.path, f"Latency percentiles per runtime — {literal(c.footer)}", c.alt))
     return Section(TITLE, blocks)

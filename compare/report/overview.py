@@ -5,6 +5,7 @@ from __future__ import annotations
 from compare.report.charts import Charts
 from compare.report.document import Section, Table
 from compare.report.format import errors, ms
+from compare.report.warnings import mark
 from compare.results import RunResults
 
 TITLE = "Summary"
@@ -16,6 +17,7 @@ HEADERS = [
     "req/s",
     "errors",
     "sustainable req/s",
+    "projected p99 ms (AWS)",
     "cold start ms (median)",
     "server CPU ms/req",
     "Lambda billed ms (median)",
@@ -33,12 +35,15 @@ def section(results: RunResults, charts: Charts) -> Section:
         rows.append(
             [
                 name,
-                ms(ref.latency_ms.p50 if ref else None),
-                ms(ref.latency_ms.p99 if ref else None),
-                ms(ref.latency_ms.max if ref else None),
+                mark(results, name, "p50", ms(ref.latency_ms.p50 if ref else None)),
+                mark(results, name, "p99", ms(ref.latency_ms.p99 if ref else None)),
+                mark(results, name, "max", ms(ref.latency_ms.max if ref else None)),
                 f"{ref.throughput_rps if ref else 0:.0f}",
                 errors(ref),
-                entry.capacity.sustainable_text() if entry.capacity else "–",
+                mark(
+                    results, name, "sustainable", entry.capacity.sustainable_text() if entry.capacity else "–"
+                ),
+                ms(entry.projection.p99_ms) if entry.projection else "–",
                 ms(start.median if start else None),
                 ms(cpu.ms_per_request.total if cpu else None),
                 ms(billed.billed_ms.median if billed else None),
@@ -46,6 +51,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         )
     caption = (
         f"{results.source}; latency at {opts.reference_rate:g} req/s; sustainable = highest rate step "
-        f"meeting p99 ≤ {opts.slo_p99_ms:g} ms with no errors"
+        f"meeting p99 ≤ {opts.slo_p99_ms:g} ms with no errors; projected p99: modeled for AWS from "
+        "measured inputs"
     )
     return Section(TITLE, [Table(HEADERS, rows, caption=caption)])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from compare.results import LOCAL_LABEL, RunResults, Window, from_json
+from compare.results import LOCAL_LABEL, MEASURED_HERE, CostSection, RunResults, Window, from_json, to_json
 
 LATENCY = {"p50": 2.0, "p90": 4.0, "p99": 9.0, "p99.9": 12.0, "max": 15.0, "mean": 2.5}
 REPORTS = {
@@ -157,3 +160,154 @@ def sample_json() -> dict[str, Any]:
 
 def sample_results() -> RunResults:
     return from_json(RunResults, sample_json())
+
+
+# --- a run with every later field filled (envelopes, CPU per store, projection, the day) -----------
+
+
+def _ladder(rates: list[float], saturate_at: float, p99_at: dict[float, float]) -> list[dict[str, Any]]:
+    """Capacity steps that fall behind above `saturate_at` (achieved drops, as a saturated step does)."""
+    steps = []
+    for rate in rates:
+        achieved = rate if rate <= saturate_at else saturate_at * 0.8
+        p99 = p99_at.get(rate, 9.0)
+        ok = p99 <= 100 and rate <= saturate_at
+        reason = "ok" if ok else f"p99 {p99:g} ms > SLO 100 ms"
+        latency = {**LATENCY, "p99": p99, "p99.9": p99 * 1.2, "max": p99 * 1.5}
+        steps.append(
+            window(
+                target_rate_rps=rate,
+                offered_rps=rate,
+                throughput_rps=achieved,
+                latency_ms=latency,
+                verdict={"ok": ok, "reason": reason},
+            )
+        )
+    return steps
+
+
+def _projection(p50: float, p99: float, hop: str, hop_ms: float) -> dict[str, Any]:
+    return {
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "inputs": [
+            {"name": "service time p50 under the envelope (ms)", "value": 2.0, "source": MEASURED_HERE},
+            {"name": f"{hop} overhead p50 (ms)", "value": hop_ms, "source": "AWS documentation (2026-11)"},
+            {"name": "DynamoDB round trip p50 (ms)", "value": 4.0, "source": "published measurement"},
+        ],
+    }
+
+
+def full_sample_json(*, enforced: bool = True, kept_up: bool = True) -> dict[str, Any]:
+    """The sample with the fields later issues fill, three runtimes, a ladder that saturates."""
+    data = sample_json()
+    data["options"]["runtimes"] = ["lambda", "fargate", "ec2"]
+    data["options"]["rates"] = [50.0, 100.0, 200.0, 400.0, 800.0]
+    data["runtimes"]["fargate"] = {
+        **copy.deepcopy(data["runtimes"]["ec2"]),
+        "description": "uvicorn, 1 worker",
+        "url": "http://127.0.0.1:3",
+    }
+    ladders = {
+        "lambda": _ladder([50, 100, 200, 400], 200, {400: 450.0}),
+        "fargate": _ladder([50, 100, 200, 400, 800], 400, {800: 900.0}),
+        "ec2": _ladder([50, 100, 200, 400, 800], 800, {}),
+    }
+    sustainable = {"lambda": 200.0, "fargate": 400.0, "ec2": 800.0}
+    envelopes = {
+        "lambda": {"cpu_vcpu": 0.29, "memory_mb": 512, "basis": "512 MB / 1,769 MB per vCPU"},
+        "fargate": {"cpu_vcpu": 0.25, "memory_mb": 512, "basis": "task size 0.25 vCPU", "workers": 1},
+        "ec2": {"cpu_vcpu": 2.0, "memory_mb": 1024, "basis": "t4g.micro", "credits": "unlimited"},
+    }
+    projections = {
+        "lambda": _projection(38.0, 95.0, "API Gateway REST", 18.0),
+        "fargate": _projection(14.0, 41.0, "ALB", 3.0),
+        "ec2": _projection(12.0, 36.0, "none (single instance)", 0.0),
+    }
+    ready = {
+        "fargate": {"what": "task start → healthy", "seconds": 45.0, "source": "AWS documentation (2026-11)"},
+        "ec2": {"what": "instance launch → healthy", "seconds": 70.0, "source": "published measurement"},
+    }
+    days = {
+        "lambda": {"requests": 5600, "p99_ms": 240.0, "cold_start_share": 0.012, "usd": 0.11},
+        "fargate": {"requests": 5600, "p99_ms": 42.0, "cold_start_share": 0.0, "usd": 0.39},
+        "ec2": {"requests": 5600, "p99_ms": 37.0, "cold_start_share": 0.0, "usd": 0.28},
+    }
+    for name, entry in data["runtimes"].items():
+        steps = ladders[name]
+        entry["capacity"] = {
+            "slo": {"p99_ms": 100, "max_error_rate": 0.0, "min_delivery": 0.9},
+            "steps": steps,
+            "sustainable_rps": sustainable[name],
+            "limit_found": True,
+            "stopped": "the next step broke the SLO",
+        }
+        mechanism = "cgroup-v1" if enforced else "none"
+        entry["envelope"] = {**envelopes[name], "enforced": enforced, "mechanism": mechanism}
+        entry["cpu_ms_per_request"] = {
+            "sqlite": 1.7,
+            "dynamodb": 3.9,
+            "billed_ms_dynamodb": 6.0 if name == "lambda" else None,
+        }
+        entry["dynamodb_round_trips"] = {"menu": 1, "place order": 3, "track": 1}
+        entry["projection"] = projections[name]
+        entry["aws_capacity_ready"] = ready.get(name)
+        entry["day"] = days[name]
+        cold = entry["cold_start"]
+        cold["request_path_ms"] = 151.0 if name == "lambda" else None
+        cold["capacity_ready_ms"] = 160.0 if name == "lambda" else 400.0
+    data["generator"] = {
+        "kept_up": kept_up,
+        "processes": 1,
+        "highest_rate_rps": 800.0,
+        "checked_rate_rps": 1600.0,
+        "affected": [] if kept_up else ["capacity steps above 400 req/s: sustainable rate (fargate, ec2)"],
+    }
+    data["day_chart"] = None  # a test that wants the chart draws it with compare.day.chart
+    return data
+
+
+def full_sample_results(**kwargs: bool) -> RunResults:
+    return from_json(RunResults, full_sample_json(**kwargs))
+
+
+def day_document(results: RunResults) -> dict[str, Any]:
+    """A small day in the shape `python -m compare.day` prints, from the sample's day totals (for
+    drawing the day chart beside a sample report)."""
+    shape = [0] * 7 + [40, 90, 50, 30, 40, 90, 40, 30, 30, 20, 10] + [0] * 6
+    runtimes = {}
+    for name, entry in results.runtimes.items():
+        day = entry.day
+        if day is None:
+            continue
+        scale = day.requests / sum(shape)  # the hours add up to the day's total
+        hours = [
+            {
+                "hour": h,
+                "requests": round(n * scale),
+                "p99_ms": (day.p99_ms or 0.0) * (1.0 if n >= 90 else 0.5) if n else None,
+                "cold_start_share": day.cold_start_share,
+                "capacity_units": 2 if n >= 90 else 1 if n else 0,
+            }
+            for h, n in enumerate(shape)
+        ]
+        runtimes[name] = {"hours": hours, "day": to_json(day)}
+    return {"runtimes": runtimes, "provenance": {"seed": 7}}
+
+
+def render_sample(
+    out: Path, results: RunResults | None = None, cost: CostSection | None = None
+) -> tuple[RunResults, dict[str, Path]]:
+    """Write the report of `results` (default: the full sample) into `out` as a run would: the cost
+    model priced with its figures (or `cost`, priced before for the same figures), the break-even
+    chart and the day chart drawn beside it."""
+    from compare.costlink import cost_section
+    from compare.day.chart import day_chart
+    from compare.report import write_report
+
+    results = results if results is not None else full_sample_results()
+    out.mkdir(parents=True, exist_ok=True)
+    day = day_document(results)
+    chart = str(day_chart(day, out / "day.png")) if day["runtimes"] else None
+    results = replace(results, cost=cost or cost_section(results, out), day_chart=chart)
+    return results, write_report(results, out)

@@ -14,6 +14,7 @@ import pytest
 from compare.__main__ import main
 from compare.measure import Probe
 from compare.report.contents import TITLES
+from compare.report.document import anchor
 from compare.run import Driven, Measured, Options, Ui, _context, _drive
 
 TINY = [
@@ -51,8 +52,8 @@ def _check_files(report_dir: Path, label: str) -> None:
     html = (report_dir / "report.html").read_text()
     for title in TITLES:
         assert f"## {title}" in md
-        assert f"<h2>{title.replace('&', '&amp;')}</h2>" in html
-    for chart in ("latency_percentiles.png", "throughput_vs_p99.png"):
+        assert f'<h2 id="{anchor(title)}">{title.replace("&", "&amp;")}</h2>' in html
+    for chart in ("latency_percentiles.png", "throughput_vs_offered.png"):
         assert (report_dir / chart).read_bytes().startswith(b"\x89PNG")
         assert f"]({chart})" in md
     assert "data:image/png;base64," in html and 'src="latency' not in html  # self-contained

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from compare import costlink
-from compare.cost.profile import ProfileError
+from compare.cost.profile import PROJECTED, ProfileError
 from compare.results import (
     MEASURED_HERE,
-    MODELED,
     ColdStarts,
     CpuPerStore,
     Projection,
@@ -82,5 +81,5 @@ def test_the_deployed_store_path_and_the_projection_feed_the_cost_model() -> Non
     profile = costlink.measured_profile(replace(results, runtimes=runtimes), {})
     assert profile["lambda"]["avg_billed_ms"] == 9.0  # the DynamoDB path, not SQLite's 3.1
     assert profile["ec2"]["cpu_ms_per_request"] == 5.5
-    assert profile["p99_ms"]["lambda"] == 80.0 and profile["provenance"]["p99_ms.lambda"] == MODELED
+    assert profile["p99_ms"]["lambda"] == 80.0 and profile["provenance"]["p99_ms.lambda"] == PROJECTED
     assert profile["p99_ms"]["ec2"] == 9.0 and profile["provenance"]["p99_ms.ec2"] == MEASURED_HERE

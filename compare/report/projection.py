@@ -1,0 +1,90 @@
+"""Section: the latency projected for AWS per runtime, with every input and its source."""
+
+from __future__ import annotations
+
+from compare.report.charts import Charts
+from compare.report.document import Block, Para, Section, Table, literal
+from compare.report.format import ms
+from compare.report.warnings import mark
+from compare.results import RunResults
+
+TITLE = "Projected latency on AWS"
+
+WHAT = (
+    "*Projected: modeled from measured inputs.* Each runtime's latency on AWS is the service time "
+    "measured here under the deployed envelope combined, as distributions (not sums of percentiles), "
+    "with the hops it has on AWS — API Gateway for Lambda, the load balancer for Fargate and EC2 "
+    "scale-out, the DynamoDB round trips of the café mix — each input with its source below."
+)
+
+
+def section(results: RunResults, charts: Charts) -> Section:
+    projected = {n: e for n, e in results.runtimes.items() if e.projection is not None}
+    if not projected:
+        return Section(
+            TITLE,
+            [
+                Para(
+                    "No AWS projection in this run (an older results file, or the projection could "
+                    "not be computed): the report's latency figures are the local ones, "
+                    f"{results.source}, and are not AWS figures."
+                )
+            ],
+        )
+    blocks: list[Block] = [Para(WHAT)]
+    rows = []
+    for name, entry in results.runtimes.items():
+        p = entry.projection
+        trips = entry.dynamodb_round_trips
+        trips_text = ", ".join(f"{op} {n}" for op, n in trips.items()) if trips else "not recorded"
+        local = entry.reference.latency_ms.p99 if entry.reference is not None else None
+        rows.append(
+            [
+                name,
+                mark(results, name, "p50", ms(p.p50_ms)) if p else "not projected",
+                mark(results, name, "p99", ms(p.p99_ms)) if p else "not projected",
+                mark(results, name, "p99", ms(local)),
+                trips_text,
+            ]
+        )
+    blocks.append(
+        Table(
+            [
+                "runtime",
+                "projected p50 ms",
+                "projected p99 ms",
+                "p99 measured here ms",
+                "DynamoDB round trips",
+            ],
+            rows,
+            caption="projected (modeled from measured inputs) beside the local figure it starts from",
+        )
+    )
+    for name, entry in projected.items():
+        assert entry.projection is not None
+        blocks.append(
+            Table(
+                ["input", "value", "source"],
+                [[literal(i.name), f"{i.value:g}", literal(i.source)] for i in entry.projection.inputs],
+                caption=f"{name}: the projection's inputs",
+            )
+        )
+    ready = [
+        [
+            name,
+            e.aws_capacity_ready.what,
+            "–" if e.aws_capacity_ready.seconds is None else f"{e.aws_capacity_ready.seconds:g}",
+            literal(e.aws_capacity_ready.source),
+        ]
+        for name, e in results.runtimes.items()
+        if e.aws_capacity_ready is not None
+    ]
+    if ready:
+        blocks.append(
+            Table(
+                ["runtime", "new capacity on AWS", "seconds", "source"],
+                ready,
+                caption="capacity ready on AWS",
+            )
+        )
+    return Section(TITLE, blocks)

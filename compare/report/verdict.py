@@ -1,0 +1,372 @@
+"""The verdict: which runtime to pick for the profile priced, and why, in a few tagged sentences.
+
+Built once as data (`Verdict`), written twice: as the report's first section (Markdown, each claim
+linked to the section that backs it) and at the top of the printed summary. When the run has an
+AWS projection the latency claims rest on it ("projected"); otherwise on the local figures
+("measured here") with a warning that local latency is not an AWS figure. What a run did not
+record is said, never filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compare.report.document import Block, Bullets, Para, Section, anchor
+from compare.report.format import ms
+from compare.report.warnings import generator_warning, local_latency_warning, uncapped_warning
+from compare.results import AWS_LABEL, MEASURED_HERE, MODELED, RunResults
+
+TITLE = "Verdict"
+PROJECTED = "projected"
+NAMES = {"lambda": "Lambda", "fargate": "Fargate", "ec2": "EC2"}
+
+# The sections a claim links to (their titles, kept here so a renamed section breaks a test).
+COST = "Cost (modeled)"
+PROJECTION = "Projected latency on AWS"
+LATENCY = "Latency at the reference rate"
+CAPACITY = "Capacity"
+COLD = "Cold starts"
+DAY = "A café's day (modeled)"
+
+HOW_TO_READ = (
+    "**How to read the figures.** *Measured here* figures come from this machine, the three runtimes "
+    "emulated side by side under the deployed resource envelope: use them for shapes and ratios "
+    "(queueing, cold starts, CPU per request), never as AWS latencies. *Projected* latencies are "
+    "modeled for AWS from measured inputs: the service time measured here plus the hops each runtime "
+    "has on AWS (API Gateway, the load balancer, DynamoDB round trips), each input listed with its "
+    "source. *Modeled* figures (the monthly cost, the break-even volumes, the simulated day) come "
+    "from the price list and the café's profile. A decision rests on the projected latency and the "
+    "modeled cost; the measured-here figures explain them."
+)
+
+
+def name_of(runtime: str) -> str:
+    return NAMES.get(runtime, runtime)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence (Markdown-free), where its figures come from, and the section that backs it."""
+
+    text: str
+    tag: str
+    section: str | None = None
+
+    def markdown(self) -> str:
+        link = f"; see [{self.section}](#{anchor(self.section)})" if self.section else ""
+        return f"{self.text.removesuffix('.')} *({self.tag}{link})*."
+
+    def plain(self) -> str:
+        return f"{self.text.removesuffix('.')} ({self.tag})."
+
+
+@dataclass(frozen=True)
+class Verdict:
+    runtime: str | None
+    basis: str  # PROJECTED, AWS_LABEL (remote mode) or MEASURED_HERE: what the latency claims rest on
+    warnings: list[str] = field(default_factory=list)  # Markdown, bold where they must stop a reader
+    claims: list[Claim] = field(default_factory=list)
+    differences: list[Claim] = field(default_factory=list)
+    changes: list[Claim] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def p99_of(results: RunResults, runtime: str) -> tuple[float, str] | None:
+    """The p99 a decision should use: the projection when there is one, else the local figure."""
+    entry = results.runtimes[runtime]
+    if entry.projection is not None:
+        return entry.projection.p99_ms, PROJECTED
+    if entry.reference is not None:
+        return entry.reference.latency_ms.p99, entry.source
+    return None
+
+
+def _basis(results: RunResults) -> str:
+    with_latency = [n for n in results.runtimes if p99_of(results, n) is not None]
+    projected = [n for n in with_latency if results.runtimes[n].projection is not None]
+    if with_latency and projected == with_latency:
+        return PROJECTED
+    on_aws = all(results.runtimes[n].source == AWS_LABEL for n in with_latency)
+    return AWS_LABEL if with_latency and on_aws else MEASURED_HERE
+
+
+def _tag(source: str) -> str:
+    """A latency's tag: projected, measured on AWS, or (anything local) measured here."""
+    return source if source in (PROJECTED, AWS_LABEL) else MEASURED_HERE
+
+
+def _estimate(results: RunResults) -> dict[str, Any] | None:
+    cost = results.cost
+    if cost is None or not cost.available or cost.estimate is None:
+        return None
+    return dict(cost.estimate)
+
+
+def _pick(results: RunResults, estimate: dict[str, Any] | None) -> tuple[str | None, str]:
+    """The runtime to pick and the kind of reason: 'cost' (cheapest meeting the SLO) or 'latency'."""
+    if estimate is not None:
+        chosen = estimate.get("recommendation", {}).get("runtime")
+        if chosen in results.runtimes:
+            return str(chosen), "cost"
+    slo = results.options.slo_p99_ms
+    known = {n: p for n in results.runtimes if (p := p99_of(results, n)) is not None}
+    meeting = sorted((p[0], n) for n, p in known.items() if p[0] <= slo)
+    if meeting:
+        return meeting[0][1], "latency"
+    if known:
+        return min(known, key=lambda n: known[n][0]), "latency"
+    return None, "none"
+
+
+def _profile_name(results: RunResults) -> str:
+    base = results.cost.base_profile if results.cost is not None else None
+    return Path(base or results.options.cost_profile).stem
+
+
+def _cold_claim(results: RunResults) -> Claim | None:
+    """Lambda's start on the request path against the servers' capacity-ready time."""
+    parts: list[str] = []
+    tags: set[str] = set()
+    for name, entry in results.runtimes.items():
+        cold = entry.cold_start
+        if name == "lambda" and cold is not None:
+            waited = cold.request_path_ms
+            if waited is None and cold.init_ms is not None:
+                waited = cold.init_ms.median
+            if waited is not None:
+                parts.append(
+                    f"Lambda puts its cold start on the request path: a request that finds no warm "
+                    f"environment waits about {ms(waited)} ms for init"
+                )
+                tags.add(MEASURED_HERE)
+        elif cold is not None or entry.aws_capacity_ready is not None:
+            ready = entry.aws_capacity_ready
+            if ready is not None and ready.seconds is not None:
+                parts.append(
+                    f"{name_of(name)} adds capacity off the request path, serving about "
+                    f"{ready.seconds:g} s after scaling out on AWS ({ready.source})"
+                )
+                tags.add(ready.source)
+            elif cold is not None and (cold.capacity_ready_ms or cold.healthy_ms) is not None:
+                here = cold.capacity_ready_ms or (cold.healthy_ms.median if cold.healthy_ms else 0.0)
+                parts.append(
+                    f"{name_of(name)} adds capacity off the request path ({ms(here)} ms process start → "
+                    "healthy here; instance boot or image pull on AWS not measured)"
+                )
+                tags.add(MEASURED_HERE)
+    if not parts:
+        return None
+    tag = MEASURED_HERE if tags == {MEASURED_HERE} else "measured here and sourced"
+    return Claim("; ".join(parts) + ".", tag, COLD)
+
+
+def _capacity_claim(results: RunResults) -> Claim | None:
+    found = [
+        f"{name_of(n)} {e.capacity.sustainable_text()} req/s"
+        for n, e in results.runtimes.items()
+        if e.capacity is not None
+    ]
+    if not found:
+        return None
+    slo = results.options.slo_p99_ms
+    return Claim(
+        f"Highest rate meeting the {slo:g} ms p99 SLO under the envelope here: {', '.join(found)}.",
+        MEASURED_HERE,
+        CAPACITY,
+    )
+
+
+def _cost_claim(estimate: dict[str, Any]) -> Claim:
+    by_cost = sorted(estimate["runtimes"].items(), key=lambda item: float(item[1]["monthly_usd"]))
+    costs = ", ".join(f"{name_of(n)} ${r['monthly_usd']:,.2f}" for n, r in by_cost)
+    headline = estimate.get("breakeven", {}).get("headline", [])
+    said = [h.replace("; modeled)", ")").removesuffix(" (modeled)") for h in headline]  # the tag says it
+    tail = f" Break-even: {'; '.join(said)}." if said else ""
+    return Claim(f"Monthly cost for the profile: {costs}.{tail}", MODELED, COST)
+
+
+def _day_claim(results: RunResults) -> Claim | None:
+    days = {n: e.day for n, e in results.runtimes.items() if e.day is not None}
+    if not days:
+        return None
+    text = "; ".join(
+        f"{name_of(n)} p99 {ms(d.p99_ms)} ms, {100 * d.cold_start_share:.1f} % of requests waiting for a "
+        f"start, ${d.usd:,.2f} a day"
+        for n, d in days.items()
+    )
+    return Claim(f"Over a simulated business day: {text}.", MODELED, DAY)
+
+
+def _day_caveat(results: RunResults, chosen: str) -> Claim | None:
+    """The pick meets the SLO in steady state but not over the day (starts on the request path)."""
+    day = results.runtimes[chosen].day
+    slo = results.options.slo_p99_ms
+    if day is None or day.p99_ms is None or day.p99_ms <= slo:
+        return None
+    meeting = [
+        (d.usd, n)
+        for n, e in results.runtimes.items()
+        if (d := e.day) is not None and d.p99_ms is not None and d.p99_ms <= slo
+    ]
+    then = (
+        f"{name_of(min(meeting)[1])} meets it over the day at ${min(meeting)[0]:,.2f} a day"
+        if meeting
+        else "no runtime meets it over the day"
+    )
+    return Claim(
+        f"If the {slo:g} ms SLO must hold over the whole day, cold starts included, {name_of(chosen)} "
+        f"misses it (day p99 {ms(day.p99_ms)} ms, {100 * day.cold_start_share:.1f} % of requests waiting "
+        f"for a start); {then}.",
+        MODELED,
+        DAY,
+    )
+
+
+def _volume_changes(chosen: str, estimate: dict[str, Any]) -> list[Claim]:
+    """The volumes at which another configured runtime becomes cheaper, nearest to the profile first."""
+    be = estimate.get("breakeven")
+    if not be:
+        return []
+    configured: dict[str, str] = be.get("configured", {})
+    mine = configured.get(chosen)
+    theirs = {v: k for k, v in configured.items() if k != chosen}
+    orders = estimate["workload"]["monthly_orders"]
+    found: list[tuple[float, Claim]] = []
+    for pair in be.get("pairs", []):
+        keys = {pair["a"], pair["b"]}
+        if mine not in keys or not keys - {mine} <= set(theirs):
+            continue
+        other = (keys - {mine}).pop()
+        for x in pair["crossovers"]:
+            at = x["monthly_orders"]
+            if x["cheaper_below"] == mine and at > orders:
+                text = (
+                    f"Traffic above about {at:,.0f} orders a month ({at / max(orders, 1):.0f}× this "
+                    f"profile): {name_of(theirs[other])} ({other}) becomes cheaper."
+                )
+            elif x["cheaper_below"] == other and at < orders:
+                text = (
+                    f"Traffic below about {at:,.0f} orders a month: {name_of(theirs[other])} ({other}) "
+                    "becomes cheaper."
+                )
+            else:
+                continue
+            found.append((abs(at - orders), Claim(text, MODELED, COST)))
+            break
+    return [claim for _, claim in sorted(found, key=lambda item: item[0])]
+
+
+def _slo_change(results: RunResults, chosen: str, estimate: dict[str, Any] | None) -> Claim | None:
+    mine = p99_of(results, chosen)
+    if mine is None:
+        return None
+    tighter = [
+        (n, p)
+        for n in results.runtimes
+        if n != chosen and (p := p99_of(results, n)) is not None and p[0] < mine[0]
+    ]
+    if estimate is not None:
+        costs = {n: r["monthly_usd"] for n, r in estimate["runtimes"].items()}
+        tighter.sort(key=lambda item: costs.get(item[0], float("inf")))
+    else:
+        tighter.sort(key=lambda item: item[1][0])
+    then = (
+        f"then {name_of(tighter[0][0])} (p99 {ms(tighter[0][1][0])} ms) is the next to qualify"
+        if tighter
+        else "then none of the three qualifies"
+    )
+    return Claim(
+        f"An SLO tighter than {ms(mine[0])} ms p99 rules {name_of(chosen)} out; {then}.",
+        _tag(mine[1]),
+        PROJECTION if mine[1] == PROJECTED else LATENCY,
+    )
+
+
+def build_verdict(results: RunResults) -> Verdict:
+    estimate = _estimate(results)
+    basis = _basis(results)
+    chosen, why = _pick(results, estimate)
+    warnings = [w for w in (uncapped_warning(results), generator_warning(results)) if w]
+    if basis == MEASURED_HERE:
+        warnings.append(local_latency_warning(results))
+    missing = []
+    if estimate is None:
+        note = results.cost.note if results.cost is not None else "the cost model was not run"
+        missing.append(f"no modeled cost ({note})")
+    if not any(e.projection for e in results.runtimes.values()):
+        missing.append("no AWS projection")
+    if not any(e.day for e in results.runtimes.values()):
+        missing.append("no simulated day")
+    claims: list[Claim] = []
+    if chosen is None:
+        claims.append(
+            Claim("No runtime can be recommended: the run holds no latency figure.", results.source)
+        )
+        return Verdict(None, basis, warnings, claims, missing=missing)
+    slo = results.options.slo_p99_ms
+    p99 = p99_of(results, chosen)
+    latency_section = PROJECTION if basis == PROJECTED else LATENCY
+    if why == "cost" and estimate is not None:
+        usd = estimate["runtimes"][chosen]["monthly_usd"]
+        claims.append(
+            Claim(
+                f"Pick {name_of(chosen)} for the {_profile_name(results)} profile "
+                f"({estimate['workload']['monthly_orders']:,.0f} orders a month): the cheapest runtime "
+                f"whose p99 meets the {slo:g} ms SLO, at ${usd:,.2f} a month.",
+                MODELED,
+                COST,
+            )
+        )
+    else:
+        meets = p99 is not None and p99[0] <= slo
+        claims.append(
+            Claim(
+                f"Pick {name_of(chosen)}: the lowest p99 of the runtimes "
+                + (f"meeting the {slo:g} ms SLO" if meets else f"(none meets the {slo:g} ms SLO)")
+                + "; the cost was not modeled, so this rests on latency alone.",
+                basis,
+                latency_section,
+            )
+        )
+    if p99 is not None:
+        where = {PROJECTED: "on AWS", AWS_LABEL: "measured on AWS"}.get(p99[1], "here (not an AWS figure)")
+        claims.append(
+            Claim(
+                f"Its p99 {where} is {ms(p99[0])} ms.",
+                _tag(p99[1]),
+                latency_section,
+            )
+        )
+    for extra in (_day_claim(results),):
+        if extra is not None:
+            claims.append(extra)
+    differences = [c for c in (_cold_claim(results), _capacity_claim(results)) if c is not None]
+    if estimate is not None:
+        differences.append(_cost_claim(estimate))
+    changes = _volume_changes(chosen, estimate) if estimate is not None else []
+    caveat = _day_caveat(results, chosen)
+    if caveat is not None:
+        changes.insert(0, caveat)
+    slo_change = _slo_change(results, chosen, estimate)
+    if slo_change is not None:
+        changes.append(slo_change)
+    return Verdict(chosen, basis, warnings, claims, differences, changes, missing)
+
+
+def section(results: RunResults, charts: object) -> Section:
+    verdict = build_verdict(results)
+    blocks: list[Block] = [Para(w) for w in verdict.warnings]
+    lead = f"**{name_of(verdict.runtime)}.** " if verdict.runtime else ""
+    blocks.append(Para(lead + " ".join(c.markdown() for c in verdict.claims)))
+    if verdict.differences:
+        blocks.append(Para("**The differences that matter:**"))
+        blocks.append(Bullets([c.markdown() for c in verdict.differences]))
+    if verdict.changes:
+        blocks.append(Para("**What would change the answer:**"))
+        blocks.append(Bullets([c.markdown() for c in verdict.changes]))
+    if verdict.missing:
+        blocks.append(Para("Not in this run: " + "; ".join(verdict.missing) + "."))
+    blocks.append(Para(HOW_TO_READ))
+    return Section(TITLE, blocks)

@@ -318,6 +318,8 @@ class EmulatorStats:
     throttles: int
     invocations: int
     memory_mb: int
+    reaped: int = 0  # environments stopped after idle_reap_s without an event
+    idle_reap_s: float | None = None
 
 
 @dataclass(frozen=True)

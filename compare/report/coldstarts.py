@@ -128,8 +128,10 @@ def section(results: RunResults, charts: Charts) -> Section:
         blocks.append(
             Para(
                 f"Under load the local Lambda started {e.cold_starts} execution environments in all "
-                f"(limit {e.concurrency_limit}) and throttled {e.throttles} requests with 429 "
-                f"over {e.invocations} invocations. A burst that finds no idle environment starts one "
+                f"(limit {e.concurrency_limit}), reaped {e.reaped} idle ones (after "
+                f"{e.idle_reap_s or 0:g} s without an event) and throttled {e.throttles} requests "
+                f"(answered 500, as API Gateway answers a Lambda throttle) over {e.invocations} "
+                "invocations. A burst that finds no idle environment starts one "
                 "per request; here those starts share 2 CPUs with everything else and slow each other "
                 "down, while on AWS they run on separate hosts."
             )

@@ -15,11 +15,15 @@ LOCAL = (
     "one machine on one SQLite file, started with their deployed commands: Lambda through a local "
     "emulator (an API-Gateway-style front turning each request into a REST proxy event, dispatching it "
     "to execution environments that are real `awslambdaric` processes, one request at a time each, "
-    "started on demand up to a concurrency limit, 429 beyond it); Fargate as the container's entry "
+    "started on demand up to a concurrency limit, each in its own envelope, frozen between "
+    "invocations and reaped after an idle time; a throttle is answered as API Gateway's REST API "
+    'answers one, 500 "Internal server error"); Fargate as the container\'s entry '
     "command natively (no container engine, no image pull, no load balancer); EC2 as the systemd "
     "unit's gunicorn command. There is no network between client and server, no API Gateway, ALB or "
-    "DynamoDB, and the load generator shares the machine's CPUs with the servers. Use the figures to "
-    "compare the runtimes' shapes (queueing, cold starts, CPU per request), not as AWS latencies."
+    "DynamoDB in the latency windows (SQLite; the CPU figures are also taken on DynamoDB through a moto "
+    "server), and the load generator shares the machine's CPUs with the servers, outside the envelopes. "
+    "Use the figures to compare the runtimes' shapes (queueing, cold starts, CPU per request), not as "
+    "AWS latencies: the projection section adds what AWS adds."
 )
 
 

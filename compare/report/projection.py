@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from compare.report.charts import Charts
 from compare.report.document import Block, Para, Section, Table, literal
 from compare.report.format import ms
@@ -16,6 +19,15 @@ WHAT = (
     "with the hops it has on AWS — API Gateway for Lambda, the load balancer for Fargate and EC2 "
     "scale-out, the DynamoDB round trips of the café mix — each input with its source below."
 )
+
+
+def _value(value: Any) -> str:
+    """A number as it is; a distribution or a table (the projection's inputs) as compact text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, dict) and "dist" in value:
+        return literal(", ".join(f"{k} {v}" for k, v in value.items()))
+    return literal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
 
 
 def section(results: RunResults, charts: Charts) -> Section:
@@ -65,7 +77,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         blocks.append(
             Table(
                 ["input", "value", "source"],
-                [[literal(i.name), f"{i.value:g}", literal(i.source)] for i in entry.projection.inputs],
+                [[literal(i.name), _value(i.value), literal(i.source)] for i in entry.projection.inputs],
                 caption=f"{name}: the projection's inputs",
             )
         )

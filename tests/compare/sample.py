@@ -194,6 +194,13 @@ def _projection(p50: float, p99: float, hop: str, hop_ms: float) -> dict[str, An
             {"name": "service time p50 under the envelope (ms)", "value": 2.0, "source": MEASURED_HERE},
             {"name": f"{hop} overhead p50 (ms)", "value": hop_ms, "source": "AWS documentation (2026-11)"},
             {"name": "DynamoDB round trip p50 (ms)", "value": 4.0, "source": "published measurement"},
+            # What compare.modeled records: distributions and tables as their JSON description.
+            {
+                "name": "dynamodb.GetItem.ms",
+                "value": {"dist": "lognormal", "median": 4.0, "p99": 12.0},
+                "source": "AWS documentation",
+            },
+            {"name": "operation mix", "value": {"menu": 0.5, "place_order": 0.5}, "source": "caller"},
         ],
     }
 

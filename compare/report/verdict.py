@@ -144,11 +144,13 @@ def _cold_claim(results: RunResults) -> Claim | None:
         elif cold is not None or entry.aws_capacity_ready is not None:
             ready = entry.aws_capacity_ready
             if ready is not None and ready.seconds is not None:
+                # The citation itself is in the cold-start section; the verdict names its kind.
+                kind = ready.source.split(":", 1)[0]
                 parts.append(
                     f"{name_of(name)} adds capacity off the request path, serving about "
-                    f"{ready.seconds:g} s after scaling out on AWS ({ready.source})"
+                    f"{ready.seconds:g} s after scaling out on AWS ({kind})"
                 )
-                tags.add(ready.source)
+                tags.add("sourced")
             elif cold is not None and (cold.capacity_ready_ms or cold.healthy_ms) is not None:
                 here = cold.capacity_ready_ms or (cold.healthy_ms.median if cold.healthy_ms else 0.0)
                 parts.append(

@@ -70,7 +70,7 @@ down: $(STAMP)
 
 .PHONY: test  ## run the whole test suite (unit, contract, API, live, deploy, browser)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 .PHONY: lint  ## ruff on everything, mypy strict on shared/cafe, compare, infra and devtools
 lint: $(STAMP)

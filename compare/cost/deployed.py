@@ -12,7 +12,11 @@ from infra.templates import fargate as fargate_template
 
 #: The custom metrics every runtime emits as EMF lines (shared/cafe/observability.py), one metric
 #: each per runtime (dimension ``runtime``); tests/cost keep this list in step with that module.
+# The custom metrics the code emits while the café is open (cafe.observability), priced per metric
+# for the hours they receive data. The staff-lockout pair is emitted only during a wrong-token burst:
+# an hour or two a month at most, so it is listed, not priced.
 EMF_METRICS: Final = ("OrdersPlaced", "OrderValue", "RejectedRequests")
+EMF_ABUSE_ONLY_METRICS: Final = ("StaffLockouts", "StaffLockoutRefusals")
 
 
 def lambda_settings() -> dict[str, Any]:

@@ -3,6 +3,7 @@ their envelopes while they run, and no cgroup outlives the run."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,9 @@ def test_quota_never_under_the_kernels_minimum() -> None:
 
 
 def _groups(name: str) -> list[Path]:
-    return list(ROOT.glob(f"*/{PARENT}/cafe-envelope-*-{name}")) + list(
-        ROOT.glob(f"{PARENT}/cafe-envelope-*-{name}")
-    )
+    """This test process's groups only (another test may hold envelopes of its own meanwhile)."""
+    mine = f"cafe-envelope-{os.getpid()}-{name}"
+    return list(ROOT.glob(f"*/{PARENT}/{mine}")) + list(ROOT.glob(f"{PARENT}/{mine}"))
 
 
 @pytest.mark.live

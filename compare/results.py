@@ -177,6 +177,9 @@ class Window:
 class Verdict:
     ok: bool
     reason: str
+    # What a failing step was limited by: "runtime", "generator" (it could not send on time) or
+    # "store" (SQLite or DynamoDB busy: 503 store_busy), so a limit is not pinned on the wrong party.
+    cause: str = "runtime"
 
 
 @dataclass(frozen=True, kw_only=True)

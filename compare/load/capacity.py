@@ -12,6 +12,25 @@ from dataclasses import dataclass, replace
 
 from compare.results import Capacity, CapacityStep, SloRecord, Verdict, Window
 
+RETRY_OFFSET = 1000
+# The generator dispatched late: its p99 send lag above this means the step measured the generator.
+GENERATOR_LAG_MS = 20.0
+STORE_BUSY = "503"  # the API's store_busy: SQLite locked or DynamoDB conflicting, retried out
+
+
+def failed(step: Window, reason: str) -> Verdict:
+    """A failing verdict with what limited the step: the generator, the store or the runtime."""
+    errors = {str(k): v for k, v in step.errors_by_status.items()}
+    if step.send_lag_ms.p99 > GENERATOR_LAG_MS:
+        return Verdict(
+            False,
+            f"{reason} — limited by the load generator (send lag p99 {step.send_lag_ms.p99:.0f} ms)",
+            "generator",
+        )
+    if errors and set(errors) == {STORE_BUSY}:
+        return Verdict(False, f"{reason} — limited by the store (503 store_busy), not the runtime", "store")
+    return Verdict(False, reason)
+
 
 @dataclass(frozen=True)
 class Slo:
@@ -22,22 +41,19 @@ class Slo:
     def verdict(self, step: Window) -> Verdict:
         p99 = step.latency_ms.p99
         if step.requests == 0:
-            return Verdict(False, "no requests completed")
+            return failed(step, "no requests completed")
         if step.error_rate > self.max_error_rate:
-            return Verdict(False, f"errors {dict(step.errors_by_status)}")
+            return failed(step, f"errors {dict(step.errors_by_status)}")
         if p99 > self.p99_ms:
-            return Verdict(False, f"p99 {p99:.1f} ms > {self.p99_ms:g} ms")
+            return failed(step, f"p99 {p99:.1f} ms > {self.p99_ms:g} ms")
         offered = step.offered_rps or step.target_rate_rps
         if step.throughput_rps < self.min_delivery * offered:
-            return Verdict(False, f"delivered {step.throughput_rps:.0f}/s of {offered:.0f}/s sent")
+            return failed(step, f"delivered {step.throughput_rps:.0f}/s of {offered:.0f}/s sent")
         return Verdict(True, "ok")
 
     @property
     def record(self) -> SloRecord:
         return SloRecord(self.p99_ms, self.max_error_rate, self.min_delivery)
-
-
-RETRY_OFFSET = 1000
 
 
 def judged(step: Window, verdict: Verdict, first_attempt: CapacityStep | None = None) -> CapacityStep:

@@ -75,8 +75,13 @@ def section(results: RunResults, charts: Charts) -> Section:
     blocks.append(
         Para(
             "Load is **open loop**: requests are sent at a constant arrival rate whatever the server "
-            "does, and each latency is counted from the moment the request was meant to be sent (no "
-            "coordinated omission). Percentiles come from HDR histograms; warm-up requests are "
+            "does. An independent request (a menu, a new order) is timed from its planned send time, "
+            "however late the generator or a queue made it. A dependent step (polling, cancelling or "
+            "advancing an order) cannot go before the step that created its order: it is sent at its "
+            "planned time or when that step completes, whichever is later, and timed from then — its "
+            "planned time already includes the visit's think time after the earlier step, and a slow "
+            "earlier step counts in that step's latency, not twice. The generator's own lateness is "
+            "reported as send lag. Percentiles come from HDR histograms; warm-up requests are "
             f"excluded. Every figure below is labelled: *{src}*, *projected* (AWS latency modeled from "
             "measured inputs) or *modeled* (cost and the simulated day, from the price list)."
         )

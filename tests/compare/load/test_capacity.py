@@ -69,3 +69,21 @@ def test_a_single_hiccup_is_retried_before_it_stops_the_search() -> None:
     _, run_once = _hiccup_at_20()
     no_retry = asyncio.run(search([10, 20, 40], run_once, Slo(p99_ms=100), confirm=False))
     assert no_retry.sustainable_rps == 10
+
+
+def test_a_failing_step_names_what_limited_it() -> None:
+    slo = Slo(p99_ms=100)
+    assert slo.verdict(_step(400, 300)).cause == "runtime"
+    busy = slo.verdict(_step(400, 20, {"503": 4}))
+    assert busy.cause == "store" and "store" in busy.reason
+    late = a_window(
+        target_rate_rps=400,
+        offered_rps=400,
+        throughput_rps=400,
+        requests=100,
+        latency_ms=LATENCY | {"p99": 300.0},
+        send_lag_ms=LATENCY | {"p99": 80.0},
+    )
+    verdict = slo.verdict(late)
+    assert verdict.cause == "generator" and "load generator" in verdict.reason
+    assert slo.verdict(_step(100, 20)).ok

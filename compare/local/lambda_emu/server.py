@@ -56,7 +56,8 @@ class Front:
         app = web.Application(client_max_size=MAX_PAYLOAD)
         app.router.add_get(f"{CONTROL}/stats", self.stats)
         app.router.add_post(f"{CONTROL}/coldstart", self.coldstart)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # [\s\S]: a path may hold an encoded newline; aiohttp would answer it with its own text 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
         return app
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

@@ -286,3 +286,9 @@ def test_groups_left_by_a_killed_run_are_swept(tmp_path: Path) -> None:
     swept = Envelopes.open().sweep_stale()
     assert {path.name for path in left} <= set(swept)
     assert _groups_of(emulator.process.pid) == []
+
+
+def test_a_path_with_an_encoded_newline_reaches_the_function(chalice_emulator: Emulator) -> None:
+    # API Gateway passes such a path parameter on; the app, not the front, answers for it.
+    status, body = chalice_emulator.call("/hello/a%0Ab")
+    assert status == 200 and body["hello"] == "a\nb"

@@ -37,9 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from compare.procs import descendants  # noqa: E402
-from compare.scheduler import Http, run_open_loop  # noqa: E402
-from compare.workload import CafeContext, build_plan, fetch_menu, load_workload, prepare_store  # noqa: E402
+from compare.load.http import Http  # noqa: E402
+from compare.load.scheduler import run_open_loop  # noqa: E402
+from compare.load.workload import CafeContext, build_plan, fetch_menu, load_workload, prepare_store  # noqa: E402
+from compare.probes.cpu import descendants  # noqa: E402
 from devtools.local import RUNTIMES, LocalCafe, free_port  # noqa: E402
 
 FLAT_GROWTH = 0.10

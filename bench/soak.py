@@ -166,7 +166,7 @@ async def soak_one(soak: Soak, staff_token: str, minutes: int, rate: float) -> N
                     "requests": summary["requests"],
                     "errors": summary["errors"],
                     "errors_by_status": summary["errors_by_status"],
-                    "p99_ms": round(summary["latency_ms"]["p99"], 2),
+                    "p99_ms": round(summary["latency_ms"].p99, 2),
                     **{f"{key}_now": value for key, value in footprint(soak.make_pid).as_dict().items()},
                 }
             )
@@ -174,7 +174,7 @@ async def soak_one(soak: Soak, staff_token: str, minutes: int, rate: float) -> N
                 soak.warm = footprint(soak.make_pid)
             print(
                 f"{soak.runtime:8} minute {minute + 1:2}: {summary['requests']} requests, "
-                f"{summary['errors']} errors, p99 {summary['latency_ms']['p99']:.1f} ms",
+                f"{summary['errors']} errors, p99 {summary['latency_ms'].p99:.1f} ms",
                 flush=True,
             )
     soak.end = footprint(soak.make_pid)

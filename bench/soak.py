@@ -68,7 +68,7 @@ class SoakHttp(Http):
 
 @dataclass(frozen=True)
 class Footprint:
-    """The runtime's processes (the server and its workers; not the make that started them)."""
+    """The runtime's processes: the server it was started as, and its workers or environments."""
 
     rss_kib: int
     open_fds: int
@@ -95,11 +95,10 @@ def _status(pid: int) -> dict[str, int]:
     return found
 
 
-def footprint(make_pid: int) -> Footprint:
+def footprint(root_pid: int) -> Footprint:
+    """The runtime's whole process tree: the server it started as, and its workers or environments."""
     rss = fds = count = threads = 0
-    for pid in descendants(make_pid):
-        if pid == make_pid:
-            continue
+    for pid in descendants(root_pid):
         try:
             status = _status(pid)
             fds += len(os.listdir(f"/proc/{pid}/fd"))
@@ -115,7 +114,7 @@ def footprint(make_pid: int) -> Footprint:
 class Soak:
     runtime: str
     url: str
-    make_pid: int
+    root_pid: int
     boot: Footprint
     warm: Footprint | None = None
     end: Footprint | None = None
@@ -167,17 +166,17 @@ async def soak_one(soak: Soak, staff_token: str, minutes: int, rate: float) -> N
                     "errors": summary["errors"],
                     "errors_by_status": summary["errors_by_status"],
                     "p99_ms": round(summary["latency_ms"].p99, 2),
-                    **{f"{key}_now": value for key, value in footprint(soak.make_pid).as_dict().items()},
+                    **{f"{key}_now": value for key, value in footprint(soak.root_pid).as_dict().items()},
                 }
             )
             if minute == 0:
-                soak.warm = footprint(soak.make_pid)
+                soak.warm = footprint(soak.root_pid)
             print(
                 f"{soak.runtime:8} minute {minute + 1:2}: {summary['requests']} requests, "
                 f"{summary['errors']} errors, p99 {summary['latency_ms'].p99:.1f} ms",
                 flush=True,
             )
-    soak.end = footprint(soak.make_pid)
+    soak.end = footprint(soak.root_pid)
 
 
 def report(soaks: list[Soak], args: argparse.Namespace, started: datetime) -> dict[str, Any]:

@@ -121,9 +121,12 @@ def round_trips(endpoint: DynamoEndpoint) -> dict[str, int]:
     from cafe.config import Config
     from cafe.stores.round_trips import RoundTripCounter
 
+    # The in-process API builds its own boto3 client from the environment: give it moto's dummy
+    # credentials where none are set (any real ones would only ever be sent to the local moto).
     os.environ.update({k: v for k, v in FAKE_CREDENTIALS.items() if k not in os.environ})
-    config = Config(store="dynamodb", dynamodb_endpoint=endpoint.url, table=new_table(endpoint.url))
-    config = Config(**{**config.__dict__, "staff_token": STAFF})
+    config = Config(
+        store="dynamodb", dynamodb_endpoint=endpoint.url, table=new_table(endpoint.url), staff_token=STAFF
+    )
     api = build_api("compare", config)
     client = api.service.store.client  # type: ignore[attr-defined]
 

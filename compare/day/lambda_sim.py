@@ -15,9 +15,7 @@ from compare.aws_model.distributions import Distribution
 from compare.day.cpu import CfsQuota
 from compare.day.requests import Draws
 from compare.day.traffic import Arrivals, feed
-
-#: AWS gives a function one full vCPU at 1,769 MB (Lambda developer guide: memory and computing power).
-MB_PER_VCPU = 1769.0
+from compare.local.envelopes import LAMBDA_MB_PER_VCPU
 
 
 @dataclass
@@ -46,7 +44,7 @@ def simulate(
     n = len(arrivals)
     env = simpy.Environment()
     rng = np.random.default_rng([seed, 1769])
-    vcpu = memory_mb / MB_PER_VCPU
+    vcpu = memory_mb / LAMBDA_MB_PER_VCPU
     latency = np.full(n, np.nan)
     cold = np.zeros(n, dtype=bool)
     throttled = np.zeros(n, dtype=bool)

@@ -17,6 +17,7 @@ from compare.day.fleet_sim import UnitShape
 from compare.day.inputs import DayInputs
 from compare.day.requests import draw
 from compare.day.traffic import Arrivals, arrivals, cafe_mix
+from compare.local.envelopes import LAMBDA_MB_PER_VCPU
 
 log = logging.getLogger(__name__)
 SCHEMA = "cafe-compute/day@1"
@@ -216,7 +217,7 @@ def simulate_day(
             "runtimes.<name>.usd_per_open_day), excluding the shared DynamoDB and transfer costs",
             "lambda": {
                 "memory_mb": profile.lambda_.memory_mb,
-                "vcpu": round(profile.lambda_.memory_mb / lambda_sim.MB_PER_VCPU, 4),
+                "vcpu": round(profile.lambda_.memory_mb / LAMBDA_MB_PER_VCPU, 4),
                 "api": profile.lambda_.api,
                 "idle_reap_s": reap,
                 "idle_reap_source": reap_fig.label(),

@@ -36,12 +36,22 @@ PERIOD_US = 100_000  # the kernel's default CFS period; the quota scales with it
 Mechanism = Literal["cgroup-v2", "cgroup-v1", "none"]
 
 
+#: "At 1,769 MB, a function has the equivalent of one vCPU" (Lambda developer guide, "Configuring
+#: Lambda function memory"): the one place the emulator, the shapes and the day model read it from.
+LAMBDA_MB_PER_VCPU = 1769
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one envelope allows: vCPUs (fractions allowed) and memory in MiB; None = uncapped."""
 
     cpu_vcpu: float | None
     memory_mb: int | None
+
+    @classmethod
+    def lambda_environment(cls, memory_mb: int) -> Limits:
+        """One Lambda execution environment: CPU in proportion to its memory."""
+        return cls(memory_mb / LAMBDA_MB_PER_VCPU, memory_mb)
 
     def quota_us(self) -> int | None:
         if self.cpu_vcpu is None:

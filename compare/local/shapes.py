@@ -23,7 +23,6 @@ from compare.local.envelopes import Limits
 from infra.templates import ec2 as ec2_template
 from infra.templates import fargate as fargate_template
 
-MB_PER_VCPU = 1769
 Credits = Literal["full", "exhausted"]
 CREDIT_MODES: tuple[Credits, ...] = ("full", "exhausted")
 
@@ -50,10 +49,11 @@ class Shape:
 
 
 def lambda_shape(memory_mb: int) -> Shape:
-    vcpu = memory_mb / MB_PER_VCPU
+    limits = Limits.lambda_environment(memory_mb)
+    vcpu = limits.cpu_vcpu or 0.0
     return Shape(
         "lambda",
-        Limits(vcpu, memory_mb),
+        limits,
         f"{memory_mb} MB per environment → {vcpu:.2f} vCPU (1 vCPU per 1,769 MB, Lambda developer guide)",
     )
 

@@ -170,7 +170,7 @@ def aws_capacity_ready(runtime: str, overheads: Overheads) -> CapacityReady:
             seconds = (float(value["low"]) + float(value["high"])) / 2
         else:
             seconds = float(value.get("median", value.get("value", 0.0)))
-        return seconds, f"{found.kind}: {found.source} ({found.date})"
+        return seconds, found.label()
 
     if runtime == "lambda":
         ms, source = figure("lambda.init.runtime_ms")

@@ -37,7 +37,6 @@ from aiohttp import web
 from compare.local.envelopes import Envelopes, Group, Limits
 
 API = "/2018-06-01/runtime"
-MB_PER_VCPU = 1769  # "at 1,769 MB, a function has the equivalent of one vCPU" (Lambda developer guide)
 IDLE_REAP_S = 600.0  # not documented by AWS: see the module docstring
 FUNCTION_NAME = "cafe-local"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}"
@@ -91,7 +90,7 @@ class FunctionConfig:
 
     def limits(self) -> Limits:
         """The envelope Lambda gives one environment of this memory size."""
-        return Limits(cpu_vcpu=self.memory_mb / MB_PER_VCPU, memory_mb=self.memory_mb)
+        return Limits.lambda_environment(self.memory_mb)
 
 
 def _max_memory_mb(pid: int) -> int:

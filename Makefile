@@ -80,8 +80,8 @@ lint: $(STAMP)
 
 .PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), DynamoDB round trips + CPU per operation
 bench: $(STAMP)
-	$(BIN)/python bench/cold_init.py --samples 15
-	$(BIN)/python bench/throughput.py --seconds 8 --rounds 3
+	$(BIN)/python bench/cold_init.py --samples 40
+	$(BIN)/python bench/throughput.py --seconds 4 --rounds 6
 	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
 
 -include $(wildcard mk/*.mk)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -49,7 +48,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         headers=headers,
         query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
         body=_body(environ),
-        request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+        request_id=headers.get("x-request-id", ""),  # none or unsafe: CafeApi makes one
         peer=environ.get("REMOTE_ADDR", ""),
         scheme=environ.get("wsgi.url_scheme", "http"),
     )

@@ -18,6 +18,10 @@ def serve(app: str) -> None:
         host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104 - a container listens on its task ENI
         port=int(os.environ.get("PORT", "8080")),
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        # The C parser and loop (requirements/runtime.txt); CAFE_HTTP_PARSER=h11 runs the
+        # pure-Python parser instead, for comparison (bench/throughput.py).
+        http=os.environ.get("CAFE_HTTP_PARSER", "httptools"),
+        loop="uvloop",
         # The shared API reads X-Forwarded-For/-Proto itself, from trusted hops only
         # (cafe.api.origin, CAFE_TRUSTED_PROXIES), the same way on every runtime.
         proxy_headers=False,

@@ -30,13 +30,13 @@ __all__ = [
 
 def build_api(runtime: str, config: Config | None = None) -> CafeApi:
     from cafe.domain.menu import load_menu
-    from cafe.observability import Telemetry
+    from cafe.observability import Telemetry, flush_interval_for
     from cafe.service import CafeService
     from cafe.stores import build_store
 
     config = config or Config.from_env()
     service = CafeService(build_store(config), load_menu(config.currency, config.menu_path), zone=config.zone)
-    telemetry = Telemetry(runtime)
+    telemetry = Telemetry(runtime, flush_interval=flush_interval_for(runtime))
     staff_token = config.staff_token
     if staff_token is None and config.staff_token_parameter:
         from cafe.secrets import read_secure_parameter

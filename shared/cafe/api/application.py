@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import uuid
+import secrets
 
 from cafe import __version__
 from cafe.api import parsing
@@ -39,9 +39,10 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def with_safe_request_id(request: Request) -> Request:
+    """The caller's id if it looks like one, else a fresh random 128-bit id (32 hex digits)."""
     if SAFE_REQUEST_ID.fullmatch(request.request_id):
         return request
-    return dataclasses.replace(request, request_id=str(uuid.uuid4()))
+    return dataclasses.replace(request, request_id=secrets.token_hex(16))
 
 
 def not_modified_or(request: Request, response: Response) -> Response:
@@ -109,7 +110,7 @@ class CafeApi:
         except CafeError as error:
             response = self._reject(error)
         except Exception:  # a fault of ours or of the store, never of the client's input
-            self.telemetry.logger.exception("unhandled error")
+            self.telemetry.log("exception", "unhandled error")
             response = json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
         return self._finish(request, response)
 

@@ -72,6 +72,13 @@ ROUTES: tuple[Route, ...] = (
 
 def resolve(method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
     """The route and its path parameters, or None and the methods the path does allow."""
+    exact = EXACT_ROUTES.get((method, path))
+    if exact is not None:
+        return exact, {}
+    return _scan(method, path)
+
+
+def _scan(method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None, list[str]]:
     allowed: list[str] = []
     if path != "/" and path.endswith("/"):
         return None, allowed
@@ -84,3 +91,14 @@ def resolve(method: str, path: str) -> tuple[Route, dict[str, str]] | tuple[None
             return route, params
         allowed.append(route.method)
     return None, allowed
+
+
+# The parameterless paths answered by one dict lookup (GET /menu is the most frequent request);
+# each entry is what the scan itself resolves that path to, so the two cannot disagree.
+EXACT_ROUTES: dict[tuple[str, str], Route] = {
+    (route.method, route.template): found
+    for route in ROUTES
+    if not route.parameters
+    for found in [_scan(route.method, route.template)[0]]
+    if found is not None
+}

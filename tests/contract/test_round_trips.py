@@ -65,3 +65,27 @@ def test_the_counter_counts_each_attempt_and_detaches(moto: None) -> None:
     assert trips.operations == ["ListTables", "DescribeTable"]
     assert trips.by_operation() == {"ListTables": 1, "DescribeTable": 1}
     assert trips.total == 2
+
+
+# The AWS projection's operations (compare/aws_model overheads, "dynamodb.round_trips") and the
+# scenario each one is counted as here: cancel and advance as for an order this process has not
+# seen, the upper bound the model states.
+MODEL_OPERATIONS = {
+    "menu": "GET /menu",
+    "place_order": "POST /orders with Idempotency-Key",
+    "poll": "GET /orders/{id}",
+    "barista_list": "GET /orders?status=PLACED,PREPARING (queue)",
+    "cancel": "POST /orders/{id}/cancel, order placed elsewhere",
+    "advance": "POST /orders/{id}/status, order placed elsewhere",
+}
+
+
+def test_the_aws_models_round_trips_are_the_codes() -> None:
+    from collections import Counter
+
+    from compare.aws_model import overheads
+
+    model = overheads.load().figures["dynamodb.round_trips"].value
+    assert set(model) == set(MODEL_OPERATIONS)
+    for operation, scenario in MODEL_OPERATIONS.items():
+        assert Counter(model[operation]) == Counter(EXPECTED[scenario]), operation

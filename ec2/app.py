@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from cafe.api import MAX_BODY_BYTES, Request, build_api
+from cafe.api import MAX_BODY_BYTES, Request, build_api, new_request_id
 
 cafe_api = build_api("ec2")
 
@@ -48,7 +48,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         headers=headers,
         query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
         body=_body(environ),
-        request_id=headers.get("x-request-id", ""),  # none or unsafe: CafeApi makes one
+        # None given: make it here, sparing CafeApi a copy of the request (an unsafe one it replaces).
+        request_id=headers.get("x-request-id") or new_request_id(),
         peer=environ.get("REMOTE_ADDR", ""),
         scheme=environ.get("wsgi.url_scheme", "http"),
     )

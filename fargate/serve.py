@@ -26,6 +26,7 @@ def serve(app: str) -> None:
         # (cafe.api.origin, CAFE_TRUSTED_PROXIES), the same way on every runtime.
         proxy_headers=False,
         access_log=False,
+        server_header=False,  # no "server: uvicorn": nothing to gain from naming the software
         timeout_graceful_shutdown=20,
     )
 

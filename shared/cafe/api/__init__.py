@@ -10,7 +10,7 @@ import os
 
 from cafe.api.application import CafeApi
 from cafe.api.guard import StaffGuard
-from cafe.api.http import MAX_BODY_BYTES, Request, Response
+from cafe.api.http import MAX_BODY_BYTES, Request, Response, new_request_id
 from cafe.api.origin import Origin
 from cafe.api.routes import ROUTES, Route
 from cafe.config import Config
@@ -25,6 +25,7 @@ __all__ = [
     "Route",
     "StaffGuard",
     "build_api",
+    "new_request_id",
 ]
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import secrets
 
 from cafe import __version__
 from cafe.api import parsing
 from cafe.api.auth import HttpsRequired, require_staff
 from cafe.api.errors import MethodNotAllowed, error_response
 from cafe.api.guard import StaffGuard
-from cafe.api.http import SECURITY_HEADERS, Request, Response, json_response
+from cafe.api.http import SECURITY_HEADERS, Request, Response, json_response, new_request_id
 from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
@@ -39,10 +38,10 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def with_safe_request_id(request: Request) -> Request:
-    """The caller's id if it looks like one, else a fresh random 128-bit id (32 hex digits)."""
+    """The caller's id if it looks like one, else a fresh one."""
     if SAFE_REQUEST_ID.fullmatch(request.request_id):
         return request
-    return dataclasses.replace(request, request_id=secrets.token_hex(16))
+    return dataclasses.replace(request, request_id=new_request_id())
 
 
 def not_modified_or(request: Request, response: Response) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,11 @@ from typing import Any
 JSON_TYPE = "application/json; charset=utf-8"
 # Bodies above this are refused with 413 before any parsing.
 MAX_BODY_BYTES = 64 * 1024
+
+
+def new_request_id() -> str:
+    """A fresh random 128-bit request id (32 hex digits), for a request that brought none."""
+    return secrets.token_hex(16)
 
 
 @dataclass(frozen=True)

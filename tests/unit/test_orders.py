@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -74,6 +75,15 @@ def test_customer_may_cancel_only_while_placed():
 def test_round_trip_through_dict():
     order = make_order().move_to(Status.PREPARING, NOW)
     assert Order.from_dict(order.to_dict()) == order
+
+
+def test_the_json_is_the_dict_encoded_once_per_version():
+    order = make_order()
+    assert json.loads(order.as_json) == order.to_dict()
+    assert order.as_json is order.as_json  # kept, not encoded again
+    moved = order.move_to(Status.PREPARING, datetime(2026, 12, 2, 10, 5, tzinfo=UTC))
+    assert json.loads(moved.as_json) == moved.to_dict()  # a new version has its own text
+    assert json.loads(moved.as_json)["updated_at"] != json.loads(order.as_json)["updated_at"]
 
 
 def test_ids_are_unguessable():

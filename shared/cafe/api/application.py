@@ -16,7 +16,14 @@ from cafe.api import parsing
 from cafe.api.auth import HttpsRequired, require_staff
 from cafe.api.errors import MethodNotAllowed, error_response
 from cafe.api.guard import StaffGuard
-from cafe.api.http import SECURITY_HEADERS, Request, Response, json_response, new_request_id
+from cafe.api.http import (
+    SECURITY_HEADERS,
+    Request,
+    Response,
+    json_response,
+    json_text_response,
+    new_request_id,
+)
 from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
@@ -96,11 +103,14 @@ class CafeApi:
             headers = {"Allow": ", ".join(found)} if found else {}
             return self._finish(request, self._reject(error, headers))
         assert isinstance(found, dict)
-        return self.dispatch(route, found, request)
+        return self._serve(route, found, request)
 
     def dispatch(self, route: Route, params: dict[str, str], request: Request) -> Response:
         """Serve an already-routed request (Chalice routes it itself)."""
-        request = with_safe_request_id(request)
+        return self._serve(route, params, with_safe_request_id(request))
+
+    def _serve(self, route: Route, params: dict[str, str], request: Request) -> Response:
+        """``dispatch`` for a request whose id is already known to be safe."""
         self.telemetry.start_request(request.request_id, request.method, request.path)
         try:
             if route.staff:
@@ -169,8 +179,8 @@ class CafeApi:
         self.telemetry.annotate(order_id=order.id)
         if stored:  # a replayed key answers with the same order: one sale, counted once
             self.telemetry.order_placed(order.total)
-        return json_response(
-            201, order.to_dict(), {"Location": f"/orders/{order.id}", "ETag": order_etag(order)}
+        return json_text_response(
+            201, order.as_json, {"Location": f"/orders/{order.id}", "ETag": order_etag(order)}
         )
 
     def list_orders(self, request: Request) -> Response:
@@ -198,7 +208,7 @@ class CafeApi:
 
     @staticmethod
     def _order(order: Order) -> Response:
-        return json_response(200, order.to_dict(), {"ETag": order_etag(order)})
+        return json_text_response(200, order.as_json, {"ETag": order_etag(order)})
 
     def get_store(self, request: Request) -> Response:
         return json_response(200, self.service.settings())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +14,13 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def new_request_id() -> str:
-    """A fresh random 128-bit request id (32 hex digits), for a request that brought none."""
-    return secrets.token_hex(16)
+    """A fresh random 128-bit request id (32 hex digits), for a request that brought none.
+
+    It ties log lines to a response and grants nothing, so it needs to be unique, not secret:
+    ``random`` (reseeded in every forked worker) makes it without the system call that
+    ``secrets`` costs on every request. Order ids, which are capabilities, use ``secrets``.
+    """
+    return f"{random.getrandbits(128):032x}"
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,16 @@ class Response:
 
 
 def json_response(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, body, {"Content-Type": JSON_TYPE, "Cache-Control": "no-store", **(headers or {})})
+    return json_text_response(
+        status, json.dumps(document, ensure_ascii=False, separators=(",", ":")), headers
+    )
+
+
+def json_text_response(status: int, text: str, headers: Mapping[str, str] | None = None) -> Response:
+    """``json_response`` for a document already encoded (``Order.as_json``)."""
+    return Response(
+        status, text.encode(), {"Content-Type": JSON_TYPE, "Cache-Control": "no-store", **(headers or {})}
+    )
 
 
 # Sent on every response, page or API, by every runtime (added in ``CafeApi``, once).

@@ -7,10 +7,12 @@ stores use for optimistic concurrency: of two concurrent changes exactly one is 
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from cafe.domain.menu import LocalizedName
@@ -135,7 +137,14 @@ class Order:
             )
         return replace(self, history=(*self.history, StatusChange(target, at)), version=self.version + 1)
 
+    @cached_property
+    def as_json(self) -> str:
+        """``to_dict`` as compact JSON, encoded once per order (it is immutable): the store
+        keeps this text and the API answers with it, so placing an order encodes it once."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
     def to_dict(self) -> dict[str, Any]:
+        created_at = self.created_at.isoformat(timespec="microseconds")
         return {
             "id": self.id,
             "number": self.number,
@@ -145,8 +154,10 @@ class Order:
             "total": self.total,
             "currency": self.currency,
             "business_day": self.business_day,
-            "created_at": self.created_at.isoformat(timespec="microseconds"),
-            "updated_at": self.updated_at.isoformat(timespec="microseconds"),
+            "created_at": created_at,
+            "updated_at": self.updated_at.isoformat(timespec="microseconds")
+            if len(self.history) > 1
+            else created_at,
             "history": [change.to_dict() for change in self.history],
             "version": self.version,
         }

@@ -148,7 +148,7 @@ def _record_key(key: str) -> Item:
 
 
 def _body(order: Order) -> str:
-    return json.dumps(order.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    return order.as_json
 
 
 def _index_partition(status: Status) -> str:

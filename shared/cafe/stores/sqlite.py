@@ -131,8 +131,8 @@ class SQLiteStore(OrderStore):
                 ).fetchone()
                 if row is not None:
                     return Remembered(Order.from_dict(json.loads(row[1])), row[0])
-            settings = self._read_settings(conn)
-            admit(settings, self._read_unavailable(conn))
+            settings, unavailable = self._read_admission(conn)
+            admit(settings, unavailable)
             order, body = self._insert(conn, draft, settings.max_waiting)
             if remember is not None:
                 conn.execute(
@@ -174,15 +174,14 @@ class SQLiteStore(OrderStore):
 
     @staticmethod
     def _row(order: Order) -> tuple[str, str, int, str, str, int, str]:
-        body = order.to_dict()
         return (
             order.id,
             order.business_day,
             order.number,
             order.status.value,
-            body["created_at"],
+            order.created_at.isoformat(timespec="microseconds"),
             order.version,
-            json.dumps(body, ensure_ascii=False),
+            order.as_json,
         )
 
     def get(self, order_id: str) -> Order:
@@ -198,7 +197,7 @@ class SQLiteStore(OrderStore):
                 (
                     order.status.value,
                     order.version,
-                    json.dumps(order.to_dict(), ensure_ascii=False),
+                    order.as_json,
                     order.id,
                     order.version - 1,
                 ),
@@ -242,6 +241,21 @@ class SQLiteStore(OrderStore):
                 "ON CONFLICT (id) DO UPDATE SET open = excluded.open, max_waiting = excluded.max_waiting",
                 (int(settings.open), settings.max_waiting),
             )
+
+    @staticmethod
+    def _read_admission(conn: sqlite3.Connection) -> tuple[StoreSettings, frozenset[str]]:
+        """The settings and the sold-out items in one statement (placing an order needs both)."""
+        open_, max_waiting, sold_out = conn.execute(
+            "SELECT (SELECT open FROM settings WHERE id = 1),"
+            " (SELECT max_waiting FROM settings WHERE id = 1),"
+            " (SELECT json_group_array(item_id) FROM menu_availability WHERE available = 0)"
+        ).fetchone()
+        settings = (
+            StoreSettings()
+            if open_ is None
+            else StoreSettings(open=bool(open_), max_waiting=int(max_waiting))
+        )
+        return settings, frozenset(json.loads(sold_out))
 
     def unavailable_items(self) -> frozenset[str]:
         return self._read_unavailable(self.connection())

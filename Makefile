@@ -78,10 +78,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared/cafe compare infra devtools
 
-.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), DynamoDB round trips + CPU per operation
+.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), the café's own CPU per request in-process, DynamoDB round trips + CPU per operation
 bench: $(STAMP)
 	$(BIN)/python bench/cold_init.py --samples 40
 	$(BIN)/python bench/throughput.py --seconds 4 --rounds 6
+	$(BIN)/python bench/inprocess.py --batches 40
 	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
 
 -include $(wildcard mk/*.mk)

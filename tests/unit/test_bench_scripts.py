@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ("cold_init.py", "throughput.py", "dynamodb_path.py", "soak.py")
+SCRIPTS = ("cold_init.py", "throughput.py", "dynamodb_path.py", "soak.py", "inprocess.py")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -25,3 +25,32 @@ def test_benchmark_script_imports_and_parses_its_options(script: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage" in done.stdout
+
+
+def test_the_in_process_benchmark_runs_and_reports_both_requests() -> None:
+    """The cheapest of them runs for real: every response must be a success or it exits non-zero."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "inprocess.py"),
+            "--batches",
+            "2",
+            "--menu-per-batch",
+            "3",
+            "--orders-per-batch",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("| GET /menu") or line.startswith("| POST")
+    ]
+    assert len(rows) == 2, done.stdout
+    assert "_aws" not in done.stdout  # the metrics' EMF lines are not the report

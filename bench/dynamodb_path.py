@@ -121,14 +121,21 @@ def _place(cafe: Cafe, n: int) -> tuple[list[Request], int]:
     return [post("/orders", ORDER) for _ in range(n)], 201
 
 
-def _transition(action: str, seen_here: bool) -> Prepare:
+BARISTA_STEPS = ("PREPARING", "READY", "COMPLETED")
+
+
+def _transition(action: str, seen_here: bool, target: str = "PREPARING") -> Prepare:
     def prepare(cafe: Cafe, n: int) -> tuple[list[Request], int]:
-        # Placed through the measured runtime (it has seen the order) or through the other.
-        orders = [cafe.place(cafe.api if seen_here else cafe.other) for _ in range(n)]
+        # Placed and brought to the step before ``target`` through the measured runtime (it has
+        # seen the order) or through the other one.
+        runtime = cafe.api if seen_here else cafe.other
+        orders = [cafe.place(runtime) for _ in range(n)]
+        for order in orders:
+            for step in BARISTA_STEPS[: BARISTA_STEPS.index(target)]:
+                moved = runtime.handle(post(f"/orders/{order['id']}/status", {"status": step}, staff=True))
+                assert moved.status == 200, moved.body
         if action == "status":
-            return [
-                post(f"/orders/{o['id']}/status", {"status": "PREPARING"}, staff=True) for o in orders
-            ], 200
+            return [post(f"/orders/{o['id']}/status", {"status": target}, staff=True) for o in orders], 200
         return [post(f"/orders/{o['id']}/cancel", {}) for o in orders], 200
 
     return prepare
@@ -165,6 +172,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("POST /orders without a key", "≤ 2", _place),
     Scenario("POST /orders/{id}/status, order seen by this runtime", "1", _transition("status", True)),
     Scenario("POST /orders/{id}/status, order placed elsewhere", "1", _transition("status", False)),
+    Scenario(
+        "POST /orders/{id}/status to READY, order moved elsewhere", "1", _transition("status", False, "READY")
+    ),
+    Scenario(
+        "POST /orders/{id}/status to COMPLETED, order moved elsewhere",
+        "1",
+        _transition("status", False, "COMPLETED"),
+    ),
     Scenario("POST /orders/{id}/cancel, order seen by this runtime", "1", _transition("cancel", True)),
     Scenario("POST /orders/{id}/cancel, order placed elsewhere", "1", _transition("cancel", False)),
     Scenario("GET /orders?status=PLACED,PREPARING (queue)", "1", _queue),

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cafe.domain.menu import ItemSoldOut, Menu, menu_document
-from cafe.domain.orders import Order, OrderLine, Status, StatusChange, new_order_id
+from cafe.domain.orders import Order, OrderLine, Status, StatusChange, Transition, new_order_id
 from cafe.domain.settings import MAX_WAITING_LIMIT, StoreSettings
 from cafe.errors import InvalidInput, Unavailable
 from cafe.stores.base import OrderStore, Remember, Remembered
@@ -215,8 +215,7 @@ class CafeService:
         return self._move(order_id, target, by_customer=False)
 
     def _move(self, order_id: str, target: Status, *, by_customer: bool) -> Order:
-        at = self.clock()
-        return self.store.move(order_id, lambda current: current.move_to(target, at, by_customer=by_customer))
+        return self.store.move(order_id, Transition(target, self.clock(), by_customer=by_customer))
 
     def queue(self, status: Status, limit: int = 100) -> list[Order]:
         return self.store.list_by_status(status, limit)

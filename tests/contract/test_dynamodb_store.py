@@ -18,11 +18,19 @@ from typing import TypeVar
 
 import pytest
 
-from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange
+from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange, Transition, TransitionRefused
 from cafe.domain.settings import StoreSettings
 from cafe.stores.base import ConcurrentUpdate, QueueFull, Remember, Remembered
-from cafe.stores.dynamodb import DynamoDBStore
-from cafe.stores.schema import IDEMPOTENCY_PARTITION, PARTITION_KEY, TIME_TO_LIVE_ATTRIBUTE
+from cafe.stores.dynamodb import ORDER_PREFIX, ORDER_SORT, DynamoDBStore
+from cafe.stores.round_trips import RoundTripCounter
+from cafe.stores.schema import (
+    IDEMPOTENCY_PARTITION,
+    PARTITION_KEY,
+    SORT_KEY,
+    STATUS_INDEX_PARTITION_KEY,
+    STATUS_INDEX_SORT_KEY,
+    TIME_TO_LIVE_ATTRIBUTE,
+)
 from tests.contract.drafts import draft as make_draft
 from tests.contract.dynamodb_factory import make_dynamodb_store
 
@@ -179,6 +187,92 @@ def test_concurrent_identical_transitions_exactly_one_wins(
     assert sum(isinstance(result, ConcurrentUpdate) for result in results) == 9
     assert served_store.get(order.id) == moved
     assert served_store.count_waiting() == int(target.waiting)
+
+
+def unseen(store: DynamoDBStore) -> DynamoDBStore:
+    """The same table through another store object: a process that has seen none of its orders."""
+    return DynamoDBStore(store.table_name, client=store.client)
+
+
+@pytest.mark.parametrize(
+    ("before", "target"),
+    [((), Status.PREPARING), ((Status.PREPARING, Status.READY), Status.COMPLETED)],
+    ids=["to-preparing", "to-completed"],
+)
+def test_a_transition_that_keeps_the_queue_count_is_one_update_of_an_unseen_order(
+    store: DynamoDBStore, before: tuple[Status, ...], target: Status
+) -> None:
+    order = advance(store, store.add(draft(), max_waiting=BIG_CAP), *before)
+    waiting = store.count_waiting()
+    change = Transition(target, order.updated_at + timedelta(minutes=1))
+    with RoundTripCounter.attached(store.client) as trips:
+        moved = unseen(store).move(order.id, change)
+    assert trips.operations == ["UpdateItem"]
+    assert moved == change(order)
+    assert store.get(order.id) == moved
+    assert store.count_waiting() == waiting
+    assert [listed.id for listed in store.list_by_status(target)] == [order.id]
+    assert store.list_by_status(order.status) == []
+
+
+def test_a_transition_that_changes_the_queue_count_reads_an_unseen_order_first(store: DynamoDBStore) -> None:
+    order = advance(store, store.add(draft(), max_waiting=BIG_CAP), Status.PREPARING)
+    change = Transition(Status.READY, order.updated_at + timedelta(minutes=1))
+    with RoundTripCounter.attached(store.client) as trips:
+        moved = unseen(store).move(order.id, change)
+    assert trips.operations == ["GetItem", "TransactWriteItems"]
+    assert store.get(order.id) == moved == change(order)
+    assert store.count_waiting() == 0
+
+
+def test_an_unseen_order_in_another_status_is_refused_from_the_returned_item(store: DynamoDBStore) -> None:
+    order = advance(store, store.add(draft(), max_waiting=BIG_CAP), Status.PREPARING, Status.READY)
+    with RoundTripCounter.attached(store.client) as trips, pytest.raises(TransitionRefused) as refused:
+        unseen(store).move(order.id, Transition(Status.PREPARING, order.updated_at))
+    assert trips.operations == ["UpdateItem"]
+    assert refused.value.details == {"status": "READY", "requested": "PREPARING"}
+    assert store.get(order.id) == order
+
+
+def test_an_unknown_order_is_not_found_in_one_call(store: DynamoDBStore) -> None:
+    with RoundTripCounter.attached(store.client) as trips, pytest.raises(OrderNotFound):
+        unseen(store).move("no-such-order", Transition(Status.PREPARING, OPENING))
+    assert trips.operations == ["UpdateItem"]
+    with pytest.raises(OrderNotFound):  # the refused update created no item
+        store.get("no-such-order")
+
+
+def test_an_order_stored_in_the_earlier_layout_is_read_and_moved(store: DynamoDBStore) -> None:
+    """An item written before the history left the JSON body: read as before; a transition falls
+    back to the conditional Put, which rewrites it in the current layout."""
+    order = store.add(draft(), max_waiting=BIG_CAP)
+    key = {PARTITION_KEY: {"S": ORDER_PREFIX + order.id}, SORT_KEY: {"S": ORDER_SORT}}
+    item = store.client.get_item(TableName=store.table_name, Key=key)["Item"]
+    kept = (PARTITION_KEY, SORT_KEY, STATUS_INDEX_PARTITION_KEY, STATUS_INDEX_SORT_KEY, "version")
+    earlier = {name: item[name] for name in kept}
+    store.client.put_item(TableName=store.table_name, Item={**earlier, "body": {"S": order.as_json}})
+    view = unseen(store)
+    assert view.get(order.id) == order
+    change = Transition(Status.PREPARING, order.updated_at + timedelta(minutes=1))
+    with RoundTripCounter.attached(store.client) as trips:
+        moved = unseen(store).move(order.id, change)
+    assert trips.operations == ["UpdateItem", "PutItem"]  # refused for want of the new keys, then written
+    assert store.get(order.id) == moved == change(order)
+    with RoundTripCounter.attached(store.client) as trips:
+        unseen(store).move(order.id, Transition(Status.CANCELLED, moved.updated_at))
+    assert trips.operations == ["GetItem", "TransactWriteItems"]
+    assert store.count_waiting() == 0
+
+
+@pytest.mark.live
+def test_of_concurrent_unseen_in_place_transitions_exactly_one_wins(served_store: DynamoDBStore) -> None:
+    order = served_store.add(draft(), max_waiting=BIG_CAP)
+    change = Transition(Status.PREPARING, order.updated_at + timedelta(minutes=1))
+    results = together(10, lambda: unseen(served_store).move(order.id, change))
+    assert sum(isinstance(result, Order) for result in results) == 1
+    assert sum(isinstance(result, TransitionRefused) for result in results) == 9
+    assert served_store.get(order.id) == change(order)
+    assert served_store.get(order.id).version == 2
 
 
 @pytest.mark.parametrize(

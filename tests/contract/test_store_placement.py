@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from cafe.domain.menu import ItemSoldOut
-from cafe.domain.orders import Order, OrderNotFound, Status, TransitionRefused
+from cafe.domain.orders import Order, OrderNotFound, Status, Transition, TransitionRefused
 from cafe.domain.settings import StoreSettings
 from cafe.stores.base import OrderStore, QueueFull, Remember, Remembered
 from tests.contract.drafts import T0, draft
@@ -102,19 +102,19 @@ def test_concurrent_placements_with_one_key_store_one_order(store: OrderStore) -
 
 def test_move_applies_the_change_to_the_stored_order(store: OrderStore) -> None:
     added = store.add(draft(), max_waiting=10)
-    moved = store.move(added.id, lambda order: order.move_to(Status.PREPARING, T0))
+    moved = store.move(added.id, Transition(Status.PREPARING, T0))
     assert moved.status is Status.PREPARING and moved.version == 2
     assert store.get(added.id) == moved
-    ready = store.move(added.id, lambda order: order.move_to(Status.READY, T0))
+    ready = store.move(added.id, Transition(Status.READY, T0))
     assert store.get(added.id) == ready
     assert store.count_waiting() == 0
 
 
 def test_move_reapplies_the_change_after_another_writer(store: OrderStore) -> None:
     added = store.add(draft(), max_waiting=10)
-    store.move(added.id, lambda order: order.move_to(Status.PREPARING, T0))  # this store saw v2
+    store.move(added.id, Transition(Status.PREPARING, T0))  # this store saw v2
     store.replace(store.get(added.id).move_to(Status.READY, T0))  # v3, as another runtime would
-    completed = store.move(added.id, lambda order: order.move_to(Status.COMPLETED, T0))
+    completed = store.move(added.id, Transition(Status.COMPLETED, T0))
     assert completed.version == 4
     assert [change.status for change in store.get(added.id).history] == [
         Status.PLACED,
@@ -127,7 +127,7 @@ def test_move_reapplies_the_change_after_another_writer(store: OrderStore) -> No
 def test_of_concurrent_identical_moves_exactly_one_wins(store: OrderStore) -> None:
     added = store.add(draft(), max_waiting=10)
     wins = concurrent_wins(
-        lambda: store.move(added.id, lambda order: order.move_to(Status.CANCELLED, T0)),
+        lambda: store.move(added.id, Transition(Status.CANCELLED, T0)),
         TransitionRefused,
         attempts=10,
         workers=10,
@@ -139,7 +139,7 @@ def test_of_concurrent_identical_moves_exactly_one_wins(store: OrderStore) -> No
 
 def test_move_of_an_unknown_order(store: OrderStore) -> None:
     with pytest.raises(OrderNotFound):
-        store.move("no-such-order", lambda order: order.move_to(Status.PREPARING, T0))
+        store.move("no-such-order", Transition(Status.PREPARING, T0))
 
 
 def test_list_by_statuses_reads_each_status_oldest_first(store: OrderStore) -> None:

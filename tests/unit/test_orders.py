@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from cafe.domain.menu import LocalizedName
-from cafe.domain.orders import Order, OrderLine, Status, StatusChange, TransitionRefused, new_order_id
+from cafe.domain.orders import (
+    Order,
+    OrderLine,
+    Status,
+    StatusChange,
+    Transition,
+    TransitionRefused,
+    new_order_id,
+)
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -84,6 +92,26 @@ def test_the_json_is_the_dict_encoded_once_per_version():
     moved = order.move_to(Status.PREPARING, datetime(2026, 12, 2, 10, 5, tzinfo=UTC))
     assert json.loads(moved.as_json) == moved.to_dict()  # a new version has its own text
     assert json.loads(moved.as_json)["updated_at"] != json.loads(order.as_json)["updated_at"]
+
+
+@pytest.mark.parametrize("by_customer", [False, True])
+@pytest.mark.parametrize("target", list(Status))
+def test_a_transitions_sources_are_exactly_the_statuses_it_is_allowed_from(target, by_customer):
+    change = Transition(target, NOW, by_customer=by_customer)
+    for status in Status:
+        order = make_order(status)
+        if status in change.sources:
+            assert change(order).status is target
+        else:
+            with pytest.raises(TransitionRefused):
+                change(order)
+
+
+def test_which_transitions_keep_the_queue_count():
+    assert Transition(Status.PREPARING, NOW).keeps_waiting_count
+    assert Transition(Status.COMPLETED, NOW).keeps_waiting_count
+    assert not Transition(Status.READY, NOW).keeps_waiting_count
+    assert not Transition(Status.CANCELLED, NOW).keeps_waiting_count  # from PLACED or PREPARING
 
 
 def test_ids_are_unguessable():

@@ -98,6 +98,33 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """A requested status change, applied to whatever version of the order is current.
+
+    Calling it moves an order (``Order.move_to``); ``sources`` names the statuses it is allowed
+    from, so a store can write it without reading the order first, conditioned on its status.
+    """
+
+    target: Status
+    at: datetime
+    by_customer: bool = False
+
+    def __call__(self, order: Order) -> Order:
+        return order.move_to(self.target, self.at, by_customer=self.by_customer)
+
+    @property
+    def sources(self) -> frozenset[Status]:
+        if self.by_customer:
+            return CUSTOMER_CANCELLABLE if self.target is Status.CANCELLED else frozenset()
+        return frozenset(source for source, targets in ALLOWED.items() if self.target in targets)
+
+    @property
+    def keeps_waiting_count(self) -> bool:
+        """True when the order counts against the queue cap before exactly as after (from any source)."""
+        return all(source.waiting == self.target.waiting for source in self.sources)
+
+
+@dataclass(frozen=True)
 class Order:
     id: str
     customer: str

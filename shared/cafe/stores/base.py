@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from cafe.domain.orders import Order, Status
+from cafe.domain.orders import Order, Status, Transition
 from cafe.domain.settings import StoreSettings
 from cafe.errors import Conflict, Unavailable
 
@@ -95,7 +95,7 @@ class OrderStore(ABC):
         when there is no such order.
         """
 
-    def move(self, order_id: str, change: Callable[[Order], Order]) -> Order:
+    def move(self, order_id: str, change: Transition) -> Order:
         """Store ``change(current order)`` and return it, with optimistic concurrency.
 
         When another writer changed the order between reading and writing, ``change`` is

@@ -18,12 +18,18 @@ write at once:
 - transitions: a ``Put`` conditional on the version this process last saw of the order
   (optimistic concurrency, inside a transaction with the queue counter when the order starts
   or stops waiting). When that guess is stale the refusal carries the stored order, and the
-  change is re-applied to it: one request when the guess was right, two when it was not;
+  change is re-applied to it: one request when the guess was right, two when it was not. An
+  order this process has not seen moves to PREPARING or COMPLETED by one ``UpdateItem``
+  conditioned on its status (the statuses the change is allowed from), appending to its
+  history; a refusal carries the stored order, from which the change explains itself. A change
+  of the queue count needs the counter in a transaction, which returns no item to answer with,
+  so an unseen order is read first there (two requests);
 - the queue and the pickup board: waiting and ready orders share one index partition sorted
   by status, so any run of consecutive statuses is one ``Query``.
 
-Orders are stored as one JSON string attribute (plus the keys and the version the conditions
-need): encoding and parsing one string costs a fraction of DynamoDB's typed maps and lists.
+The fixed part of an order is one JSON string attribute, its history a list of strings, beside
+the keys, status and version the conditions need: encoding and parsing a string costs a fraction
+of DynamoDB's typed maps and lists.
 
 boto3 is imported only when the first request needs a client: importing it costs a Lambda cold
 start tens of milliseconds that ``GET /health`` should not pay.
@@ -36,12 +42,12 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from cafe.domain.orders import Order, OrderNotFound, Status
+from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange, Transition
 from cafe.domain.settings import DEFAULT_MAX_WAITING, StoreSettings
 from cafe.errors import Unavailable
 from cafe.stores.base import (
@@ -84,8 +90,14 @@ SETTINGS_SORT: Final = "SETTINGS"
 QUEUE_SORT: Final = "QUEUE"
 ACTIVE_PARTITION: Final = "ACTIVE"  # index partition of the orders not yet collected
 STATUS_PREFIX: Final = "STATUS#"  # index partition of each final status
-BODY_ATTRIBUTE: Final = "body"  # the order's JSON (Order.to_dict)
+BODY_ATTRIBUTE: Final = "body"  # the order's JSON (Order.to_dict) without the parts that change
 VERSION_ATTRIBUTE: Final = "version"
+STATUS_ATTRIBUTE: Final = "status"
+HISTORY_ATTRIBUTE: Final = "history"  # list of "<status>@<iso time>", oldest first
+NEXT_SORT_KEY_PREFIX: Final = "sk#"  # + status: the index sort key the order takes in that status
+# What changes when an order moves: kept as attributes of their own so that a transition can be
+# one UpdateItem that never needs the body (the rest of Order.to_dict is the body).
+CHANGING_FIELDS: Final = frozenset({"status", "updated_at", "history", "version"})
 OPEN_ATTRIBUTE: Final = "open"
 MAX_WAITING_ATTRIBUTE: Final = "max_waiting"
 SOLD_OUT_ATTRIBUTE: Final = "sold_out"  # string set of item ids; absent when nothing is sold out
@@ -148,15 +160,42 @@ def _record_key(key: str) -> Item:
 
 
 def _body(order: Order) -> str:
-    return order.as_json
+    """The part of the order that never changes, as compact JSON."""
+    fixed = {name: value for name, value in order.to_dict().items() if name not in CHANGING_FIELDS}
+    return json.dumps(fixed, ensure_ascii=False, separators=(",", ":"))
+
+
+def _history_entry(change: StatusChange) -> AttributeValueTypeDef:
+    return _string(f"{change.status.value}@{change.at.isoformat(timespec='microseconds')}")
+
+
+def _index_sort_key(status: Status, created: str, order_id: str) -> str:
+    return f"{status.value}#{created}#{order_id}"
+
+
+def _writes_in_place(change: Transition) -> bool:
+    """Can ``change`` be one UpdateItem on an order this process has not read?
+
+    Only when it leaves the queue count alone: a change of the count must go in a transaction
+    with the counter, and a transaction returns no item to answer with.
+    """
+    return bool(change.sources) and change.keeps_waiting_count
+
+
+# The statuses an order can enter by one UpdateItem; each order carries its index sort key for them.
+IN_PLACE_TARGETS: Final = tuple(
+    status for status in Status if _writes_in_place(Transition(status, datetime.min))
+)
 
 
 def _index_partition(status: Status) -> str:
     return ACTIVE_PARTITION if status in ACTIVE_STATUSES else STATUS_PREFIX + status.value
 
 
-def _order_item(order: Order, body: str | None = None) -> Item:
-    """The order as stored: its JSON, its version (for conditions) and its index keys.
+def _order_item(order: Order) -> Item:
+    """The order as stored: the fixed part as JSON, status, version and history beside it (for
+    conditions and in-place transitions), its index keys, and the index sort keys it will take
+    when it enters a status by an in-place transition (UpdateItem cannot build strings).
 
     In the index the order sits in its status's partition, sorted by status and then oldest first.
     """
@@ -164,14 +203,27 @@ def _order_item(order: Order, body: str | None = None) -> Item:
     return {
         **_order_key(order.id),
         STATUS_INDEX_PARTITION_KEY: _string(_index_partition(order.status)),
-        STATUS_INDEX_SORT_KEY: _string(f"{order.status.value}#{created}#{order.id}"),
+        STATUS_INDEX_SORT_KEY: _string(_index_sort_key(order.status, created, order.id)),
+        STATUS_ATTRIBUTE: _string(order.status.value),
         VERSION_ATTRIBUTE: _number(order.version),
-        BODY_ATTRIBUTE: _string(body if body is not None else _body(order)),
+        HISTORY_ATTRIBUTE: {"L": [_history_entry(change) for change in order.history]},
+        BODY_ATTRIBUTE: _string(_body(order)),
+        **{
+            NEXT_SORT_KEY_PREFIX + status.value: _string(_index_sort_key(status, created, order.id))
+            for status in IN_PLACE_TARGETS
+        },
     }
 
 
 def _order_from_item(item: Mapping[str, Any]) -> Order:
-    return Order.from_dict(json.loads(item[BODY_ATTRIBUTE]["S"]))
+    raw = json.loads(item[BODY_ATTRIBUTE]["S"])
+    history = item.get(HISTORY_ATTRIBUTE)
+    if history is not None:  # else an item written before the history left the body: all in it
+        raw["history"] = [
+            dict(zip(("status", "at"), entry["S"].split("@", 1), strict=True)) for entry in history["L"]
+        ]
+        raw["version"] = item[VERSION_ATTRIBUTE]["N"]
+    return Order.from_dict(raw)
 
 
 def _settings_from_item(item: Mapping[str, Any]) -> tuple[StoreSettings, frozenset[str]]:
@@ -305,7 +357,6 @@ class DynamoDBStore(OrderStore):
         if max_waiting <= 0:
             # The queue condition below lets the first order through when no counter exists yet.
             raise QueueFull("the queue takes no orders", {"max_waiting": max_waiting})
-        body = _body(order)
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
@@ -320,7 +371,7 @@ class DynamoDBStore(OrderStore):
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": _order_item(order, body),
+                    "Item": _order_item(order),
                     "ConditionExpression": "attribute_not_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
                 }
@@ -334,7 +385,7 @@ class DynamoDBStore(OrderStore):
                         "Item": {
                             **_record_key(remember.key),
                             FINGERPRINT_ATTRIBUTE: _string(remember.fingerprint),
-                            PLACED_ATTRIBUTE: _string(body),
+                            PLACED_ATTRIBUTE: _string(order.as_json),
                             TIME_TO_LIVE_ATTRIBUTE: _number(remember.until),
                         },
                         # Free, or remembered past its time (TTL deletes expired items late).
@@ -379,9 +430,13 @@ class DynamoDBStore(OrderStore):
                 {"id": order.id, "version": order.version - 1},
             )
 
-    def move(self, order_id: str, change: Callable[[Order], Order]) -> Order:
+    def move(self, order_id: str, change: Transition) -> Order:
         with self._lock:
             expected = self._seen.get(order_id)
+        if expected is None and _writes_in_place(change):
+            moved, expected = self._move_in_place(order_id, change)
+            if moved is not None:
+                return moved
         if expected is None:
             expected = self.get(order_id)
         for _ in range(MOVE_ATTEMPTS):
@@ -391,6 +446,49 @@ class DynamoDBStore(OrderStore):
                 return changed
             expected = current  # the guess was stale: the refusal carried the stored order
         raise ConcurrentUpdate(f"order {order_id} keeps changing; try again", {"id": order_id})
+
+    def _move_in_place(self, order_id: str, change: Transition) -> tuple[Order | None, Order | None]:
+        """``change`` as one UpdateItem on an order not read here, conditioned on its status.
+
+        The moved order (from ALL_NEW), or None and the order as stored when its status does
+        not allow the change (from ALL_OLD; ``change`` then explains the refusal) or when it was
+        written before in-place transitions existed (it has no sort key for the target).
+        """
+        names = {
+            "#status": STATUS_ATTRIBUTE,
+            "#version": VERSION_ATTRIBUTE,
+            "#history": HISTORY_ATTRIBUTE,
+            "#index_pk": STATUS_INDEX_PARTITION_KEY,
+            "#index_sk": STATUS_INDEX_SORT_KEY,
+            "#next_sk": NEXT_SORT_KEY_PREFIX + change.target.value,
+        }
+        sources = {f":from{i}": _string(status.value) for i, status in enumerate(sorted(change.sources))}
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key=_order_key(order_id),
+                UpdateExpression=(
+                    "SET #status = :to, #version = #version + :one,"
+                    " #history = list_append(#history, :change), #index_pk = :index_pk, #index_sk = #next_sk"
+                ),
+                ConditionExpression=f"#status IN ({', '.join(sources)}) AND attribute_exists(#next_sk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    **sources,
+                    ":to": _string(change.target.value),
+                    ":one": _number(1),
+                    ":change": {"L": [_history_entry(StatusChange(change.target, change.at))]},
+                    ":index_pk": _string(_index_partition(change.target)),
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            stored = error.response.get("Item")
+            if stored is None:
+                raise OrderNotFound(f"no order {order_id}", {"id": order_id}) from None
+            return None, self._see(_order_from_item(stored))
+        return self._see(_order_from_item(response["Attributes"])), None
 
     def _write_next_version(self, order: Order) -> Order | None:
         """Write ``order`` if the stored one is still its previous version.

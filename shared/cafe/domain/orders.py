@@ -171,7 +171,6 @@ class Order:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     def to_dict(self) -> dict[str, Any]:
-        created_at = self.created_at.isoformat(timespec="microseconds")
         return {
             "id": self.id,
             "number": self.number,
@@ -181,10 +180,8 @@ class Order:
             "total": self.total,
             "currency": self.currency,
             "business_day": self.business_day,
-            "created_at": created_at,
-            "updated_at": self.updated_at.isoformat(timespec="microseconds")
-            if len(self.history) > 1
-            else created_at,
+            "created_at": self.created_at.isoformat(timespec="microseconds"),
+            "updated_at": self.updated_at.isoformat(timespec="microseconds"),
             "history": [change.to_dict() for change in self.history],
             "version": self.version,
         }

@@ -36,12 +36,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sample_order import ORDER  # noqa: E402
 from cafe.api import CafeApi, Request, build_api  # noqa: E402
 from cafe.config import Config  # noqa: E402
 from cafe.stores.round_trips import RoundTripCounter  # noqa: E402
 
 STAFF_TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a local benchmark
-ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
 
 
 @dataclass

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
+sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+
+from bench.sample_order import ORDER  # noqa: E402
 
 
 def scope_for(method: str, path: str, body: bytes) -> dict[str, Any]:
@@ -86,7 +88,6 @@ def main() -> None:
         CAFE_SQLITE_PATH=str(Path(workdir) / "cafe.sqlite3"),
         POWERTOOLS_LOG_LEVEL="WARNING",
     )
-    sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the EMF lines the metrics write; not ours to print
     from cafe.domain.settings import StoreSettings
     from fargate.app import app, cafe_api

@@ -32,9 +32,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sample_order import ORDER  # noqa: E402
 from devtools.local import free_port, stop_processes, wait_healthy  # noqa: E402
 
-ORDER = {"customer": "Bench", "items": [{"item_id": "cafe-latte", "quantity": 1, "options": {"milk": "oat"}}]}
 POST_SCRIPT = """wrk.method = "POST"
 wrk.body = '{body}'
 wrk.headers["Content-Type"] = "application/json"

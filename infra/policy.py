@@ -12,10 +12,13 @@ from infra.cfn import Json, index_arn, table_arn
 
 #: Item-level actions the store uses (shared/cafe/stores/dynamodb.py): conditional writes and
 #: transactions of Put/Update (TransactWriteItems is authorised per item through these), reads and
-#: queries; the idempotency record is written in the order's own transaction. Nothing deletes items
+#: queries, and the batch read of the waiting orders' statuses when a placement prunes the
+#: queue item's set (dynamodb_waiting.py); the idempotency record is written in the order's
+#: own transaction. Nothing deletes items
 #: (expiry is DynamoDB's TTL) and no transaction has a bare ConditionCheck, so those are not granted.
 TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:Query",

@@ -7,6 +7,7 @@ import pytest
 
 from cafe.domain.menu import LocalizedName
 from cafe.domain.orders import (
+    ALLOWED,
     Order,
     OrderLine,
     Status,
@@ -107,11 +108,13 @@ def test_a_transitions_sources_are_exactly_the_statuses_it_is_allowed_from(targe
                 change(order)
 
 
-def test_which_transitions_keep_the_queue_count():
-    assert Transition(Status.PREPARING, NOW).keeps_waiting_count
-    assert Transition(Status.COMPLETED, NOW).keeps_waiting_count
-    assert not Transition(Status.READY, NOW).keeps_waiting_count
-    assert not Transition(Status.CANCELLED, NOW).keeps_waiting_count  # from PLACED or PREPARING
+def test_an_order_that_left_the_queue_never_returns_to_it():
+    """The DynamoDB store's queue cap rests on this (cafe.stores.dynamodb_waiting): it deletes the
+    id of an order that left from the set of waiting ids for good."""
+    for source, targets in ALLOWED.items():
+        if not source.waiting:
+            assert not any(target.waiting for target in targets), source
+    assert Status.PLACED.waiting  # orders start waiting: the placement puts their id in the set
 
 
 def test_ids_are_unguessable():

@@ -118,11 +118,6 @@ class Transition:
             return CUSTOMER_CANCELLABLE if self.target is Status.CANCELLED else frozenset()
         return frozenset(source for source, targets in ALLOWED.items() if self.target in targets)
 
-    @property
-    def keeps_waiting_count(self) -> bool:
-        """True when the order counts against the queue cap before exactly as after (from any source)."""
-        return all(source.waiting == self.target.waiting for source in self.sources)
-
 
 @dataclass(frozen=True)
 class Order:

@@ -11,19 +11,19 @@ write at once:
   returns the whole item, so the same request reads the settings and sold-out items the
   placement is admitted by (a refused order leaves a gap in the numbers, never a duplicate);
 - the ``max_waiting`` cap, the new order and its idempotency record: one
-  ``TransactWriteItems`` (conditional ``ADD`` on the queue counter + conditional ``Put`` of the
-  order + conditional ``Put`` of the record), so a refused order stores nothing and of
-  concurrent placements with one key exactly one commits; the others get the record back
-  from the cancellation (``ReturnValuesOnConditionCheckFailure``), never a second order;
-- transitions: a ``Put`` conditional on the version this process last saw of the order
-  (optimistic concurrency, inside a transaction with the queue counter when the order starts
-  or stops waiting). When that guess is stale the refusal carries the stored order, and the
-  change is re-applied to it: one request when the guess was right, two when it was not. An
-  order this process has not seen moves to PREPARING or COMPLETED by one ``UpdateItem``
-  conditioned on its status (the statuses the change is allowed from), appending to its
-  history; a refusal carries the stored order, from which the change explains itself. A change
-  of the queue count needs the counter in a transaction, which returns no item to answer with,
-  so an unseen order is read first there (two requests);
+  ``TransactWriteItems`` (conditional ``ADD`` of the order's id to the queue item's set of
+  waiting ids + conditional ``Put`` of the order + conditional ``Put`` of the record), so a
+  refused order stores nothing and of concurrent placements with one key exactly one commits;
+  the others get the record back from the cancellation (``ReturnValuesOnConditionCheckFailure``),
+  never a second order. The set keeps the ids of orders that left the queue until a placement
+  finds it full and prunes it (``cafe.stores.dynamodb_waiting``);
+- transitions: only the order's item is written, so every transition is one request. For an
+  order this process has seen, a ``Put`` conditional on the version it last saw (optimistic
+  concurrency); when that guess is stale the refusal carries the stored order and the change is
+  re-applied to it (two requests). An order this process has not seen moves by one
+  ``UpdateItem`` conditioned on its status (the statuses the change is allowed from), appending
+  to its history and returning the moved order; a refusal carries the stored order, from which
+  the change explains itself;
 - the queue and the pickup board: waiting and ready orders share one index partition sorted
   by status, so any run of consecutive statuses is one ``Query``.
 
@@ -59,8 +59,32 @@ from cafe.stores.base import (
     Remember,
     Remembered,
 )
+from cafe.stores.dynamodb_items import (
+    ACTIVE_PARTITION,
+    BODY_ATTRIBUTE,
+    CHANGING_FIELDS,
+    COUNTER_PREFIX,
+    FINGERPRINT_ATTRIBUTE,
+    HISTORY_ATTRIBUTE,
+    MAX_WAITING_ATTRIBUTE,
+    NEXT_SORT_KEY_PREFIX,
+    OPEN_ATTRIBUTE,
+    PLACED_ATTRIBUTE,
+    QUEUE_SORT,
+    SETTINGS_SORT,
+    SOLD_OUT_ATTRIBUTE,
+    STATUS_ATTRIBUTE,
+    STATUS_PREFIX,
+    STORE_PARTITION,
+    VERSION_ATTRIBUTE,
+    number_attr,
+    order_key,
+    record_key,
+    settings_key,
+    string_attr,
+)
+from cafe.stores.dynamodb_waiting import WaitingList
 from cafe.stores.schema import (
-    IDEMPOTENCY_PARTITION,
     PARTITION_KEY,
     SORT_KEY,
     STATUS_INDEX,
@@ -81,31 +105,6 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
-# Key values and item attributes of the layout documented in ``schema``. They are spelled only
-# here because nothing outside this adapter (the templates define keys and the index) needs them.
-ORDER_PREFIX: Final = "ORDER#"
-ORDER_SORT: Final = "ORDER"
-STORE_PARTITION: Final = "STORE"
-SETTINGS_SORT: Final = "SETTINGS"
-QUEUE_SORT: Final = "QUEUE"
-ACTIVE_PARTITION: Final = "ACTIVE"  # index partition of the orders not yet collected
-STATUS_PREFIX: Final = "STATUS#"  # index partition of each final status
-BODY_ATTRIBUTE: Final = "body"  # the order's JSON (Order.to_dict) without the parts that change
-VERSION_ATTRIBUTE: Final = "version"
-STATUS_ATTRIBUTE: Final = "status"
-HISTORY_ATTRIBUTE: Final = "history"  # list of "<status>@<iso time>", oldest first
-NEXT_SORT_KEY_PREFIX: Final = "sk#"  # + status: the index sort key the order takes in that status
-# What changes when an order moves: kept as attributes of their own so that a transition can be
-# one UpdateItem that never needs the body (the rest of Order.to_dict is the body).
-CHANGING_FIELDS: Final = frozenset({"status", "updated_at", "history", "version"})
-OPEN_ATTRIBUTE: Final = "open"
-MAX_WAITING_ATTRIBUTE: Final = "max_waiting"
-SOLD_OUT_ATTRIBUTE: Final = "sold_out"  # string set of item ids; absent when nothing is sold out
-COUNTER_PREFIX: Final = "n#"  # + business day: the day's last pickup number, on the store item
-WAITING_ATTRIBUTE: Final = "waiting"
-FINGERPRINT_ATTRIBUTE: Final = "fingerprint"
-PLACED_ATTRIBUTE: Final = "order"  # the order as placed, on an idempotency record
-
 # The statuses of the ACTIVE index partition. Their names sort in the order of the status
 # machine (PLACED < PREPARING < READY), which makes the queue (PLACED, PREPARING) and the
 # pickup board (PREPARING, READY) each one contiguous range of the partition.
@@ -123,40 +122,14 @@ TRANSACTION_CONFLICT: Final = "TransactionConflict"
 TRANSACTION_ATTEMPTS: Final = 8
 BACKOFF_BASE_SECONDS: Final = 0.02
 BACKOFF_CAP_SECONDS: Final = 0.5
+# How often a placement that found the set of waiting ids full prunes it and tries again.
+ROOM_ATTEMPTS: Final = 3
 
 
 class StoreBusy(Unavailable):
     """The table kept refusing a transaction because others touched the same items."""
 
     code = "store_busy"
-
-
-def _string(value: str) -> AttributeValueTypeDef:
-    return {"S": value}
-
-
-def _number(value: int) -> AttributeValueTypeDef:
-    return {"N": str(value)}
-
-
-def _key(partition: str, sort: str) -> Item:
-    return {PARTITION_KEY: _string(partition), SORT_KEY: _string(sort)}
-
-
-def _order_key(order_id: str) -> Item:
-    return _key(ORDER_PREFIX + order_id, ORDER_SORT)
-
-
-def _queue_key() -> Item:
-    return _key(STORE_PARTITION, QUEUE_SORT)
-
-
-def _settings_key() -> Item:
-    return _key(STORE_PARTITION, SETTINGS_SORT)
-
-
-def _record_key(key: str) -> Item:
-    return _key(IDEMPOTENCY_PARTITION, key)
 
 
 def _body(order: Order) -> str:
@@ -166,7 +139,7 @@ def _body(order: Order) -> str:
 
 
 def _history_entry(change: StatusChange) -> AttributeValueTypeDef:
-    return _string(f"{change.status.value}@{change.at.isoformat(timespec='microseconds')}")
+    return string_attr(f"{change.status.value}@{change.at.isoformat(timespec='microseconds')}")
 
 
 def _index_sort_key(status: Status, created: str, order_id: str) -> str:
@@ -176,10 +149,10 @@ def _index_sort_key(status: Status, created: str, order_id: str) -> str:
 def _writes_in_place(change: Transition) -> bool:
     """Can ``change`` be one UpdateItem on an order this process has not read?
 
-    Only when it leaves the queue count alone: a change of the count must go in a transaction
-    with the counter, and a transaction returns no item to answer with.
+    Whenever some status allows it: the queue cap's bookkeeping never needs the order's
+    transition (``cafe.stores.dynamodb_waiting``), so the order is the only item written.
     """
-    return bool(change.sources) and change.keeps_waiting_count
+    return bool(change.sources)
 
 
 # The statuses an order can enter by one UpdateItem; each order carries its index sort key for them.
@@ -201,15 +174,15 @@ def _order_item(order: Order) -> Item:
     """
     created = order.created_at.isoformat(timespec="microseconds")
     return {
-        **_order_key(order.id),
-        STATUS_INDEX_PARTITION_KEY: _string(_index_partition(order.status)),
-        STATUS_INDEX_SORT_KEY: _string(_index_sort_key(order.status, created, order.id)),
-        STATUS_ATTRIBUTE: _string(order.status.value),
-        VERSION_ATTRIBUTE: _number(order.version),
+        **order_key(order.id),
+        STATUS_INDEX_PARTITION_KEY: string_attr(_index_partition(order.status)),
+        STATUS_INDEX_SORT_KEY: string_attr(_index_sort_key(order.status, created, order.id)),
+        STATUS_ATTRIBUTE: string_attr(order.status.value),
+        VERSION_ATTRIBUTE: number_attr(order.version),
         HISTORY_ATTRIBUTE: {"L": [_history_entry(change) for change in order.history]},
-        BODY_ATTRIBUTE: _string(_body(order)),
+        BODY_ATTRIBUTE: string_attr(_body(order)),
         **{
-            NEXT_SORT_KEY_PREFIX + status.value: _string(_index_sort_key(status, created, order.id))
+            NEXT_SORT_KEY_PREFIX + status.value: string_attr(_index_sort_key(status, created, order.id))
             for status in IN_PLACE_TARGETS
         },
     }
@@ -281,6 +254,7 @@ class DynamoDBStore(OrderStore):
         # The last version of each order this process wrote or read: the expected version of
         # its next transition. Only ever a guess for a conditional write, never an answer.
         self._seen: OrderedDict[str, Order] = OrderedDict()
+        self._waiting = WaitingList(table_name, lambda: self.client)
 
     @property
     def client(self) -> DynamoDBClient:
@@ -327,7 +301,7 @@ class DynamoDBStore(OrderStore):
     def _remembered(self, remember: Remember) -> Remembered | None:
         """The unexpired placement remembered under the key, if any (TTL deletes lag behind)."""
         response = self.client.get_item(
-            TableName=self.table_name, Key=_record_key(remember.key), ConsistentRead=True
+            TableName=self.table_name, Key=record_key(remember.key), ConsistentRead=True
         )
         item = response.get("Item")
         if item is None or int(item[TIME_TO_LIVE_ATTRIBUTE]["N"]) < remember.now:
@@ -343,10 +317,10 @@ class DynamoDBStore(OrderStore):
         stale = ", ".join(name for name in names if name != "#today")
         response = self.client.update_item(
             TableName=self.table_name,
-            Key=_settings_key(),
+            Key=settings_key(),
             UpdateExpression=f"SET #today = if_not_exists(#today, :zero) + :one REMOVE {stale}",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":zero": _number(0), ":one": _number(1)},
+            ExpressionAttributeValues={":zero": number_attr(0), ":one": number_attr(1)},
             ReturnValues="ALL_NEW",
         )
         item = response["Attributes"]
@@ -355,19 +329,10 @@ class DynamoDBStore(OrderStore):
     def _commit(self, order: Order, max_waiting: int, remember: Remember | None) -> Order | Remembered:
         """Store the numbered order, its place in the queue and its idempotency record at once."""
         if max_waiting <= 0:
-            # The queue condition below lets the first order through when no counter exists yet.
+            # The queue condition lets the first order through when no queue item exists yet.
             raise QueueFull("the queue takes no orders", {"max_waiting": max_waiting})
         items: list[TransactWriteItemTypeDef] = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": _queue_key(),
-                    "UpdateExpression": "ADD #waiting :one",
-                    "ConditionExpression": "attribute_not_exists(#waiting) OR #waiting < :max",
-                    "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
-                    "ExpressionAttributeValues": {":one": _number(1), ":max": _number(max_waiting)},
-                }
-            },
+            self._waiting.join(order.id, max_waiting),
             {
                 "Put": {
                     "TableName": self.table_name,
@@ -383,41 +348,45 @@ class DynamoDBStore(OrderStore):
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            **_record_key(remember.key),
-                            FINGERPRINT_ATTRIBUTE: _string(remember.fingerprint),
-                            PLACED_ATTRIBUTE: _string(order.as_json),
-                            TIME_TO_LIVE_ATTRIBUTE: _number(remember.until),
+                            **record_key(remember.key),
+                            FINGERPRINT_ATTRIBUTE: string_attr(remember.fingerprint),
+                            PLACED_ATTRIBUTE: string_attr(order.as_json),
+                            TIME_TO_LIVE_ATTRIBUTE: number_attr(remember.until),
                         },
                         # Free, or remembered past its time (TTL deletes expired items late).
                         "ConditionExpression": "attribute_not_exists(#pk) OR #until < :now",
                         "ExpressionAttributeNames": {"#pk": PARTITION_KEY, "#until": TIME_TO_LIVE_ATTRIBUTE},
-                        "ExpressionAttributeValues": {":now": _number(remember.now)},
+                        "ExpressionAttributeValues": {":now": number_attr(remember.now)},
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
             )
-        reasons = self._transact(items)
-        if reasons is None:
-            self._see(order)
-            return order
-        if remember is not None and _failed(reasons[2]):
-            # Another placement with this key committed first: its order is the answer.
-            if "Item" in reasons[2]:
-                return _remembered_from_item(reasons[2]["Item"])
-            found = self._remembered(remember)
-            if found is not None:
-                return found
-        if _failed(reasons[0]):
-            raise QueueFull(
-                f"{max_waiting} orders are already waiting; try again shortly",
-                {"max_waiting": max_waiting},
-            )
-        # 128 random bits collided: refuse rather than overwrite someone else's order.
-        raise ConcurrentUpdate("an order with this id already exists", {"id": order.id})
+        for _ in range(ROOM_ATTEMPTS):
+            reasons = self._transact(items)
+            if reasons is None:
+                self._see(order)
+                return order
+            if remember is not None and _failed(reasons[2]):
+                # Another placement with this key committed first: its order is the answer.
+                if "Item" in reasons[2]:
+                    return _remembered_from_item(reasons[2]["Item"])
+                found = self._remembered(remember)
+                if found is not None:
+                    return found
+            if not _failed(reasons[0]):
+                # 128 random bits collided: refuse rather than overwrite someone else's order.
+                raise ConcurrentUpdate("an order with this id already exists", {"id": order.id})
+            # The set of waiting ids is full: drop the orders that left the queue, then retry.
+            if not self._waiting.make_room(reasons[0].get("Item")):
+                break
+        raise QueueFull(
+            f"{max_waiting} orders are already waiting; try again shortly",
+            {"max_waiting": max_waiting},
+        )
 
     def get(self, order_id: str) -> Order:
         response = self.client.get_item(
-            TableName=self.table_name, Key=_order_key(order_id), ConsistentRead=True
+            TableName=self.table_name, Key=order_key(order_id), ConsistentRead=True
         )
         if "Item" not in response:
             raise OrderNotFound(f"no order {order_id}", {"id": order_id})
@@ -462,11 +431,11 @@ class DynamoDBStore(OrderStore):
             "#index_sk": STATUS_INDEX_SORT_KEY,
             "#next_sk": NEXT_SORT_KEY_PREFIX + change.target.value,
         }
-        sources = {f":from{i}": _string(status.value) for i, status in enumerate(sorted(change.sources))}
+        sources = {f":from{i}": string_attr(status.value) for i, status in enumerate(sorted(change.sources))}
         try:
             response = self.client.update_item(
                 TableName=self.table_name,
-                Key=_order_key(order_id),
+                Key=order_key(order_id),
                 UpdateExpression=(
                     "SET #status = :to, #version = #version + :one,"
                     " #history = list_append(#history, :change), #index_pk = :index_pk, #index_sk = #next_sk"
@@ -475,10 +444,10 @@ class DynamoDBStore(OrderStore):
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={
                     **sources,
-                    ":to": _string(change.target.value),
-                    ":one": _number(1),
+                    ":to": string_attr(change.target.value),
+                    ":one": number_attr(1),
                     ":change": {"L": [_history_entry(StatusChange(change.target, change.at))]},
-                    ":index_pk": _string(_index_partition(change.target)),
+                    ":index_pk": string_attr(_index_partition(change.target)),
                 },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -501,45 +470,22 @@ class DynamoDBStore(OrderStore):
             "Item": _order_item(order),
             "ConditionExpression": "#version = :expected",
             "ExpressionAttributeNames": {"#version": VERSION_ATTRIBUTE},
-            "ExpressionAttributeValues": {":expected": _number(order.version - 1)},
+            "ExpressionAttributeValues": {":expected": number_attr(order.version - 1)},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        delta = self._waiting_delta(order)
         stored: Mapping[str, Any] | None
-        if delta == 0:
-            try:
-                self.client.put_item(**put)
-            except self.client.exceptions.ConditionalCheckFailedException as error:
-                stored = error.response.get("Item")
-            else:
-                stored = {}
+        try:
+            self.client.put_item(**put)
+        except self.client.exceptions.ConditionalCheckFailedException as error:
+            stored = error.response.get("Item")
         else:
-            requeue: TransactWriteItemTypeDef = {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": _queue_key(),
-                    "UpdateExpression": "ADD #waiting :delta",
-                    "ExpressionAttributeNames": {"#waiting": WAITING_ATTRIBUTE},
-                    "ExpressionAttributeValues": {":delta": _number(delta)},
-                }
-            }
-            reasons = self._transact([{"Put": put}, requeue])
-            # Only the Put has a condition; with ALL_OLD its reason carries the stored order.
-            stored = {} if reasons is None else reasons[0].get("Item")
+            stored = {}
         if stored == {}:
             self._see(order)
             return None
         if stored is None:
             raise OrderNotFound(f"no order {order.id}", {"id": order.id})
         return self._see(_order_from_item(stored))
-
-    @staticmethod
-    def _waiting_delta(order: Order) -> int:
-        """+1 / -1 when this change makes the order start / stop counting against the cap."""
-        if len(order.history) < 2:
-            return 0
-        before, after = order.history[-2].status.waiting, order.status.waiting
-        return int(after) - int(before)
 
     def _see(self, order: Order) -> Order:
         """Remember the newest version of ``order`` seen here (bounded, least recent out)."""
@@ -604,9 +550,9 @@ class DynamoDBStore(OrderStore):
             "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
             "ExpressionAttributeNames": {"#pk": STATUS_INDEX_PARTITION_KEY, "#sk": STATUS_INDEX_SORT_KEY},
             "ExpressionAttributeValues": {
-                ":pk": _string(partition),
-                ":first": _string(f"{run[0].value}#"),
-                ":last": _string(f"{run[-1].value}$"),
+                ":pk": string_attr(partition),
+                ":first": string_attr(f"{run[0].value}#"),
+                ":last": string_attr(f"{run[-1].value}$"),
             },
             "ScanIndexForward": True,
         }
@@ -625,14 +571,12 @@ class DynamoDBStore(OrderStore):
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def count_waiting(self) -> int:
-        response = self.client.get_item(TableName=self.table_name, Key=_queue_key(), ConsistentRead=True)
-        waiting = response.get("Item", {}).get(WAITING_ATTRIBUTE)
-        return int(waiting["N"]) if waiting else 0
+        return self._waiting.count()
 
     # -- store settings and menu availability --------------------------------------------------
 
     def _store_item(self) -> Mapping[str, Any]:
-        response = self.client.get_item(TableName=self.table_name, Key=_settings_key(), ConsistentRead=True)
+        response = self.client.get_item(TableName=self.table_name, Key=settings_key(), ConsistentRead=True)
         return response.get("Item", {})
 
     def get_settings(self) -> StoreSettings:
@@ -643,24 +587,23 @@ class DynamoDBStore(OrderStore):
             TableName=self.table_name,
             KeyConditionExpression="#pk = :store",
             ExpressionAttributeNames={"#pk": PARTITION_KEY},
-            ExpressionAttributeValues={":store": _string(STORE_PARTITION)},
+            ExpressionAttributeValues={":store": string_attr(STORE_PARTITION)},
             ConsistentRead=True,
         )
         by_sort = {item[SORT_KEY]["S"]: item for item in response["Items"]}
-        waiting = by_sort.get(QUEUE_SORT, {}).get(WAITING_ATTRIBUTE)
         settings = _settings_from_item(by_sort.get(SETTINGS_SORT, {}))[0]
-        return settings, int(waiting["N"]) if waiting else 0
+        return settings, self._waiting.count(by_sort.get(QUEUE_SORT, {}))
 
     def put_settings(self, settings: StoreSettings) -> None:
         # An update, not a put: the store item also holds the sold-out items and day counters.
         self.client.update_item(
             TableName=self.table_name,
-            Key=_settings_key(),
+            Key=settings_key(),
             UpdateExpression="SET #open = :open, #max = :max",
             ExpressionAttributeNames={"#open": OPEN_ATTRIBUTE, "#max": MAX_WAITING_ATTRIBUTE},
             ExpressionAttributeValues={
                 ":open": {"BOOL": settings.open},
-                ":max": _number(settings.max_waiting),
+                ":max": number_attr(settings.max_waiting),
             },
         )
 
@@ -671,7 +614,7 @@ class DynamoDBStore(OrderStore):
         # DELETE of the last member removes the attribute: DynamoDB has no empty sets.
         self.client.update_item(
             TableName=self.table_name,
-            Key=_settings_key(),
+            Key=settings_key(),
             UpdateExpression=f"{'DELETE' if available else 'ADD'} #sold_out :item",
             ExpressionAttributeNames={"#sold_out": SOLD_OUT_ATTRIBUTE},
             ExpressionAttributeValues={":item": {"SS": [item_id]}},

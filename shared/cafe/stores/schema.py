@@ -8,12 +8,15 @@ Single-table design::
     pk                  sk              what
     ORDER#<id>          ORDER           an order: the part that never changes as JSON (``body``);
                                         ``status``, ``version`` and ``history`` (a list of
-                                        "<status>@<time>"); gsi1pk/gsi1sk; ``sk#PREPARING`` and
-                                        ``sk#COMPLETED``, the gsi1sk it takes in those statuses
+                                        "<status>@<time>"); gsi1pk/gsi1sk; ``sk#<status>`` for
+                                        PREPARING, READY, COMPLETED and CANCELLED: the gsi1sk it
+                                        takes in that status
     STORE               SETTINGS        the store item: open / max_waiting, ``sold_out`` (string
                                         set of item ids), ``n#<yyyy-mm-dd>`` the last pickup
                                         number of each recent business day
-    STORE               QUEUE           how many orders wait (PLACED + PREPARING)
+    STORE               QUEUE           ``waiting_ids``: a string set holding the id of every
+                                        waiting order (PLACED, PREPARING) and of orders that
+                                        left since the last prune (cafe.stores.dynamodb_waiting)
     IDEMPOTENCY         <key>           a placement remembered for 24 h: request fingerprint,
                                         the order as placed, ``expiration`` (the TTL attribute)
 
@@ -31,10 +34,12 @@ orders as typed attributes, one index partition per status); no migration is shi
 written by the earlier code starts again from default settings, no sold-out items and new
 counters (deploy it between business days).
 
-Status, version and history left the JSON body later, so that a transition which keeps the queue
-count (to PREPARING, to COMPLETED) is one ``UpdateItem`` even on an order the process has not
-read (it copies ``sk#<status>`` into gsi1sk; DynamoDB cannot build a string). An order written
-with everything in ``body`` is still read, and its next transition rewrites it in this layout.
+Status, version and history left the JSON body later, so that a transition is one ``UpdateItem``
+even on an order the process has not read (it copies ``sk#<status>`` into gsi1sk; DynamoDB cannot
+build a string). An order written with everything in ``body``, or without the sort key of its
+next status, is still read, and its next transition rewrites it in this layout. The queue item's
+count (``waiting``) gave way to the set of ids later still; the first placement to meet the
+count folds it into the set.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ SEEN_ORDERS: Final = 1024
 CONDITION_FAILED: Final = "ConditionalCheckFailed"
 TRANSACTION_CONFLICT: Final = "TransactionConflict"
 # DynamoDB cancels a transaction that touches an item another transaction is writing
-# (TransactionConflict); every add() touches the queue counter, so busy moments see this.
+# (TransactionConflict); every placement writes the queue item, so busy moments see this.
 # Retrying is safe: a cancelled transaction wrote nothing.
 TRANSACTION_ATTEMPTS: Final = 8
 BACKOFF_BASE_SECONDS: Final = 0.02

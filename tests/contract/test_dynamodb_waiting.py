@@ -166,7 +166,7 @@ def test_unprocessed_keys_are_asked_again_and_never_counted_as_gone(monkeypatch:
     client = boto3.client(
         "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
-    waiting_list = WaitingList("t", lambda: client)
+    waiting_list = WaitingList("t", lambda: client, lambda: [])  # no legacy count here
     item = {WAITING_IDS_ATTRIBUTE: {"SS": ["a", "b", "c"]}}
     with Stubber(client) as stub:
         # a answers READY, b is left unprocessed, c does not exist; then b answers PLACED.

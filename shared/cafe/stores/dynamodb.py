@@ -83,7 +83,7 @@ from cafe.stores.dynamodb_items import (
     settings_key,
     string_attr,
 )
-from cafe.stores.dynamodb_waiting import WaitingList
+from cafe.stores.dynamodb_waiting import TRACKED_LIMIT, WAITING_STATUSES, WaitingList
 from cafe.stores.schema import (
     PARTITION_KEY,
     SORT_KEY,
@@ -254,7 +254,7 @@ class DynamoDBStore(OrderStore):
         # The last version of each order this process wrote or read: the expected version of
         # its next transition. Only ever a guess for a conditional write, never an answer.
         self._seen: OrderedDict[str, Order] = OrderedDict()
-        self._waiting = WaitingList(table_name, lambda: self.client)
+        self._waiting = WaitingList(table_name, lambda: self.client, self._waiting_ids_in_index)
 
     @property
     def client(self) -> DynamoDBClient:
@@ -569,6 +569,10 @@ class DynamoDBStore(OrderStore):
             if "LastEvaluatedKey" not in response:
                 break
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _waiting_ids_in_index(self) -> list[str]:
+        found = self.list_by_statuses(WAITING_STATUSES, limit=TRACKED_LIMIT)
+        return [order.id for orders in found.values() for order in orders]
 
     def count_waiting(self) -> int:
         return self._waiting.count()

@@ -26,26 +26,20 @@ leaves the queue: once, during the deploy that brings this layout.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from cafe.domain.orders import Status
 from cafe.stores.dynamodb_items import (
-    ACTIVE_PARTITION,
     LEGACY_WAITING_ATTRIBUTE,
     ORDER_PREFIX,
     WAITING_IDS_ATTRIBUTE,
     order_key,
     queue_key,
-    string_attr,
 )
-from cafe.stores.schema import (
-    PARTITION_KEY,
-    STATUS_INDEX,
-    STATUS_INDEX_PARTITION_KEY,
-    STATUS_INDEX_SORT_KEY,
-)
+from cafe.stores.schema import PARTITION_KEY, STATUS_INDEX_SORT_KEY
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -57,8 +51,7 @@ TRACKED_LIMIT: Final = 1000
 BATCH_GET_LIMIT: Final = 100  # keys per BatchGetItem request (DynamoDB's limit)
 UNPROCESSED_ATTEMPTS: Final = 5
 UNPROCESSED_BACKOFF_SECONDS: Final = 0.02
-# The waiting statuses are consecutive in the index's ACTIVE partition (see ``schema``).
-WAITING_STATUSES: Final = tuple(sorted(status for status in Status if status.waiting))
+WAITING_STATUSES: Final = tuple(status for status in Status if status.waiting)
 
 
 def tracked_cap(max_waiting: int) -> int:
@@ -81,11 +74,22 @@ def _status_of(item: Mapping[str, Any]) -> Status:
 
 
 class WaitingList:
-    """The queue item's set of waiting order ids, for one table (the client built by the store)."""
+    """The queue item's set of waiting order ids, for one table.
 
-    def __init__(self, table_name: str, client: Callable[[], DynamoDBClient]) -> None:
+    ``client`` gives the store's client (built lazily); ``waiting_in_index`` the ids of the
+    orders the status index lists as waiting (the store's own query), used once, to fold a
+    legacy count into the set.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Callable[[], DynamoDBClient],
+        waiting_in_index: Callable[[], Iterable[str]],
+    ) -> None:
         self.table_name = table_name
         self._client = client
+        self._waiting_in_index = waiting_in_index
 
     def join(self, order_id: str, max_waiting: int) -> TransactWriteItemTypeDef:
         """The transaction item that puts the order in the set, if the set has room."""
@@ -187,48 +191,22 @@ class WaitingList:
 
     def _fold_legacy_count(self) -> None:
         """Replace the legacy count by the ids of the waiting orders, as the status index lists them."""
+        ids = list(self._waiting_in_index())
+        names = {"#legacy": LEGACY_WAITING_ATTRIBUTE}
+        update: dict[str, Any] = {"UpdateExpression": "REMOVE #legacy"}
+        if ids:  # DynamoDB has no empty sets: with nothing waiting, only the count goes
+            names["#ids"] = WAITING_IDS_ATTRIBUTE
+            update = {
+                "UpdateExpression": "ADD #ids :ids REMOVE #legacy",
+                "ExpressionAttributeValues": {":ids": {"SS": ids}},
+            }
         client = self._client()
-        ids: list[str] = []
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :first AND :last",
-            "ProjectionExpression": "#base_pk",
-            "ExpressionAttributeNames": {
-                "#pk": STATUS_INDEX_PARTITION_KEY,
-                "#sk": STATUS_INDEX_SORT_KEY,
-                "#base_pk": PARTITION_KEY,
-            },
-            "ExpressionAttributeValues": {
-                ":pk": string_attr(ACTIVE_PARTITION),
-                ":first": string_attr(f"{WAITING_STATUSES[0].value}#"),
-                ":last": string_attr(f"{WAITING_STATUSES[-1].value}$"),
-            },
-        }
-        while True:
-            response = client.query(**query)
-            ids += [_order_id(item) for item in response["Items"]]
-            if "LastEvaluatedKey" not in response:
-                break
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        names = {"#ids": WAITING_IDS_ATTRIBUTE, "#legacy": LEGACY_WAITING_ATTRIBUTE}
-        try:
-            if ids:
-                client.update_item(
-                    TableName=self.table_name,
-                    Key=queue_key(),
-                    UpdateExpression="ADD #ids :ids REMOVE #legacy",
-                    ConditionExpression="attribute_exists(#legacy)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={":ids": {"SS": ids}},
-                )
-            else:
-                client.update_item(
-                    TableName=self.table_name,
-                    Key=queue_key(),
-                    UpdateExpression="REMOVE #legacy",
-                    ConditionExpression="attribute_exists(#legacy)",
-                    ExpressionAttributeNames={"#legacy": LEGACY_WAITING_ATTRIBUTE},
-                )
-        except client.exceptions.ConditionalCheckFailedException:
-            pass  # another placement folded it first
+        # Refused when another placement folded it first: then there is nothing left to do.
+        with contextlib.suppress(client.exceptions.ConditionalCheckFailedException):
+            client.update_item(
+                TableName=self.table_name,
+                Key=queue_key(),
+                ConditionExpression="attribute_exists(#legacy)",
+                ExpressionAttributeNames=names,
+                **update,
+            )

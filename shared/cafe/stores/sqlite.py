@@ -232,7 +232,14 @@ class SQLiteStore(OrderStore):
     @staticmethod
     def _read_settings(conn: sqlite3.Connection) -> StoreSettings:
         row = conn.execute("SELECT open, max_waiting FROM settings WHERE id = 1").fetchone()
-        return StoreSettings() if row is None else StoreSettings(open=bool(row[0]), max_waiting=int(row[1]))
+        return SQLiteStore._settings(*(row or (None, None)))
+
+    @staticmethod
+    def _settings(open_: int | None, max_waiting: int | None) -> StoreSettings:
+        """The settings of the row's values; the defaults while none was saved (``open_`` None)."""
+        if open_ is None or max_waiting is None:
+            return StoreSettings()
+        return StoreSettings(open=bool(open_), max_waiting=int(max_waiting))
 
     def put_settings(self, settings: StoreSettings) -> None:
         with self.write() as conn:
@@ -250,12 +257,7 @@ class SQLiteStore(OrderStore):
             " (SELECT max_waiting FROM settings WHERE id = 1),"
             " (SELECT json_group_array(item_id) FROM menu_availability WHERE available = 0)"
         ).fetchone()
-        settings = (
-            StoreSettings()
-            if open_ is None
-            else StoreSettings(open=bool(open_), max_waiting=int(max_waiting))
-        )
-        return settings, frozenset(json.loads(sold_out))
+        return SQLiteStore._settings(open_, max_waiting), frozenset(json.loads(sold_out))
 
     def unavailable_items(self) -> frozenset[str]:
         return self._read_unavailable(self.connection())

@@ -17,11 +17,13 @@
     │   └── AssetNotFound          (api.static) no such page file
     ├── Conflict
     │   ├── TransitionRefused      (domain.orders) the status machine says no
-    │   └── ConcurrentUpdate       (stores) someone changed the order first
+    │   ├── ConcurrentUpdate       (stores) someone changed the order first
+    │   └── StaleVersion           (domain.orders) If-Match names a version the order has left
     ├── Unavailable
     │   ├── StoreClosed            (service)
     │   ├── QueueFull              (stores) max_waiting reached
-    │   └── StoreBusy              (stores.dynamodb) transactions kept conflicting
+    │   ├── StoreBusy              (stores.dynamodb) transactions kept conflicting or throttled
+    │   └── StoreUnavailable       (stores) the store throttled, failed or was unreachable
     ├── TooManyRequests            (api.guard) this client failed the staff token too often
     ├── AuthenticationRequired     (api.auth) no staff token
     ├── NotPermitted               (api.auth) wrong staff token

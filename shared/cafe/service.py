@@ -208,14 +208,19 @@ class CafeService:
     def get_order(self, order_id: str) -> Order:
         return self.store.get(order_id)
 
-    def cancel_by_customer(self, order_id: str) -> Order:
-        return self._move(order_id, Status.CANCELLED, by_customer=True)
+    def cancel_by_customer(self, order_id: str, expected_version: int | None = None) -> Order:
+        return self._move(order_id, Status.CANCELLED, by_customer=True, expected_version=expected_version)
 
-    def advance(self, order_id: str, target: Status) -> Order:
-        return self._move(order_id, target, by_customer=False)
+    def advance(self, order_id: str, target: Status, expected_version: int | None = None) -> Order:
+        """Move the order to ``target``; with ``expected_version`` (If-Match) only from that
+        version, and a retry of a change already made answers with the order as it is."""
+        return self._move(order_id, target, by_customer=False, expected_version=expected_version)
 
-    def _move(self, order_id: str, target: Status, *, by_customer: bool) -> Order:
-        return self.store.move(order_id, Transition(target, self.clock(), by_customer=by_customer))
+    def _move(
+        self, order_id: str, target: Status, *, by_customer: bool, expected_version: int | None
+    ) -> Order:
+        change = Transition(target, self.clock(), by_customer=by_customer, expected_version=expected_version)
+        return self.store.move(order_id, change)
 
     def queue(self, status: Status, limit: int = 100) -> list[Order]:
         return self.store.list_by_status(status, limit)

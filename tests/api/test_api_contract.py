@@ -92,6 +92,47 @@ def test_barista_flow(cafe):
     assert refused.status == 409
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "target"),
+    [("/status", {"status": "PREPARING"}, "PREPARING"), ("/cancel", None, "CANCELLED")],
+    ids=["status", "cancel"],
+)
+def test_a_change_sent_again_with_if_match_answers_as_the_first_time(cafe, path, body, target):
+    order = place(cafe)
+    staff = path == "/status"
+    url = f"/orders/{order['id']}{path}"
+    first = cafe.call("POST", url, body, staff=staff, headers={"If-Match": f'"{order["id"]}.1"'})
+    again = cafe.call("POST", url, body, staff=staff, headers={"If-Match": f'"{order["id"]}.1"'})
+    assert first.status == again.status == 200, again.body
+    assert again.json() == first.json() and again.json()["status"] == target
+    assert again.headers["etag"] == f'"{order["id"]}.2"'
+    # Without If-Match a second request is a new request: the status machine refuses it.
+    assert cafe.call("POST", url, body, staff=staff).status == 409
+
+
+@pytest.mark.parametrize(
+    "if_match", ["{id}.2", '"{id}.2"', '"other.1"', '"{id}.x"', '"{id}.0"', '"{id}.1", "{id}.2"', "W/x"]
+)
+def test_an_if_match_naming_no_current_version_is_412_and_changes_nothing(cafe, if_match):
+    order = place(cafe)
+    response = start_with_if_match(cafe, order, if_match.replace("{id}", order["id"]))
+    assert response.status == 412, response.body
+    assert response.json()["error"]["code"] == "stale_version"
+    assert cafe.call("GET", f"/orders/{order['id']}").json()["version"] == 1
+
+
+def test_if_match_star_or_a_list_holding_the_version_applies(cafe):
+    first, second = place(cafe), place(cafe)
+    for order, header in ((first, "*"), (second, f'"x.1", "{second["id"]}.1"')):
+        response = start_with_if_match(cafe, order, header)
+        assert response.status == 200, response.body
+
+
+def start_with_if_match(cafe, order, header):
+    path = f"/orders/{order['id']}/status"
+    return cafe.call("POST", path, {"status": "PREPARING"}, staff=True, headers={"If-Match": header})
+
+
 def test_queue_is_oldest_first(cafe):
     ids = [place(cafe)["id"] for _ in range(3)]
     cafe.call("POST", f"/orders/{ids[0]}/status", {"status": "PREPARING"}, staff=True)

@@ -251,6 +251,42 @@ def test_barista_queue_store_and_sold_out(desktop: Page, page_cafe: PageCafe) ->
         staff.post(f"/orders/{placed[0]['id']}/status", json={"status": "COMPLETED"})
 
 
+def test_a_busy_store_is_retried_and_a_change_whose_answer_was_lost_is_not_refused(
+    desktop: Page, page_cafe: PageCafe
+) -> None:
+    with page_cafe.staff() as staff:
+        order = staff.post(
+            "/orders",
+            json={"customer": "Busy Bae", "items": [{"item_id": "americano", "quantity": 1, "options": {}}]},
+        ).json()
+    sign_in(desktop, page_cafe.url, "/barista", page_cafe.staff_token)
+    sent: list[str] = []
+
+    def apply_then_answer_busy(route: Route) -> None:
+        # The change reaches the store, then the answer is a 503 (the store failed after writing).
+        sent.append(route.request.headers.get("if-match", ""))
+        if len(sent) == 1:
+            route.fetch()
+            body = '{"error":{"code":"unavailable","message":"busy","details":{}}}'
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=body
+            )
+        else:
+            route.continue_()
+
+    desktop.route(re.compile(r".*/orders/[^/]+/status$"), apply_then_answer_busy)
+    barista_card(desktop, order["number"]).get_by_role("button", name="Start").click()
+    expect(desktop.locator("#busy")).to_contain_text("Retrying in 1 s")
+    expect(desktop.locator(f'#q-PREPARING .order[data-number="{order["number"]}"]')).to_be_visible()
+    expect(desktop.locator("#busy")).to_be_hidden()
+    expect(desktop.get_by_role("alert")).to_have_count(0)  # no "someone changed this order"
+    assert sent == [f'"{order["id"]}.1"'] * 2, sent
+    with page_cafe.staff() as staff:
+        stored = staff.get(f"/orders/{order['id']}").json()
+        staff.post(f"/orders/{order['id']}/status", json={"status": "CANCELLED"})
+    assert [h["status"] for h in stored["history"]] == ["PLACED", "PREPARING"]
+
+
 def test_board_shows_preparing_and_ready(phone: Page, page_cafe: PageCafe) -> None:
     with page_cafe.staff() as staff:
         body = {"customer": "Board", "items": [{"item_id": "espresso", "quantity": 1, "options": {}}]}

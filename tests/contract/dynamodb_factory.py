@@ -69,7 +69,7 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 
 @contextmanager
-def _moto_server() -> Iterator[str]:
+def moto_server() -> Iterator[str]:
     """A threaded moto server on a free port of 127.0.0.1; yields its endpoint URL."""
     app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
@@ -99,7 +99,7 @@ def make_dynamodb_store(*, server: bool = False) -> Iterator[DynamoDBStore]:
     table_name = f"cafe-test-{uuid.uuid4().hex[:12]}"
     with mock.patch.dict(os.environ, DUMMY_ENVIRONMENT), ExitStack() as stack:
         # Either a moto server over HTTP or moto inside this process; the rest is the same.
-        endpoint_url = stack.enter_context(_moto_server()) if server else None
+        endpoint_url = stack.enter_context(moto_server()) if server else None
         if not server:
             stack.enter_context(mock_aws())
         client = _client(endpoint_url)

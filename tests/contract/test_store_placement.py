@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -126,8 +127,12 @@ def test_move_reapplies_the_change_after_another_writer(store: OrderStore) -> No
 
 def test_of_concurrent_identical_moves_exactly_one_wins(store: OrderStore) -> None:
     added = store.add(draft(), max_waiting=10)
+    # Ten requests, so ten moments: one moment names one request (Transition.reached).
+    moments = itertools.count(1)
     wins = concurrent_wins(
-        lambda: store.move(added.id, Transition(Status.CANCELLED, T0)),
+        lambda: store.move(
+            added.id, Transition(Status.CANCELLED, T0 + timedelta(microseconds=next(moments)))
+        ),
         TransitionRefused,
         attempts=10,
         workers=10,

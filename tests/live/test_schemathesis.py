@@ -27,6 +27,7 @@ from devtools.local import RUNTIMES, LocalCafe, free_port
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 5
 STATEFUL_EXAMPLES = 12  # scenarios: enough to follow the links from a placed order
 SEED = 20261202  # repeatable: the same cases on every run and machine
@@ -66,6 +67,8 @@ def run_schemathesis(
 ) -> subprocess.CompletedProcess[str]:
     command = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{cafe.urls[runtime]}/openapi.json",
         "--checks",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from cafe.domain.orders import (
     ALLOWED,
     Order,
     OrderLine,
+    StaleVersion,
     Status,
     StatusChange,
     Transition,
@@ -121,3 +122,49 @@ def test_ids_are_unguessable():
     ids = {new_order_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(len(i) >= 22 for i in ids)  # 128 bits in URL-safe base64
+
+
+# -- a change met again: a retried request is answered, never refused ----------------------------
+
+
+def test_a_transition_has_reached_an_order_its_own_write_moved():
+    order = make_order()
+    start = Transition(Status.PREPARING, NOW + timedelta(minutes=1))
+    moved = start(order)
+    assert start.reached(moved) and not start.reached(order)
+    # Later changes do not hide it: the history still holds it.
+    assert start.reached(Transition(Status.READY, NOW + timedelta(minutes=2))(moved))
+    # Another request for the same change, a moment later, is another request.
+    assert not Transition(Status.PREPARING, NOW + timedelta(minutes=1, microseconds=1)).reached(moved)
+
+
+def test_with_an_expected_version_a_retry_is_recognised_by_the_version_it_left():
+    order = make_order()
+    start = Transition(Status.PREPARING, NOW + timedelta(minutes=1), expected_version=1)
+    moved = Transition(Status.PREPARING, NOW + timedelta(minutes=2))(order)  # a first attempt's write
+    assert start.reached(moved)
+    assert not Transition(Status.CANCELLED, NOW, expected_version=1).reached(moved)
+    assert not Transition(Status.READY, NOW, expected_version=2).reached(moved)
+
+
+def test_an_expected_version_the_order_left_is_refused_as_stale():
+    moved = Transition(Status.PREPARING, NOW)(make_order())
+    stale = Transition(Status.READY, NOW, expected_version=1)
+    assert not stale.allows(moved)
+    with pytest.raises(StaleVersion) as refused:
+        stale(moved)
+    assert refused.value.details == {"version": 2, "expected": 1, "status": "PREPARING"}
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("target", list(Status))
+@pytest.mark.parametrize("by_customer", [False, True])
+def test_allows_says_exactly_when_calling_would_succeed(status, target, by_customer):
+    order = make_order(status)
+    change = Transition(target, NOW, by_customer=by_customer)
+    try:
+        change(order)
+    except TransitionRefused:
+        assert not change.allows(order)
+    else:
+        assert change.allows(order)

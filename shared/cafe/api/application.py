@@ -27,10 +27,11 @@ from cafe.api.http import (
 from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
-from cafe.domain.orders import Order
+from cafe.domain.orders import Order, StaleVersion
 from cafe.errors import CafeError, NotPermitted
 from cafe.observability import Telemetry
 from cafe.service import CafeService
+from cafe.stores.base import StoreUnavailable
 
 MENU_CACHE_SIZE = 64
 PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_page": "board.html"}
@@ -116,6 +117,10 @@ class CafeApi:
             if route.staff:
                 self._admit_staff(request)
             response: Response = getattr(self, route.handler)(request, **params)
+        except StoreUnavailable as error:
+            # The client is told to retry (503, Retry-After); the operator needs the cause.
+            self.telemetry.log("warning", "store fault", cause=repr(error.cause))
+            response = self._reject(error)
         except CafeError as error:
             response = self._reject(error)
         except Exception:  # a fault of ours or of the store, never of the client's input
@@ -200,11 +205,23 @@ class CafeApi:
 
     def cancel_order(self, request: Request, order_id: str) -> Response:
         self.telemetry.annotate(order_id=order_id)
-        return self._order(self.service.cancel_by_customer(order_id))
+        expected = self._expected_version(request, order_id)
+        return self._order(self.service.cancel_by_customer(order_id, expected))
 
     def change_status(self, request: Request, order_id: str) -> Response:
         self.telemetry.annotate(order_id=order_id)
-        return self._order(self.service.advance(order_id, parsing.status_change(request)))
+        target = parsing.status_change(request)
+        expected = self._expected_version(request, order_id)
+        return self._order(self.service.advance(order_id, target, expected))
+
+    def _expected_version(self, request: Request, order_id: str) -> int | None:
+        """The version If-Match names; one naming none of this order's is stale (412), but only
+        for an order that exists: no such order is a 404 whatever the header says."""
+        try:
+            return parsing.expected_version(request, order_id)
+        except StaleVersion:
+            self.service.get_order(order_id)  # OrderNotFound first
+            raise
 
     @staticmethod
     def _order(order: Order) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cafe.api.http import Response, json_response
 from cafe.domain.menu import ItemSoldOut
+from cafe.domain.orders import StaleVersion
 from cafe.errors import (
     AuthenticationRequired,
     CafeError,
@@ -26,7 +27,7 @@ class MethodNotAllowed(CafeError):
 
 # How long a client should wait before trying a queue that was full: about one drink's time.
 QUEUE_FULL_RETRY_SECONDS = 60
-# A store whose transactions kept conflicting (a real server-side condition) recovers fast.
+# A store that kept conflicting, was throttled, failing or unreachable: these pass in seconds.
 UNAVAILABLE_RETRY_SECONDS = 5
 
 # First match wins; subclasses inherit their family's status unless listed before it.
@@ -47,6 +48,8 @@ ERROR_STATUS: tuple[tuple[type[CafeError], int], ...] = (
     # 409 like the same key still in progress, rather than the Idempotency-Key draft's 422:
     # 422 means "fix your body", and schema-valid bodies are accepted (schemathesis checks it).
     (IdempotencyKeyReused, 409),
+    # If-Match named a version the order has left: HTTP's answer to a failed precondition.
+    (StaleVersion, 412),
     (Conflict, 409),
     (PayloadTooLarge, 413),
     (InvalidInput, 422),

@@ -223,6 +223,12 @@ BODY_ERRORS = {
     "413": f"Body over {MAX_BODY_BYTES} bytes",
     "422": "A field is missing, unknown, or of the wrong type or range",
 }
+# Every operation that reads or writes the order book (all but /health).
+STORE_ERRORS = {
+    "503": "The order book did not answer (throttled, failing, unreachable or locked): retry after"
+    " Retry-After seconds; a retry with the same Idempotency-Key or If-Match answers as the first"
+    " attempt would have",
+}
 STAFF_ERRORS = {
     "401": "Staff token missing",
     "403": "Staff token wrong, or a staff call over plain HTTP where HTTPS is required",
@@ -234,12 +240,20 @@ OPERATION_ERRORS: dict[str, dict[str, str]] = {
         "409": "Store closed, an item sold out, or the Idempotency-Key used for another order",
         "422": "Unknown item or option",
         "429": "The queue is full (max_waiting orders wait): retry after Retry-After seconds",
-        "503": "The store kept conflicting (DynamoDB): retry after Retry-After seconds",
+        "503": "The store kept conflicting (DynamoDB)",
     },
     "list_orders": {"422": "status or limit out of range"},
     "get_order": {"404": "No such order"},
-    "cancel_order": {"404": "No such order", "409": "The barista has started it"},
-    "change_status": {"404": "No such order", "409": "Not a next status of this order, or changed meanwhile"},
+    "cancel_order": {
+        "404": "No such order",
+        "409": "The barista has started it",
+        "412": "If-Match names a version the order has left (someone else changed it)",
+    },
+    "change_status": {
+        "404": "No such order",
+        "409": "Not a next status of this order, or changed meanwhile",
+        "412": "If-Match names a version the order has left (someone else changed it)",
+    },
     "static_file": {"404": "No such asset"},
 }
 RETRY_AFTER = {
@@ -255,6 +269,8 @@ CONDITIONAL = {
     "barista_page",
     "board_page",
 }
+# Status changes made only from the version the client names (If-Match), safe to retry.
+VERSIONED = {"cancel_order", "change_status"}
 # Stateful testing (and readers) follow these from a placed order to what can be done with it.
 ORDER_LINKS = {
     "GetOrder": {"operationId": "get_order", "parameters": {"order_id": "$response.body#/id"}},
@@ -329,7 +345,10 @@ def _parameters(route: Route, menu: Menu) -> list[dict[str, Any]]:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "Retrying with the same key and body returns the same order",
+                "description": (
+                    "Retrying with the same key and body returns the same order. Without a key, a"
+                    " retry after a lost answer (a timeout, a 503) may place a second order"
+                ),
                 "schema": {
                     "type": "string",
                     "minLength": 1,
@@ -359,6 +378,19 @@ def _parameters(route: Route, menu: Menu) -> list[dict[str, Any]]:
     if route.handler in CONDITIONAL:
         parameters.append(
             {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}}
+        )
+    if route.handler in VERSIONED:
+        parameters.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": (
+                    "One ETag of the order (or *): change only that version. A retry of a change made"
+                    " from it answers 200 with the order, never a refusal"
+                ),
+                "schema": {"type": "string"},
+            }
         )
     return parameters
 
@@ -395,6 +427,8 @@ def _operation(route: Route, menu: Menu) -> dict[str, Any]:
         errors.update(BODY_ERRORS)
     if route.staff:
         errors.update(STAFF_ERRORS)
+    if route.handler in CONTRACT and route.handler != "health":
+        errors.update(STORE_ERRORS)
     for code, text in OPERATION_ERRORS.get(route.handler, {}).items():
         errors[code] = f"{errors[code]}; {text}" if code in errors else text
     if route.handler in CONDITIONAL:

@@ -11,9 +11,12 @@ import re
 from typing import Any
 
 from cafe.api.http import MAX_BODY_BYTES, Request
-from cafe.domain.orders import Status
+from cafe.domain.orders import StaleVersion, Status
 from cafe.errors import InvalidInput, MalformedRequest, PayloadTooLarge
 from cafe.service import CUSTOMER_MAX_LENGTH, LineRequest, OrderRequest
+
+# An order version as the ETag spells it (ASCII digits; an order never nears a billion changes).
+VERSION = re.compile(r"[0-9]{1,9}")
 
 
 class ValidationFailed(InvalidInput):
@@ -92,6 +95,30 @@ def status_change(request: Request) -> Status:
         raise ValidationFailed(
             f"status must be one of {', '.join(s.value for s in Status)}", {"field": "status"}
         ) from None
+
+
+def expected_version(request: Request, order_id: str) -> int | None:
+    """The order version an ``If-Match`` names (the order's ETag ``"<id>.<version>"``), or None.
+
+    ``*`` or no header: any version. A header naming no version of this order can never match,
+    so the change is refused as stale (412), as HTTP says of a failed If-Match.
+    """
+    header = request.header("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    prefix = f'"{order_id}.'
+    versions = {
+        tag[len(prefix) : -1]
+        for tag in (part.strip() for part in header.split(","))
+        if tag.startswith(prefix) and tag.endswith('"')
+    }
+    numbers = [int(version) for version in versions if VERSION.fullmatch(version)]
+    if len(numbers) != 1 or numbers[0] < 1:
+        raise StaleVersion(
+            "If-Match names no single version of this order; reload it and try again",
+            {"field": "If-Match"},
+        )
+    return numbers[0]
 
 
 def store_settings(request: Request) -> tuple[bool, int]:

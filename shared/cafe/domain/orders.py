@@ -50,6 +50,12 @@ class TransitionRefused(Conflict):
     code = "transition_refused"
 
 
+class StaleVersion(Conflict):
+    """The request named the version it expected (If-Match) and the order has moved on."""
+
+    code = "stale_version"
+
+
 def new_order_id() -> str:
     """128 random bits, URL-safe: the id is the customer's only credential for their order."""
     return secrets.token_urlsafe(16)
@@ -103,13 +109,25 @@ class Transition:
 
     Calling it moves an order (``Order.move_to``); ``sources`` names the statuses it is allowed
     from, so a store can write it without reading the order first, conditioned on its status.
+
+    ``at`` is taken once per request, to the microsecond, so it also names the request: a store
+    that retries a write whose answer was lost finds ``StatusChange(target, at)`` already in the
+    order (``reached``) and answers with it instead of refusing the change it made itself. With
+    ``expected_version`` (the client's If-Match) the change applies only to that version, and a
+    client's own retry finds it reached when that version moved to ``target``.
     """
 
     target: Status
     at: datetime
     by_customer: bool = False
+    expected_version: int | None = None
 
     def __call__(self, order: Order) -> Order:
+        if self.expected_version is not None and order.version != self.expected_version:
+            raise StaleVersion(
+                f"order {order.number} is at version {order.version}, not {self.expected_version}",
+                {"version": order.version, "expected": self.expected_version, "status": order.status.value},
+            )
         return order.move_to(self.target, self.at, by_customer=self.by_customer)
 
     @property
@@ -117,6 +135,22 @@ class Transition:
         if self.by_customer:
             return CUSTOMER_CANCELLABLE if self.target is Status.CANCELLED else frozenset()
         return frozenset(source for source, targets in ALLOWED.items() if self.target in targets)
+
+    def allows(self, order: Order) -> bool:
+        """Would calling this on ``order`` succeed (without raising)?"""
+        version_ok = self.expected_version is None or order.version == self.expected_version
+        return version_ok and order.status in self.sources
+
+    def reached(self, order: Order) -> bool:
+        """Has ``order`` already gone through this change (its own write, or its If-Match version
+        moved to ``target``)? Then the answer is the order as it is, not a refusal."""
+        if StatusChange(self.target, self.at) in order.history:
+            return True
+        if self.expected_version is None or order.version <= self.expected_version:
+            return False
+        # The change that took the order from the expected version to the next one.
+        index = len(order.history) - order.version + self.expected_version
+        return 0 < index < len(order.history) and order.history[index].status is self.target
 
 
 @dataclass(frozen=True)

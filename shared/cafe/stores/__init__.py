@@ -7,9 +7,9 @@ code paths it does not use, and the SQLite runtimes never import boto3.
 from __future__ import annotations
 
 from cafe.config import Config
-from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull
+from cafe.stores.base import ConcurrentUpdate, OrderStore, QueueFull, StoreUnavailable
 
-__all__ = ["ConcurrentUpdate", "OrderStore", "QueueFull", "build_store"]
+__all__ = ["ConcurrentUpdate", "OrderStore", "QueueFull", "StoreUnavailable", "build_store"]
 
 
 def build_store(config: Config) -> OrderStore:

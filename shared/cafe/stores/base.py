@@ -6,10 +6,11 @@ which is what lets the same service run on SQLite and on DynamoDB.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from cafe.domain.orders import Order, Status, Transition
 from cafe.domain.settings import StoreSettings
@@ -25,6 +26,42 @@ class ConcurrentUpdate(Conflict):
 
 class QueueFull(Unavailable):
     code = "queue_full"
+
+
+class StoreUnavailable(Unavailable):
+    """The store did not answer (throttled, failing, unreachable, locked): try again shortly.
+
+    Raised instead of the driver's own error, so the API answers 503 with ``Retry-After``
+    rather than 500. Whether the request's change was stored is unknown: a retry with the same
+    Idempotency-Key or If-Match answers as the first attempt would have.
+    """
+
+    code = "unavailable"
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__("the order book is not answering; try again shortly")
+        self.cause = cause
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def faults_as_unavailable(is_fault: Callable[[BaseException], bool]) -> Callable[[Method], Method]:
+    """Decorate a store method so that errors ``is_fault`` accepts become ``StoreUnavailable``."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception as error:
+                if isinstance(error, StoreUnavailable) or not is_fault(error):
+                    raise
+                raise StoreUnavailable(error) from error
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -101,10 +138,15 @@ class OrderStore(ABC):
         When another writer changed the order between reading and writing, ``change`` is
         applied again to the order as it now is, so the status machine decides between
         concurrent requests: of identical transitions exactly one is written, the others
-        see its result and are refused by ``change``. Exceptions of ``change`` store nothing.
+        see its result and are refused by ``change``. A change the order already went through
+        (this same request, retried) answers with the order as it is, never a refusal.
+        Exceptions of ``change`` store nothing.
         """
         for _ in range(MOVE_ATTEMPTS):
-            changed = change(self.get(order_id))
+            current = self.get(order_id)
+            if change.reached(current):
+                return current
+            changed = change(current)
             try:
                 self.replace(changed)
             except ConcurrentUpdate:

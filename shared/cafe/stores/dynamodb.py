@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import random
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -58,6 +59,8 @@ from cafe.stores.base import (
     QueueFull,
     Remember,
     Remembered,
+    StoreUnavailable,
+    faults_as_unavailable,
 )
 from cafe.stores.dynamodb_items import (
     ACTIVE_PARTITION,
@@ -95,6 +98,7 @@ from cafe.stores.schema import (
 )
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
@@ -115,10 +119,14 @@ STALE_COUNTER_DAYS: Final = range(8, 15)
 SEEN_ORDERS: Final = 1024
 
 CONDITION_FAILED: Final = "ConditionalCheckFailed"
-TRANSACTION_CONFLICT: Final = "TransactionConflict"
 # DynamoDB cancels a transaction that touches an item another transaction is writing
-# (TransactionConflict); every placement writes the queue item, so busy moments see this.
-# Retrying is safe: a cancelled transaction wrote nothing.
+# (TransactionConflict); every placement writes the queue item, so busy moments see this. It
+# also cancels one whose item was throttled, with that item's reason; botocore retries neither
+# (a cancellation is an answer, not a fault). Retrying is safe: a cancelled transaction wrote
+# nothing.
+RETRIED_CANCELLATIONS: Final = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "None", None}
+)
 TRANSACTION_ATTEMPTS: Final = 8
 BACKOFF_BASE_SECONDS: Final = 0.02
 BACKOFF_CAP_SECONDS: Final = 0.5
@@ -130,6 +138,61 @@ class StoreBusy(Unavailable):
     """The table kept refusing a transaction because others touched the same items."""
 
     code = "store_busy"
+
+
+# How botocore retries a call the table throttled or failed, or whose answer was lost (chosen
+# and explained in docs/store-faults.md): "standard" mode, which retries throttling, 5xx and
+# connection errors with capped, jittered exponential backoff and spends from a retry quota, so
+# a table in trouble is not hammered by every request thread; three attempts in all; timeouts
+# short enough that a request still answers (a 503 with Retry-After) well inside API Gateway's
+# 29 s, where botocore's defaults (60 s each) would let the front door time out first.
+RETRY_MODE: Final = "standard"
+MAX_ATTEMPTS: Final = 3
+CONNECT_TIMEOUT_SECONDS: Final = 2.0
+READ_TIMEOUT_SECONDS: Final = 3.0
+# The error codes with which DynamoDB says "not now" rather than "not this request".
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
+
+def client_config() -> Config:
+    """The botocore configuration of the store's client: the retries and timeouts above."""
+    from botocore.config import Config
+
+    return Config(
+        # The requests are this module's own, checked by the tests against the service
+        # model; validating each one again costs CPU on every call.
+        parameter_validation=False,
+        retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+
+def is_store_fault(error: BaseException) -> bool:
+    """Is ``error`` DynamoDB or the network failing (answer 503), not a mistake of ours (500)?"""
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES or status >= 500
+    return isinstance(error, BotoCoreError) and not isinstance(error, ParamValidationError)
+
+
+_store_call = faults_as_unavailable(is_store_fault)
+
+
+def _faulted(error: BaseException) -> bool:
+    """A fault met on the way, raw or already translated by an inner store call."""
+    return isinstance(error, StoreUnavailable) or is_store_fault(error)
 
 
 def _body(order: Order) -> str:
@@ -263,7 +326,6 @@ class DynamoDBStore(OrderStore):
             with self._lock:
                 if self._client is None:
                     import boto3
-                    from botocore.config import Config
 
                     # A session of our own: creating clients from boto3's default session is not
                     # thread-safe, and several request threads may get here together.
@@ -272,9 +334,7 @@ class DynamoDBStore(OrderStore):
                         "dynamodb",
                         endpoint_url=self._endpoint_url,
                         region_name=self._region,
-                        # The requests are this module's own, checked by the tests against the
-                        # service model; validating each one again costs CPU on every call.
-                        config=Config(parameter_validation=False),
+                        config=client_config(),
                     )
         return self._client
 
@@ -283,6 +343,7 @@ class DynamoDBStore(OrderStore):
 
     # -- orders -------------------------------------------------------------------------------
 
+    @_store_call
     def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
         if remember is not None:
             found = self._remembered(remember)
@@ -292,6 +353,7 @@ class DynamoDBStore(OrderStore):
         admit(settings, sold_out)
         return self._commit(replace(draft, number=number), settings.max_waiting, remember)
 
+    @_store_call
     def add(self, draft: Order, *, max_waiting: int) -> Order:
         number, _, _ = self._ticket(draft.business_day)
         placed = self._commit(replace(draft, number=number), max_waiting, None)
@@ -362,8 +424,24 @@ class DynamoDBStore(OrderStore):
                 }
             )
         for _ in range(ROOM_ATTEMPTS):
-            reasons = self._transact(items)
+            try:
+                reasons = self._transact(items)
+            except Exception as error:
+                # The transaction may have committed before its answer was lost (a timeout, a
+                # 500 after the write): ask the table rather than answer "try again" for an
+                # order that exists, which a retry without a key would place twice.
+                if _faulted(error) and self._exists(order.id):
+                    self._see(order)
+                    return order
+                raise
             if reasons is None:
+                self._see(order)
+                return order
+            if _failed(reasons[1]):
+                # The order's id is 128 random bits drawn for this placement: only this
+                # placement can have stored it, in an attempt whose answer was lost before
+                # botocore sent it again (DynamoDB answers such a retry with success when it
+                # carries the same ClientRequestToken; this is the path without).
                 self._see(order)
                 return order
             if remember is not None and _failed(reasons[2]):
@@ -374,8 +452,7 @@ class DynamoDBStore(OrderStore):
                 if found is not None:
                     return found
             if not _failed(reasons[0]):
-                # 128 random bits collided: refuse rather than overwrite someone else's order.
-                raise ConcurrentUpdate("an order with this id already exists", {"id": order.id})
+                raise ConcurrentUpdate("the placement was refused; try again", {"id": order.id})
             # The set of waiting ids is full: drop the orders that left the queue, then retry.
             if not self._waiting.make_room(reasons[0].get("Item")):
                 break
@@ -384,6 +461,23 @@ class DynamoDBStore(OrderStore):
             {"max_waiting": max_waiting},
         )
 
+    def _exists(self, order_id: str) -> bool:
+        """Is the order stored? False also when the table does not answer (nothing learnt)."""
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key=order_key(order_id),
+                ConsistentRead=True,
+                ProjectionExpression="#pk",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            )
+        except Exception as error:
+            if is_store_fault(error):
+                return False
+            raise
+        return "Item" in response
+
+    @_store_call
     def get(self, order_id: str) -> Order:
         response = self.client.get_item(
             TableName=self.table_name, Key=order_key(order_id), ConsistentRead=True
@@ -392,6 +486,7 @@ class DynamoDBStore(OrderStore):
             raise OrderNotFound(f"no order {order_id}", {"id": order_id})
         return self._see(_order_from_item(response["Item"]))
 
+    @_store_call
     def replace(self, order: Order) -> None:
         if self._write_next_version(order) is not None:
             raise ConcurrentUpdate(
@@ -399,21 +494,46 @@ class DynamoDBStore(OrderStore):
                 {"id": order.id, "version": order.version - 1},
             )
 
+    @_store_call
     def move(self, order_id: str, change: Transition) -> Order:
+        try:
+            return self._move(order_id, change)
+        except Exception as error:
+            if not _faulted(error):
+                raise
+            # The write may have been applied before its answer was lost: if the table shows
+            # this change made, that is the answer; else the fault is.
+            try:
+                current = self.get(order_id)
+            except StoreUnavailable:
+                raise error from None
+            if change.reached(current):
+                return current
+            raise
+
+    def _move(self, order_id: str, change: Transition) -> Order:
         with self._lock:
-            expected = self._seen.get(order_id)
-        if expected is None and _writes_in_place(change):
-            moved, expected = self._move_in_place(order_id, change)
-            if moved is not None:
-                return moved
-        if expected is None:
-            expected = self.get(order_id)
-        for _ in range(MOVE_ATTEMPTS):
-            changed = change(expected)
-            current = self._write_next_version(changed)
+            current = self._seen.get(order_id)
+        if current is None or not change.allows(current):
+            # Nothing seen here, or the copy seen here refuses: a copy is only a guess, and a
+            # refusal may rest only on the table's current state (another process may have
+            # moved the order since), so ask the table.
+            if _writes_in_place(change):
+                moved, current = self._move_in_place(order_id, change)
+                if moved is not None:
+                    return moved
             if current is None:
+                current = self.get(order_id)
+        for _ in range(MOVE_ATTEMPTS):
+            if change.reached(current):
+                # Written already: by this request, whose answer was lost and whose write
+                # botocore sent again, or (If-Match) by a retry of the client's.
+                return current
+            changed = change(current)
+            stored = self._write_next_version(changed)
+            if stored is None:
                 return changed
-            expected = current  # the guess was stale: the refusal carried the stored order
+            current = stored  # the guess was stale: the refusal carried the stored order
         raise ConcurrentUpdate(f"order {order_id} keeps changing; try again", {"id": order_id})
 
     def _move_in_place(self, order_id: str, change: Transition) -> tuple[Order | None, Order | None]:
@@ -432,6 +552,11 @@ class DynamoDBStore(OrderStore):
             "#next_sk": NEXT_SORT_KEY_PREFIX + change.target.value,
         }
         sources = {f":from{i}": string_attr(status.value) for i, status in enumerate(sorted(change.sources))}
+        condition = f"#status IN ({', '.join(sources)}) AND attribute_exists(#next_sk)"
+        expected: dict[str, AttributeValueTypeDef] = {}
+        if change.expected_version is not None:
+            condition += " AND #version = :expected"
+            expected[":expected"] = number_attr(change.expected_version)
         try:
             response = self.client.update_item(
                 TableName=self.table_name,
@@ -440,10 +565,11 @@ class DynamoDBStore(OrderStore):
                     "SET #status = :to, #version = #version + :one,"
                     " #history = list_append(#history, :change), #index_pk = :index_pk, #index_sk = #next_sk"
                 ),
-                ConditionExpression=f"#status IN ({', '.join(sources)}) AND attribute_exists(#next_sk)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={
                     **sources,
+                    **expected,
                     ":to": string_attr(change.target.value),
                     ":one": number_attr(1),
                     ":change": {"L": [_history_entry(StatusChange(change.target, change.at))]},
@@ -501,19 +627,24 @@ class DynamoDBStore(OrderStore):
     def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[dict[str, Any]] | None:
         """Run a transaction; ``None`` when it committed, else the cancellation reasons.
 
-        Conflicts with concurrent transactions are retried with jittered backoff; a condition
-        failure is returned for the caller to explain; anything else propagates.
+        Cancellations for conflicts with concurrent transactions or for throttling are retried
+        with jittered backoff; a condition failure is returned for the caller to explain;
+        anything else propagates. Each attempt carries its own ClientRequestToken, so when
+        botocore sends an attempt again because its answer was lost, DynamoDB answers with the
+        attempt's outcome instead of running it twice.
         """
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                self.client.transact_write_items(TransactItems=items)
+                self.client.transact_write_items(
+                    TransactItems=items, ClientRequestToken=secrets.token_hex(16)
+                )
                 return None
             except self.client.exceptions.TransactionCanceledException as error:
                 reasons = _cancellation_reasons(error)
                 codes = {reason.get("Code") for reason in reasons}
                 if CONDITION_FAILED in codes:
                     return reasons
-                if TRANSACTION_CONFLICT not in codes:
+                if not codes <= RETRIED_CANCELLATIONS:
                     raise
             delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
             time.sleep(random.uniform(0, delay))  # noqa: S311 - jitter, not a secret
@@ -521,9 +652,11 @@ class DynamoDBStore(OrderStore):
 
     # -- the queue by status ---------------------------------------------------------------------
 
+    @_store_call
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
         return self.list_by_statuses([status], limit)[status]
 
+    @_store_call
     def list_by_statuses(self, statuses: Iterable[Status], limit: int = 100) -> dict[Status, list[Order]]:
         wanted = list(dict.fromkeys(statuses))
         found: dict[Status, list[Order]] = {status: [] for status in wanted}
@@ -574,6 +707,7 @@ class DynamoDBStore(OrderStore):
         found = self.list_by_statuses(WAITING_STATUSES, limit=TRACKED_LIMIT)
         return [order.id for orders in found.values() for order in orders]
 
+    @_store_call
     def count_waiting(self) -> int:
         return self._waiting.count()
 
@@ -583,9 +717,11 @@ class DynamoDBStore(OrderStore):
         response = self.client.get_item(TableName=self.table_name, Key=settings_key(), ConsistentRead=True)
         return response.get("Item", {})
 
+    @_store_call
     def get_settings(self) -> StoreSettings:
         return _settings_from_item(self._store_item())[0]
 
+    @_store_call
     def settings_and_waiting(self) -> tuple[StoreSettings, int]:
         response = self.client.query(
             TableName=self.table_name,
@@ -598,6 +734,7 @@ class DynamoDBStore(OrderStore):
         settings = _settings_from_item(by_sort.get(SETTINGS_SORT, {}))[0]
         return settings, self._waiting.count(by_sort.get(QUEUE_SORT, {}))
 
+    @_store_call
     def put_settings(self, settings: StoreSettings) -> None:
         # An update, not a put: the store item also holds the sold-out items and day counters.
         self.client.update_item(
@@ -611,9 +748,11 @@ class DynamoDBStore(OrderStore):
             },
         )
 
+    @_store_call
     def unavailable_items(self) -> frozenset[str]:
         return _settings_from_item(self._store_item())[1]
 
+    @_store_call
     def set_item_available(self, item_id: str, available: bool) -> None:
         # DELETE of the last member removes the attribute: DynamoDB has no empty sets.
         self.client.update_item(

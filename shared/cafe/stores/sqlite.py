@@ -21,7 +21,15 @@ from dataclasses import replace
 
 from cafe.domain.orders import Order, OrderNotFound, Status
 from cafe.domain.settings import StoreSettings
-from cafe.stores.base import Admit, ConcurrentUpdate, OrderStore, QueueFull, Remember, Remembered
+from cafe.stores.base import (
+    Admit,
+    ConcurrentUpdate,
+    OrderStore,
+    QueueFull,
+    Remember,
+    Remembered,
+    faults_as_unavailable,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -48,6 +56,26 @@ CREATE TABLE IF NOT EXISTS placements (
 """
 # How long a writer waits for another process's write lock before giving up (seconds).
 BUSY_TIMEOUT = 30.0
+# SQLite's primary result codes for "another connection holds the lock": a wait, not a fault.
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+
+
+def is_store_fault(error: BaseException) -> bool:
+    """A database locked or busy past the timeout: answer 503 and let the client retry."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF
+        in (
+            SQLITE_BUSY,
+            SQLITE_LOCKED,
+        )
+    )
+
+
+_store_call = faults_as_unavailable(is_store_fault)
 # Copy the WAL back into the database every this many pages (≈ 40 MB) instead of SQLite's
 # 1000: each checkpoint ends in an fsync that the committing request waits for, and the hot
 # pages (queue counter, day counter, index tails) are copied once per checkpoint however
@@ -120,6 +148,7 @@ class SQLiteStore(OrderStore):
                 raise
             conn.execute("COMMIT")
 
+    @_store_call
     def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
         # One write transaction from the idempotency check to the insert: concurrent
         # placements with one key queue on the write lock, and the later ones find the first.
@@ -141,6 +170,7 @@ class SQLiteStore(OrderStore):
                 )
         return order
 
+    @_store_call
     def add(self, draft: Order, *, max_waiting: int) -> Order:
         with self.write() as conn:
             return self._insert(conn, draft, max_waiting)[0]
@@ -184,12 +214,14 @@ class SQLiteStore(OrderStore):
             order.as_json,
         )
 
+    @_store_call
     def get(self, order_id: str) -> Order:
         row = self.connection().execute("SELECT body FROM orders WHERE id = ?", (order_id,)).fetchone()
         if row is None:
             raise OrderNotFound(f"no order {order_id!r}", {"order_id": order_id})
         return Order.from_dict(json.loads(row[0]))
 
+    @_store_call
     def replace(self, order: Order) -> None:
         with self.write() as conn:
             cursor = conn.execute(
@@ -215,6 +247,7 @@ class SQLiteStore(OrderStore):
             f"order {order.id} changed meanwhile", {"order_id": order.id, "status": row[0]}
         )
 
+    @_store_call
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
         rows = self.connection().execute(
             "SELECT body FROM orders WHERE status = ? ORDER BY created_at, number LIMIT ?",
@@ -222,10 +255,12 @@ class SQLiteStore(OrderStore):
         )
         return [Order.from_dict(json.loads(body)) for (body,) in rows]
 
+    @_store_call
     def count_waiting(self) -> int:
         (count,) = self.connection().execute("SELECT waiting FROM queue WHERE id = 1").fetchone()
         return int(count)
 
+    @_store_call
     def get_settings(self) -> StoreSettings:
         return self._read_settings(self.connection())
 
@@ -241,6 +276,7 @@ class SQLiteStore(OrderStore):
             return StoreSettings()
         return StoreSettings(open=bool(open_), max_waiting=int(max_waiting))
 
+    @_store_call
     def put_settings(self, settings: StoreSettings) -> None:
         with self.write() as conn:
             conn.execute(
@@ -259,6 +295,7 @@ class SQLiteStore(OrderStore):
         ).fetchone()
         return SQLiteStore._settings(open_, max_waiting), frozenset(json.loads(sold_out))
 
+    @_store_call
     def unavailable_items(self) -> frozenset[str]:
         return self._read_unavailable(self.connection())
 
@@ -267,6 +304,7 @@ class SQLiteStore(OrderStore):
         rows = conn.execute("SELECT item_id FROM menu_availability WHERE available = 0")
         return frozenset(item_id for (item_id,) in rows)
 
+    @_store_call
     def set_item_available(self, item_id: str, available: bool) -> None:
         with self.write() as conn:
             conn.execute(

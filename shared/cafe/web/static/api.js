@@ -31,16 +31,48 @@ export function newKey() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** An order's ETag as the API sends it: the If-Match of a change made from this version. */
+export function orderEtag(order) {
+  return `"${order.id}.${order.version}"`;
+}
+
+/** How often a call answered 503 (the order book busy or unreachable) is sent again. */
+export const BUSY_RETRIES = 3;
+// Waits between those attempts when the answer says nothing (Retry-After is the server's word).
+const BUSY_WAIT_MS = 5000;
+const BUSY_WAIT_MAX_MS = 30000;
+
 /**
  * Call the API. Returns {status, data, etag, ms}; data is null for 304 and empty bodies.
  * Throws ApiError for 4xx/5xx (with the server's {error:{code,message,details}}) and for
  * network failures (status 0, code "network").
+ *
+ * A 503 (the order book busy or not answering) is retried after the Retry-After it carries,
+ * up to BUSY_RETRIES times, when sending again is safe: reads, a placement with its
+ * Idempotency-Key (`key`), a status change with If-Match (`ifMatch`, the order's ETag) —
+ * each answers as the first attempt would have. Listeners see {busy: true, retryInMs} meanwhile.
  */
-export async function api(path, { method = "GET", body, token, etag, key, timeoutMs = 10000 } = {}) {
+export async function api(path, options = {}) {
+  const method = options.method || "GET";
+  const safe = method === "GET" || Boolean(options.key) || Boolean(options.ifMatch);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await send(path, options);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 503 || !safe || attempt >= BUSY_RETRIES) throw err;
+      const retryInMs = Math.min(BUSY_WAIT_MAX_MS, (Number(err.retryAfter) || BUSY_WAIT_MS / 1000) * 1000);
+      emit({ method, path, status: 503, ms: 0, ok: false, busy: true, retryInMs });
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
+  }
+}
+
+async function send(path, { method = "GET", body, token, etag, key, ifMatch, timeoutMs = 10000 } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   if (etag) headers["If-None-Match"] = etag;
+  if (ifMatch) headers["If-Match"] = ifMatch;
   if (key) headers["Idempotency-Key"] = key;
   const url = new URL(path.replace(/^\//, ""), API_ROOT);
   const started = performance.now();
@@ -75,7 +107,9 @@ export async function api(path, { method = "GET", body, token, etag, key, timeou
   }
   if (!res.ok && res.status !== 304) {
     const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details);
+    const error = new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details);
+    error.retryAfter = res.headers.get("Retry-After");
+    throw error;
   }
   return { status: res.status, data, etag: res.headers.get("ETag"), ms };
 }

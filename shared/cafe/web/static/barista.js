@@ -1,5 +1,5 @@
 // The barista page: the queue oldest first, transitions, store open/close and cap, sold-out.
-import { api, poll } from "./api.js";
+import { api, orderEtag, poll } from "./api.js";
 import { local, money, t } from "./i18n.js";
 import { announce, errorText, h, holdBusy, initChrome, minutesSince } from "./ui.js";
 import { requireToken } from "./staff.js";
@@ -141,7 +141,14 @@ async function advance(order, status) {
   const hadFocus = document.activeElement?.closest?.(`[data-order="${CSS.escape(order.id)}"]`);
   for (const b of document.querySelectorAll(`[data-order="${CSS.escape(order.id)}"] button`)) b.disabled = true;
   try {
-    await api(`/orders/${encodeURIComponent(order.id)}/status`, { method: "POST", token, body: { status } });
+    // If-Match: only from the version on screen, so a retry after a lost answer is answered,
+    // not refused, and a change someone else made first is not overwritten.
+    await api(`/orders/${encodeURIComponent(order.id)}/status`, {
+      method: "POST",
+      token,
+      body: { status },
+      ifMatch: orderEtag(order),
+    });
     announce(t("act.done", { number: order.number, status: t(`status.${status}`) }));
     if (hadFocus) focusAfter = order.id;
   } catch (err) {

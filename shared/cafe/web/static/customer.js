@@ -1,5 +1,5 @@
 // The customer page: menu → basket → one idempotent order → live tracking.
-import { ApiError, api, newKey, poll } from "./api.js";
+import { ApiError, api, newKey, orderEtag, poll } from "./api.js";
 import { getLang, local, money, t } from "./i18n.js";
 import { announce, errorText, h, holdBusy, initChrome } from "./ui.js";
 
@@ -500,7 +500,10 @@ async function cancelOrder() {
   if (!tracking?.order) return;
   const release = holdBusy($("t-cancel-yes"), $("t-cancel-no"));
   try {
-    const { data } = await api(`/orders/${encodeURIComponent(tracking.order.id)}/cancel`, { method: "POST" });
+    const { data } = await api(`/orders/${encodeURIComponent(tracking.order.id)}/cancel`, {
+      method: "POST",
+      ifMatch: orderEtag(tracking.order),
+    });
     tracking.etag = null;
     renderOrder(data);
     tracking.stop?.();

@@ -118,6 +118,11 @@ export function initChrome() {
     lastCall = call;
     const banner = document.getElementById("offline");
     if (banner) banner.hidden = call.status !== 0 && navigator.onLine;
+    const busy = document.getElementById("busy");
+    if (busy) {
+      busy.hidden = !call.busy;
+      if (call.busy) busy.textContent = t("busy", { seconds: Math.round(call.retryInMs / 1000) });
+    }
     renderFooter(call);
   });
   window.addEventListener("online", () => {

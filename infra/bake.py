@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from infra import outputs
+from infra import credentials, outputs
 from infra.stack import stack_outputs
 
 WAITER = {"Delay": 15, "MaxAttempts": 120}
@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.print_id:
         print(baked_ami_id(args.stage))
         return
-    bake(boto3.session.Session(region_name=args.region), args.stage, check_health=not args.no_health_check)
+    session = boto3.session.Session(region_name=args.region)
+    credentials.identity(session)  # a clear message when there are none or they expired
+    bake(session, args.stage, check_health=not args.no_health_check)
 
 
 if __name__ == "__main__":
@@ -106,3 +108,8 @@ if __name__ == "__main__":
         main()
     except BakeError as error:
         raise SystemExit(f"bake failed: {error}") from None
+    except Exception as error:
+        message = credentials.explain(error)
+        if message is None:
+            raise
+        raise SystemExit(f"bake failed: {message}") from None

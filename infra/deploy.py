@@ -1,7 +1,9 @@
 """``python -m infra.deploy <data|lambda|fargate|ec2> [--destroy]`` — what the make targets run.
 
-Each deploy is: check what can be checked without changing anything (task size, instance type vs
-AMI architecture, the image builder's platform, Learner Lab limits with ``--lab``) → resolve
+Each deploy is: ask STS whose credentials these are (a plain message when there are none or they
+expired; Learner Lab credentials need ``--lab``) → check what can be checked without changing
+anything (task size, instance type vs AMI architecture, the image builder's platform, Learner Lab
+limits and the session's preflight with ``--lab``) → resolve
 inputs (data-stack outputs, default VPC, staff token, the AMI) → upload artifacts →
 create-or-update the stack → save its outputs to ``build/outputs/<runtime>-<stage>.json`` and print
 the URL. Only boto3 talks to AWS, so ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) is all the
@@ -14,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,12 +24,30 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from infra import bake, bundle, image, lab, network, outputs, service_roles, stack, staff_token
+from infra import (
+    ami,
+    bake,
+    bundle,
+    credentials,
+    image,
+    lab,
+    network,
+    outputs,
+    preflight,
+    service_roles,
+    stack,
+    staff_token,
+)
+from infra.lambda_package import TRACING_PARAMETER as TRACING
 from infra.lambda_package import package as package_lambda
 from infra.templates import data, ec2, fargate
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("CAFE_BUILD_DIR", ROOT / "build"))
+
+
+#: The stacks that use the data stack's table.
+RUNTIMES = ("lambda", "fargate", "ec2")
 
 
 class DeployError(RuntimeError):
@@ -55,7 +76,10 @@ class Deployer:
     """One region and stage; creates boto3 clients lazily (they pick up AWS_ENDPOINT_URL).
 
     ``lab=True`` is Learner Lab mode: the region is checked against the lab's, templates create
-    no IAM resource and use the lab's role and instance profile instead.
+    no IAM resource and use the lab's role and instance profile instead, and every deploy starts
+    with the session's preflight (:mod:`infra.preflight`): a refusal that breaks it stops it
+    before anything changes, and options the lab refuses (scale-out, WAF, a certificate, Spot)
+    are refused or warned about.
     """
 
     def __init__(self, stage: str, region: str, *, lab: bool = False) -> None:
@@ -66,6 +90,7 @@ class Deployer:
             _lab_check(region)
         self.session = boto3.session.Session(region_name=region)
         self._clients: dict[str, Any] = {}
+        self.report: preflight.Report | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -73,6 +98,91 @@ class Deployer:
         return self._clients[service]
 
     # -- shared ---------------------------------------------------------------------------
+
+    def whoami(self) -> credentials.Identity:
+        """Who these credentials are (a clear message when there are none or they expired);
+        Learner Lab credentials need ``--lab``."""
+        who = credentials.identity(self.session, self.client("sts"))
+        credentials.check_mode(who, lab=self.lab)
+        return who
+
+    def lab_preflight(
+        self, target: str, *, instance_type: str | None = None, params: dict[str, str] | None = None
+    ) -> None:
+        """Lab mode: the preflight table, then stop on a refusal that breaks ``target`` or an
+        option the lab refuses; warn about options it could not confirm."""
+        if not self.lab:
+            return
+        self.report = preflight.run(
+            self.session,
+            self.client,
+            lab_mode=True,
+            instance_type=instance_type or ec2.DEFAULT_INSTANCE_TYPE,
+            role_name=(params or {}).get(lab.ROLE_PARAMETER, lab.LAB_ROLE),
+            profile_name=(params or {}).get(lab.PROFILE_PARAMETER, lab.LAB_INSTANCE_PROFILE),
+        )
+        print(f"Learner Lab preflight for make {target}:\n{self.report.table()}\n")
+        stopping = self.report.blocking(target)
+        if stopping:
+            reasons = "; ".join(f"{f.check}: {f.meaning or f.detail}" for f in stopping)
+            raise DeployError(
+                f"Learner Lab mode: this lab refuses what make {target} needs ({reasons}). "
+                "No stack was changed."
+            )
+        try:
+            warnings = lab.check_options(lab.requested_options(params or {}), self.report.statuses())
+        except lab.LabLimitError as error:
+            raise DeployError(f"Learner Lab mode: {error}. No stack was changed.") from None
+        for warning in warnings:
+            print(f"warning: {warning}")
+
+    def _service_roles(self, roles: tuple[service_roles.ServiceRole, ...]) -> None:
+        """Ensure each service-linked role (create the missing ones), or in lab mode check them:
+        ECS's must exist; AWS creates the others on first use unless the preflight saw that
+        refused."""
+        iam = self.client("iam")
+        if not self.lab:
+            service_roles.ensure_all(iam, roles)
+            return
+        for role in roles:
+            try:
+                service_roles.ensure(iam, role, may_create=False)
+            except service_roles.ServiceRoleError:
+                verdict = self.report.status(f"slr:{role.service}") if self.report else preflight.UNKNOWN
+                if role == service_roles.ECS or verdict == preflight.REFUSED:
+                    raise
+                print(
+                    f"warning: {role.name} does not exist; AWS creates it when {role.needed_for} is "
+                    "first created, if this lab allows iam:CreateServiceLinkedRole (unknown here). If "
+                    "the stack rolls back on it, open that service's console once and deploy again."
+                )
+
+    @staticmethod
+    def _staff_https_note(kind: str, params: dict[str, str], url: str) -> None:
+        """Say how to run the barista page: staff calls need HTTPS (CAFE_STAFF_REQUIRE_HTTPS)."""
+        if params.get("CertificateArn"):
+            return
+        if params.get("AllowStaffOverHttp") == "true":
+            print(
+                "warning: AllowStaffOverHttp=true — the barista page works over plain HTTP and the "
+                "staff token crosses the internet in clear. Use this only for a throwaway lab deploy "
+                "and destroy it afterwards."
+            )
+            return
+        https = (
+            "deploy with CERTIFICATE_ARN=arn:aws:acm:... (an ACM certificate for a domain you point at "
+            + (
+                "the load balancer)"
+                if kind == "fargate"
+                else "the load balancer; EC2 needs EC2_MODE=scale-out for it)"
+            )
+        )
+        print(
+            f"note: the customer pages work at {url}, but the barista (staff) page does not: staff "
+            "calls carry the staff token and this stack refuses them over plain HTTP. To use it, "
+            f"{https}, or — in a throwaway lab deploy only — add PARAMS=AllowStaffOverHttp=true "
+            "(the staff token then crosses the internet in clear)."
+        )
 
     def data_outputs(self) -> dict[str, str]:
         name = stack_name("data", self.stage)
@@ -99,6 +209,7 @@ class Deployer:
 
     def destroy(self, kind: str) -> None:
         if kind == "data":
+            self._refuse_while_used()
             self._empty_artifacts()
         stack.delete_stack(self.client("cloudformation"), stack_name(kind, self.stage))
         if kind == "data":
@@ -107,7 +218,23 @@ class Deployer:
 
     # -- data -----------------------------------------------------------------------------
 
+    def _refuse_while_used(self) -> None:
+        """The table must outlive every runtime stack using it (their instances, tasks and
+        function would otherwise keep running, and billing, against a table that is gone)."""
+        cfn = self.client("cloudformation")
+        users = [
+            kind for kind in RUNTIMES if stack.stack_status(cfn, stack_name(kind, self.stage)) is not None
+        ]
+        if users:
+            first = " ".join(f"destroy-{kind}" for kind in users)
+            raise DeployError(
+                f"{', '.join(stack_name(kind, self.stage) for kind in users)} still use the table of "
+                f"{stack_name('data', self.stage)}: destroy them first (make {first} STAGE={self.stage}), "
+                "then make destroy-data. Nothing was deleted."
+            )
+
     def deploy_data(self, deletion_protection: str = "true") -> dict[str, str]:
+        self.lab_preflight("deploy-data")
         staff_token.ensure_staff_token(self.client("ssm"), self.stage)
         params = {"Stage": self.stage, "DeletionProtection": deletion_protection}
         return self._deploy("data", data.template(), params)
@@ -135,9 +262,11 @@ class Deployer:
     def deploy_lambda(
         self, package_dir: Path | None = None, params: dict[str, str] | None = None
     ) -> dict[str, str]:
+        params = dict(params or {})
+        self.lab_preflight("deploy-lambda", params=params)
         shared = self.data_outputs()
         if package_dir is None:
-            package_dir = package_lambda(self.stage, self.region, BUILD)
+            package_dir = package_lambda(self.stage, self.region, BUILD, lab=self.lab)
         # The expanded template (plain CloudFormation, see infra.lambda_package.expand).
         template = json.loads((package_dir / "template.json").read_text(encoding="utf-8"))
         if self.lab and lab.iam_resources(template):
@@ -145,6 +274,8 @@ class Deployer:
                 f"{package_dir} creates IAM resources ({', '.join(lab.iam_resources(template))}): "
                 "package it in Learner Lab mode (make package-lambda LAB=1)"
             )
+        if self.lab and TRACING not in params and TRACING in template.get("Parameters", {}):
+            params[TRACING] = self._lab_tracing()
         zip_path = package_dir / "deployment.zip"
         digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:12]
         key = f"lambda/{self.stage}/deployment-{digest}.zip"
@@ -154,9 +285,22 @@ class Deployer:
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "CodeBucket": shared["ArtifactBucket"],
             "CodeKey": key,
-            **(params or {}),
+            **params,
         }
         return self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
+
+    def _lab_tracing(self) -> str:
+        """Active X-Ray tracing only when the preflight saw LabRole allowed to write traces:
+        Lambda refuses to create a traced function whose role cannot."""
+        status = self.report.status("sim:xray") if self.report else preflight.UNKNOWN
+        if status == preflight.ALLOWED:
+            print("X-Ray: LabRole may write traces (preflight): LambdaTracing=Active")
+            return "Active"
+        print(
+            f"X-Ray: LabRole's trace writes are {status} (preflight): LambdaTracing=PassThrough, "
+            "the function runs untraced (Lambda refuses active tracing for a role without X-Ray writes)"
+        )
+        return "PassThrough"
 
     # -- fargate --------------------------------------------------------------------------
 
@@ -174,18 +318,23 @@ class Deployer:
             )
         except (ValueError, fargate.TaskSizeError) as error:
             raise DeployError(str(error)) from None
+        architecture = params.get("CpuArchitecture", "ARM64")
+        if architecture not in image.PLATFORMS:
+            raise DeployError(
+                f"CpuArchitecture must be one of {', '.join(image.PLATFORMS)}; got {architecture}"
+            )
+        self.lab_preflight("deploy-fargate", params=params)
         shared = self.data_outputs()
         cfn = self.client("cloudformation")
         name = stack_name("fargate", self.stage)
         exists = stack.stack_status(cfn, name) not in (None, "ROLLBACK_COMPLETE")
         current = stack.stack_outputs(cfn, name) if exists else {}
-        tag = image_tag or image.image_tag()
-        architecture = params.get("CpuArchitecture", "ARM64")
+        tag = image_tag or image.image_tag(architecture=architecture)
         if not skip_image:
             repository = current.get("RepositoryUri", "").split("/", 1)[-1]
             if not (repository and image.image_exists(self.client("ecr"), repository, tag)):
                 image.require_builder(image.PLATFORMS[architecture])
-        service_roles.ensure_ecs_role(self.client("iam"), may_create=not self.lab)
+        self._service_roles(service_roles.FARGATE)
         net = network.resolve(
             self.client("ec2"), params.pop("VpcId", None), _split(params.pop("SubnetIds", None))
         )
@@ -205,8 +354,29 @@ class Deployer:
         if skip_image and not image.image_exists(self.client("ecr"), repository, tag):
             print(f"warning: {repository}:{tag} is not in ECR; the service will not start until it is")
         if not skip_image:
-            image.build_and_push(self.client("ecr"), current["RepositoryUri"], tag, architecture)
-        return self._deploy("fargate", template, {**base, "ImageTag": tag})
+            self._push(current["RepositoryUri"], tag, architecture, created_for_it=not exists)
+        result = self._deploy("fargate", template, {**base, "ImageTag": tag})
+        self._staff_https_note("fargate", base, result.get("Url", ""))
+        return result
+
+    def _push(self, repository_uri: str, tag: str, architecture: str, *, created_for_it: bool) -> None:
+        """Build and push; when the push fails on a first deploy, delete the service-less stack
+        just created for it (its load balancer bills by the hour) so nothing is left running."""
+        try:
+            image.build_and_push(self.client("ecr"), repository_uri, tag, architecture)
+        except (image.ContainerEngineError, subprocess.CalledProcessError, OSError) as error:
+            name = stack_name("fargate", self.stage)
+            if not created_for_it:
+                raise DeployError(
+                    f"the image push failed ({error}); {name} and its running service were not changed"
+                ) from None
+            print(f"the image push failed: deleting {name}, created for it, so nothing is left billing")
+            stack.delete_stack(self.client("cloudformation"), name)
+            outputs.forget("fargate", self.stage)
+            raise DeployError(
+                f"the image push failed ({error}). {name} (repository, load balancer), created for "
+                "this first deploy, was deleted: nothing is left billing. Fix the push and deploy again."
+            ) from None
 
     # -- ec2 ------------------------------------------------------------------------------
 
@@ -226,7 +396,8 @@ class Deployer:
             ) from None
         if self.lab:
             _lab_check(self.region, instance_type)
-        if params.get("Mode") == "scale-out":
+        scale_out = params.get("Mode") == "scale-out"
+        if scale_out:
             low = int(params.get("MinSize", ec2.DEFAULT_MIN_SIZE))
             high = int(params.get("MaxSize", ec2.DEFAULT_MAX_SIZE))
             if high <= low:
@@ -234,6 +405,7 @@ class Deployer:
                     f"MaxSize ({high}) must be above MinSize ({low}): a rolling update keeps MinSize "
                     "instances in service while it launches one more"
                 )
+        self.lab_preflight("deploy-ec2", instance_type=instance_type, params=params)
         refresh_ami = params.pop("RefreshAmi", "") == "true"
         ami_id = params.get("AmiId") or self._ec2_ami(architecture, refresh=refresh_ami)
         self._check_ami_architecture(ami_id, instance_type, architecture)
@@ -246,6 +418,13 @@ class Deployer:
         subnet = params.pop("SubnetId", None) or network.subnet_offering(
             self.client("ec2"), net.subnet_ids, instance_type
         )
+        subnets = net.subnet_ids
+        if scale_out:
+            subnets = network.scale_out_subnets(self.client("ec2"), net.subnet_ids, instance_type)
+            if subnets != net.subnet_ids:
+                left_out = ", ".join(s for s in net.subnet_ids if s not in subnets)
+                print(f"scale-out: leaving out {left_out} (its zone does not offer {instance_type})")
+            self._service_roles(service_roles.EC2_SCALE_OUT)
         base = {
             "Stage": self.stage,
             "TableName": shared["TableName"],
@@ -254,13 +433,17 @@ class Deployer:
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "VpcId": net.vpc_id,
             "SubnetId": subnet,
-            "SubnetIds": ",".join(net.subnet_ids),
+            "SubnetIds": ",".join(subnets),
             "Architecture": architecture,
-            "AmiSsmParameter": ec2.AMI_SSM_PATH[architecture],
+            # Lab mode: no SSM-typed parameter (CloudFormation would read it with the lab's
+            # permissions on every operation); the AMI resolved here is the plain AmiId.
+            **({} if self.lab else {"AmiSsmParameter": ec2.AMI_SSM_PATH[architecture]}),
             **params,
             "AmiId": ami_id,
         }
-        return self._deploy("ec2", ec2.template(lab=self.lab), base, bucket=shared["ArtifactBucket"])
+        result = self._deploy("ec2", ec2.template(lab=self.lab), base, bucket=shared["ArtifactBucket"])
+        self._staff_https_note("ec2", base, result.get("Url", ""))
+        return result
 
     def _ec2_ami(self, architecture: str, *, refresh: bool) -> str:
         cfn = self.client("cloudformation")
@@ -269,10 +452,9 @@ class Deployer:
             running = stack.stack_parameters(cfn, name)
             if running.get("AmiId") and running.get("Architecture") == architecture:
                 return running["AmiId"]
-        path = ec2.AMI_SSM_PATH[architecture]
-        value: str = self.client("ssm").get_parameter(Name=path)["Parameter"]["Value"]
-        print(f"AMI: {value} (current {ec2.AMI_SSM_PATH[architecture]})")
-        return value
+        found = ami.current(self.client("ssm"), self.client("ec2"), architecture)
+        print(f"AMI: {found.image_id} (current AL2023, from {found.source})")
+        return found.image_id
 
     def _check_ami_architecture(self, ami_id: str, instance_type: str, architecture: str) -> None:
         try:
@@ -330,6 +512,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     deployer = Deployer(args.stage, args.region, lab=args.lab)
+    deployer.whoami()  # before anything else: no credentials, expired ones, lab ones without LAB=1
     if args.destroy:
         deployer.destroy(args.kind)
         return
@@ -359,5 +542,12 @@ if __name__ == "__main__":
         image.ContainerEngineError,
         bake.BakeError,
         service_roles.ServiceRoleError,
+        ami.AmiLookupError,
     ) as error:
         raise SystemExit(f"deploy failed: {error}") from None
+    except Exception as error:
+        # Credentials that vanish or expire halfway (a lab session ending) end the same way.
+        message = credentials.explain(error)
+        if message is None:
+            raise
+        raise SystemExit(f"deploy failed: {message}") from None

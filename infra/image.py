@@ -28,12 +28,17 @@ class ContainerEngineError(RuntimeError):
     """No usable docker/buildx: the image cannot be built here."""
 
 
-def image_tag(root: Path = ROOT) -> str:
-    """Content hash of the build context: same sources → same (immutable) tag."""
+def image_tag(root: Path = ROOT, architecture: str = "ARM64") -> str:
+    """Content hash of the build context plus the CPU architecture: same sources and platform →
+    same (immutable) tag. The architecture is part of the tag so a change of ``CpuArchitecture``
+    builds and pushes an image for the new platform instead of reusing the old one (which the
+    tasks could not run: the circuit breaker would roll the deployment back)."""
+    if architecture not in PLATFORMS:
+        raise ValueError(f"unknown CpuArchitecture {architecture}; one of {', '.join(PLATFORMS)}")
     digest = hashlib.sha256()
     for relative in source_files(root, CONTEXT):
         digest.update(relative.as_posix().encode() + b"\0" + (root / relative).read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return f"{digest.hexdigest()[:16]}-{architecture.lower()}"
 
 
 def require_engine(docker: str | None = None) -> str:

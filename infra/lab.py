@@ -3,14 +3,18 @@
 In a Learner Lab students cannot create IAM roles, policies or instance profiles; the lab provides
 a role (``LabRole``) and an instance profile (``LabInstanceProfile``) to use instead, only a few
 regions are open, and EC2 is limited to small instance sizes. docs/deploy.md ("In a Learner Lab")
-cites where these limits are published and which of them could not be verified from here.
+says where these limits come from; ``make lab-check`` (:mod:`infra.preflight`) verifies what a
+given session allows.
 Templates generated with ``lab=True`` create no IAM resource and take the existing names as
 parameters (defaults below); :func:`check` refuses a region or instance type the lab would refuse,
-before any stack is touched.
+and :func:`check_options` scale-out, WAF, a certificate or Spot when the session's preflight
+(``make lab-check``, run at the start of every lab deploy) saw them refused — before any stack is
+touched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from infra.cfn import Json, sub
@@ -31,8 +35,21 @@ IAM_RESOURCE_TYPES: Final = (
 )
 
 
+#: Options a lab may refuse → how a student asks for them, and the preflight findings
+#: (``infra.preflight``) that decide whether this lab allows them.
+OPTIONS: Final = {
+    "scale-out": (
+        "EC2_MODE=scale-out",
+        ("probe:elb", "probe:autoscaling", "slr:autoscaling.amazonaws.com", "sim:EC2_MODE=scale-out"),
+    ),
+    "waf": ("PARAMS=WafRateLimit=...", ("sim:WafRateLimit",)),
+    "certificate": ("CERTIFICATE_ARN=...", ("probe:acm",)),
+    "spot": ("PARAMS=UseSpot=true", ("spot",)),
+}
+
+
 class LabLimitError(ValueError):
-    """A region or instance type a Learner Lab account would refuse."""
+    """A region, instance type or option a Learner Lab account would refuse."""
 
 
 def role_parameter() -> Json:
@@ -75,6 +92,39 @@ def check(region: str, instance_type: str | None = None) -> None:
                 f"a Learner Lab launches only {'/'.join(INSTANCE_SIZES)} instances; got "
                 f"INSTANCE_TYPE={instance_type} (try t4g.small or t3.small)"
             )
+
+
+def requested_options(params: Mapping[str, str]) -> list[str]:
+    """The lab-sensitive options a deploy's stack parameters ask for."""
+    wanted = {
+        "scale-out": params.get("Mode") == "scale-out",
+        "waf": params.get("WafRateLimit", "0") not in ("", "0"),
+        "certificate": bool(params.get("CertificateArn")),
+        "spot": params.get("UseSpot") == "true",
+    }
+    return [name for name, on in wanted.items() if on]
+
+
+def check_options(requested: list[str], statuses: Mapping[str, str]) -> list[str]:
+    """Refuse (:class:`LabLimitError`) an option the preflight saw refused; return a warning for
+    each one it could not confirm (absent findings count as unknown)."""
+    warnings: list[str] = []
+    for name in requested:
+        how, keys = OPTIONS[name]
+        found = {key: statuses.get(key, "unknown") for key in keys}
+        refused = [key for key, status in found.items() if status == "refused"]
+        if refused:
+            raise LabLimitError(
+                f"{how} is refused in this lab (make lab-check: {', '.join(refused)} refused); "
+                "deploy without it"
+            )
+        unknown = [key for key, status in found.items() if status != "allowed"]
+        if unknown:
+            warnings.append(
+                f"{how}: the preflight could not confirm this lab allows it ({', '.join(unknown)} "
+                "unknown); if the stack rolls back, deploy without it"
+            )
+    return warnings
 
 
 def iam_resources(template: Json) -> list[str]:

@@ -18,7 +18,9 @@ Steps (each a function, tested):
    stage is throttled (``ThrottleRateLimit``/``ThrottleBurstLimit``), the function may get
    reserved concurrency (``ReservedConcurrency``, 0 = none), ``CAFE_STAFF_REQUIRE_HTTPS``
    is "1" (API Gateway is HTTPS-only); in Learner Lab mode (``lab=True``) chalice's role is dropped and the
-   function runs as the lab's ``LabRole``;
+   function runs as the lab's ``LabRole``, with X-Ray tracing a parameter (``LambdaTracing``,
+   default PassThrough: active tracing needs X-Ray writes on LabRole, which only the deploy's
+   preflight can confirm);
 6. ``expand`` — the SAM template expanded into plain CloudFormation with AWS's own translator
    (aws-sam-translator), written next to it as ``template.json``: the deploy creates that, so
    what is deployed is reviewable offline and moto can create it in the tests.
@@ -83,6 +85,11 @@ TARGET_RUNTIME = "python3.13"
 #: load, far below the account's 10,000 rps, so a flood costs little before it is refused (429).
 THROTTLE_RATE = 100
 THROTTLE_BURST = 200
+#: Learner Lab mode: the parameter choosing the function's X-Ray tracing. Lambda refuses to create
+#: a function with active tracing whose role cannot call xray:PutTraceSegments, and nothing shows
+#: the lab's LabRole may; so a lab template traces only when the deploy's preflight saw the
+#: simulator allow it (PassThrough otherwise: the function still runs, untraced).
+TRACING_PARAMETER = "LambdaTracing"
 
 
 class PackageError(RuntimeError):
@@ -319,9 +326,20 @@ def _subst(value: Any) -> Any:
 def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: str | None = None) -> Json:
     """Parameterise the table and the staff token's parameter; make the policy ARNs account-independent;
     add the stage throttling, the reserved-concurrency option and the HTTPS-only staff setting."""
+    lab_tracing: Json = {
+        TRACING_PARAMETER: {
+            "Type": "String",
+            "Default": "PassThrough",
+            "AllowedValues": ["Active", "PassThrough"],
+            "Description": "Learner Lab mode: X-Ray tracing of the function. "
+            "Active needs xray:PutTraceSegments on the lab's role (make lab-check shows it); "
+            "the deploy sets Active only when the preflight saw it allowed.",
+        }
+    }
     template.setdefault("Parameters", {}).update(
         {
             **(learner_lab.role_parameter() if lab else {}),
+            **(lab_tracing if lab else {}),
             "ThrottleRateLimit": {
                 "Type": "Number",
                 "Default": THROTTLE_RATE,
@@ -381,7 +399,9 @@ def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: s
         if kind in CHECKOV_SKIPS:
             resource.setdefault("Metadata", {}).update(checkov_skips(*CHECKOV_SKIPS[kind]))
         if kind == "AWS::Serverless::Api":
-            props["TracingEnabled"] = True  # chalice's xray flag traces the function only
+            # chalice's xray flag traces the function only. (API Gateway sends its own traces,
+            # with no role of ours, so the stage is traced in a lab too.)
+            props["TracingEnabled"] = True
             props["Name"] = f"cafe-{stage}"  # a readable API name (chalice leaves it to the body)
             props["MethodSettings"] = [
                 {
@@ -412,6 +432,7 @@ def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: s
                 props["Runtime"] = runtime
             if lab:
                 props["Role"] = learner_lab.role_arn()
+                props["Tracing"] = ref(TRACING_PARAMETER)
     endpoint = template.get("Outputs", {}).get("EndpointURL", {}).get("Value")
     if endpoint is None:
         raise PackageError("the chalice template has no EndpointURL output")

@@ -40,9 +40,9 @@ class NoZoneOffersTypeError(RuntimeError):
     """None of the subnets is in an Availability Zone that offers the instance type."""
 
 
-def subnet_offering(ec2: Any, subnet_ids: list[str], instance_type: str) -> str:
-    """The first subnet whose Availability Zone offers ``instance_type`` (not every zone offers
-    every type: us-east-1e has no Graviton instances, for one)."""
+def subnets_offering(ec2: Any, subnet_ids: list[str], instance_type: str) -> list[str]:
+    """Those of ``subnet_ids`` (in order) whose Availability Zone offers ``instance_type`` (not
+    every zone offers every type: us-east-1e has no Graviton instances, for one)."""
     offerings = ec2.describe_instance_type_offerings(
         LocationType="availability-zone",
         Filters=[{"Name": "instance-type", "Values": [instance_type]}],
@@ -50,10 +50,27 @@ def subnet_offering(ec2: Any, subnet_ids: list[str], instance_type: str) -> str:
     zones = {offer["Location"] for offer in offerings}
     described = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
     subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in described}
-    for subnet_id in subnet_ids:
-        if subnets.get(subnet_id) in zones:
-            return subnet_id
-    raise NoZoneOffersTypeError(
-        f"{instance_type} is not offered in the zones of {', '.join(subnet_ids)} "
-        f"({', '.join(sorted(set(subnets.values())))}); offered in: {', '.join(sorted(zones)) or 'none'}"
-    )
+    found = [subnet_id for subnet_id in subnet_ids if subnets.get(subnet_id) in zones]
+    if not found:
+        raise NoZoneOffersTypeError(
+            f"{instance_type} is not offered in the zones of {', '.join(subnet_ids)} "
+            f"({', '.join(sorted(set(subnets.values())))}); offered in: {', '.join(sorted(zones)) or 'none'}"
+        )
+    return found
+
+
+def subnet_offering(ec2: Any, subnet_ids: list[str], instance_type: str) -> str:
+    """The first subnet whose Availability Zone offers ``instance_type``."""
+    return subnets_offering(ec2, subnet_ids, instance_type)[0]
+
+
+def scale_out_subnets(ec2: Any, subnet_ids: list[str], instance_type: str) -> list[str]:
+    """The subnets an Auto Scaling group of ``instance_type`` (and its ALB) may use: only zones
+    offering the type (a launch there would fail), and at least two (an ALB needs two zones)."""
+    found = subnets_offering(ec2, subnet_ids, instance_type)
+    if len(found) < 2:
+        raise NoZoneOffersTypeError(
+            f"only {', '.join(found)} of {', '.join(subnet_ids)} is in a zone offering {instance_type}; "
+            "scale-out needs two (the load balancer spans two zones): set SUBNET_IDS or another INSTANCE_TYPE"
+        )
+    return found

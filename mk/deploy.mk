@@ -30,7 +30,8 @@ IMAGE_TAG ?=
 # Lambda: the runtime (default: the Python running chalice; see docs/deploy.md).
 LAMBDA_RUNTIME ?=
 # AWS Academy Learner Lab: LAB=1 on any deploy/package target — no IAM resources, the lab's
-# LabRole / LabInstanceProfile, region and instance type checked against the lab's limits.
+# LabRole / LabInstanceProfile, region and instance type checked against the lab's limits, and
+# every deploy starts with the session's preflight (the same probes as make lab-check).
 LAB ?=
 LAB_FLAG = $(if $(LAB),--lab)
 
@@ -90,6 +91,11 @@ lint-deploy: package-all $(CHECKOV)
 .PHONY: test-deploy  ## deploy tests: lint every template, run each deploy path against moto
 test-deploy: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest -q tests/deploy
+
+.PHONY: lab-check  ## probe what this AWS session may do (nothing paid is created); LAB=1 for a Learner Lab
+lab-check: $(STAMP)
+	$(BIN)/python -m infra.preflight --region $(REGION) $(LAB_FLAG) \
+	  $(if $(INSTANCE_TYPE),--instance-type $(INSTANCE_TYPE))
 
 .PHONY: deploy-data  ## deploy the shared DynamoDB table + artifact bucket (stack cafe-data-STAGE)
 deploy-data: $(STAMP)

@@ -15,7 +15,9 @@ instance has no TLS front, so the template refuses a certificate in single mode 
 ``AllowStaffOverHttp`` is true, the service there refuses staff calls altogether.
 
 ``lab=True`` (``make ... LAB=1``) creates no IAM role or instance profile: instances use the
-Learner Lab's existing ``LabInstanceProfile`` (a parameter).
+Learner Lab's existing ``LabInstanceProfile`` (a parameter), and takes the AMI as a plain
+``AWS::EC2::Image::Id`` (no SSM-typed parameter, which CloudFormation would resolve with the
+student's permissions on every stack operation).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
+from infra import ami, policy, runtime_env
 from infra import lab as learner_lab
-from infra import policy, runtime_env
 from infra.cfn import (
     NO_VALUE,
     Json,
@@ -42,10 +44,7 @@ from infra.cfn import (
 from infra.templates import alb
 
 USER_DATA_SCRIPT: Final = Path(__file__).resolve().parents[2] / "ec2" / "user-data.sh"
-AMI_SSM_PATH: Final = {
-    "arm64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
-    "x86_64": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-}
+AMI_SSM_PATH: Final = ami.SSM_PATH
 #: Allowed instance types by architecture (Graviton first); the Rules keep AMI and type in step.
 INSTANCE_TYPES: Final = {
     "arm64": [
@@ -144,21 +143,7 @@ def _parameters(lab: bool) -> Json:
             "template + Auto Scaling group (MinSize..MaxSize) behind an ALB.",
         },
         # 1. AMI
-        "AmiId": {
-            "Type": "String",
-            "Default": "",
-            "AllowedPattern": "^(ami-[0-9a-f]{8,17})?$",
-            "Description": "1. AMI: an explicit AMI id. make deploy-ec2 always passes one: the "
-            "AMI the stack already runs, else the current AL2023 resolved from AmiSsmParameter at "
-            "deploy time, else AMI_ID / the baked AMI. Empty = resolve AmiSsmParameter on every "
-            "stack operation (a newly published AMI would then replace the instance).",
-        },
-        "AmiSsmParameter": {
-            "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
-            "Default": AMI_SSM_PATH["arm64"],
-            "Description": "1. AMI: public SSM parameter of the AL2023 AMI for the "
-            f"architecture ({AMI_SSM_PATH['arm64']} or {AMI_SSM_PATH['x86_64']}).",
-        },
+        **(_lab_ami_parameter() if lab else _ami_parameters()),
         "Architecture": {
             "Type": "String",
             "Default": "arm64",
@@ -250,6 +235,40 @@ def _parameters(lab: bool) -> Json:
     }
 
 
+def _ami_parameters() -> Json:
+    return {
+        "AmiId": {
+            "Type": "String",
+            "Default": "",
+            "AllowedPattern": "^(ami-[0-9a-f]{8,17})?$",
+            "Description": "1. AMI: an explicit AMI id. make deploy-ec2 always passes one: the "
+            "AMI the stack already runs, else the current AL2023 resolved from AmiSsmParameter at "
+            "deploy time, else AMI_ID / the baked AMI. Empty = resolve AmiSsmParameter on every "
+            "stack operation (a newly published AMI would then replace the instance).",
+        },
+        "AmiSsmParameter": {
+            "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+            "Default": AMI_SSM_PATH["arm64"],
+            "Description": "1. AMI: public SSM parameter of the AL2023 AMI for the "
+            f"architecture ({AMI_SSM_PATH['arm64']} or {AMI_SSM_PATH['x86_64']}).",
+        },
+    }
+
+
+def _lab_ami_parameter() -> Json:
+    """Learner Lab mode: the AMI as a plain image id. An SSM-typed parameter would make
+    CloudFormation read the public AMI parameter with the student's permissions on every create
+    and update, and a lab may refuse that read (the deploy resolves the AMI itself, falling back
+    to describe-images)."""
+    return {
+        "AmiId": {
+            "Type": "AWS::EC2::Image::Id",
+            "Description": "1. AMI: the image id make deploy-ec2 resolved (the AMI the stack already "
+            "runs, AMI_ID, or the current AL2023 from SSM or describe-images).",
+        }
+    }
+
+
 def _rules() -> Json:
     rules: Json = {
         "CertificateNeedsScaleOut": {
@@ -275,10 +294,10 @@ def _rules() -> Json:
     return rules
 
 
-def _launch_data() -> Json:
+def _launch_data(lab: bool) -> Json:
     """Settings shared by the single instance and the launch template (one source, two users)."""
     return {
-        "ImageId": if_("HasExplicitAmi", ref("AmiId"), ref("AmiSsmParameter")),
+        "ImageId": ref("AmiId") if lab else if_("HasExplicitAmi", ref("AmiId"), ref("AmiSsmParameter")),
         "InstanceType": ref("InstanceType"),
         "UserData": user_data(),
         "BlockDeviceMappings": [
@@ -489,7 +508,7 @@ def _scale_out() -> Json:
 
 
 def template(lab: bool = False) -> Json:
-    launch = _launch_data()
+    launch = _launch_data(lab)
     profile_name = ref(learner_lab.PROFILE_PARAMETER) if lab else ref("InstanceProfile")
     profile_for_launch_template = (
         {"Name": ref(learner_lab.PROFILE_PARAMETER)} if lab else {"Arn": get_att("InstanceProfile", "Arn")}
@@ -579,7 +598,12 @@ def template(lab: bool = False) -> Json:
                 "ParameterGroups": [
                     {
                         "Label": {"default": "1-2. AMI and instance type"},
-                        "Parameters": ["AmiId", "AmiSsmParameter", "Architecture", "InstanceType"],
+                        "Parameters": [
+                            "AmiId",
+                            *([] if lab else ["AmiSsmParameter"]),
+                            "Architecture",
+                            "InstanceType",
+                        ],
                     },
                     {
                         "Label": {"default": "3. Network placement and addressing"},
@@ -617,7 +641,7 @@ def template(lab: bool = False) -> Json:
         },
         "Rules": _rules(),
         "Conditions": {
-            "HasExplicitAmi": not_(equals(ref("AmiId"), "")),
+            **({} if lab else {"HasExplicitAmi": not_(equals(ref("AmiId"), ""))}),
             "ScaleOut": equals(ref("Mode"), "scale-out"),
             "Single": not_(equals(ref("Mode"), "scale-out")),
             "HasKey": not_(equals(ref("KeyName"), "")),

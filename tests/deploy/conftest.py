@@ -58,6 +58,12 @@ def lambda_package(build_dir: Path) -> Path:
     return package("dev", REGION, build_dir)
 
 
+@pytest.fixture(scope="session")
+def lab_lambda_package(build_dir: Path) -> Path:
+    """The same in Learner Lab mode (``make package-lambda LAB=1``)."""
+    return package("dev", REGION, build_dir / "lab", lab=True)
+
+
 def _method_doc(doc: dict[str, Any]) -> dict[str, Any]:
     """A method with its Lambda proxy integration, in the subset moto's importer reads."""
     integration = doc.get("x-amazon-apigateway-integration", {})

@@ -21,7 +21,7 @@ from infra.lambda_package import TARGET_RUNTIME, runtime_deprecation, runtime_wa
 from infra.render import render_all
 from infra.templates import alb, ec2, fargate
 
-from .conftest import REGION, ROOT
+from .conftest import ROOT
 
 USER_DATA = (ROOT / "ec2/user-data.sh").read_text(encoding="utf-8")
 
@@ -34,13 +34,6 @@ def load(path: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def lab_templates(build_dir: Path) -> dict[str, Path]:
     return {path.stem: path for path in render_all(build_dir / "lab-templates", lab=True)}
-
-
-@pytest.fixture(scope="session")
-def lab_lambda_package(build_dir: Path) -> Path:
-    from infra.lambda_package import package
-
-    return package("dev", REGION, build_dir / "lab", lab=True)
 
 
 # -- fargate ----------------------------------------------------------------------------------
@@ -334,6 +327,35 @@ def test_lab_templates_create_no_iam(lab_templates: dict[str, Path], lab_lambda_
     assert launch["IamInstanceProfile"] == {"Name": {"Ref": "LabInstanceProfileName"}}
     function = load(lab_lambda_package / "template.json")["Resources"]["APIHandler"]["Properties"]
     assert function["Role"] == lab.role_arn()
+
+
+def test_lab_templates_trace_and_take_the_ami_only_as_told(
+    templates: dict[str, Path], lab_templates: dict[str, Path], lab_lambda_package: Path, lambda_package: Path
+) -> None:
+    """Issue 25, items 1 and 2: a lab's Lambda is not actively traced unless the deploy says so,
+    and a lab's EC2 stack takes the AMI as a plain image id (no SSM-typed parameter)."""
+    expanded = load(lab_lambda_package / "template.json")
+    parameter = expanded["Parameters"]["LambdaTracing"]
+    assert parameter["Default"] == "PassThrough" and parameter["AllowedValues"] == ["Active", "PassThrough"]
+    function = expanded["Resources"]["APIHandler"]["Properties"]
+    assert function["TracingConfig"] == {"Mode": {"Ref": "LambdaTracing"}}
+    stages = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["Properties"]["TracingEnabled"] for s in stages] == [True]  # API Gateway's own traces
+    # outside a lab: always active (the template's own role grants the X-Ray writes)
+    normal = load(lambda_package / "template.json")
+    assert normal["Resources"]["APIHandler"]["Properties"]["TracingConfig"] == {"Mode": "Active"}
+    assert "LambdaTracing" not in normal["Parameters"]
+
+    lab_ec2 = load(lab_templates["ec2"])
+    assert lab_ec2["Parameters"]["AmiId"] == {
+        "Type": "AWS::EC2::Image::Id",
+        "Description": lab_ec2["Parameters"]["AmiId"]["Description"],
+    }
+    assert "AmiSsmParameter" not in json.dumps(lab_ec2)
+    launch = lab_ec2["Resources"]["LaunchTemplate"]["Properties"]["LaunchTemplateData"]
+    assert launch["ImageId"] == lab_ec2["Resources"]["Instance"]["Properties"]["ImageId"] == {"Ref": "AmiId"}
+    normal_ec2 = load(templates["ec2"])
+    assert normal_ec2["Parameters"]["AmiSsmParameter"]["Type"].startswith("AWS::SSM::Parameter::Value")
 
 
 def test_lab_templates_lint_clean(

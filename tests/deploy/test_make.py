@@ -95,10 +95,12 @@ def test_deploy_variables_become_stack_parameters(tmp_path: Path) -> None:
 
 def test_lab_reaches_every_deploy_and_package_command(tmp_path: Path) -> None:
     targets = ["package-all", "deploy-data", "deploy-lambda", "deploy-fargate", "deploy-ec2"]
-    targets += ["destroy-lambda", "destroy-fargate", "destroy-ec2", "destroy-data"]
+    targets += ["destroy-lambda", "destroy-fargate", "destroy-ec2", "destroy-data", "lab-check"]
     out = _dry_run(tmp_path, *targets, "LAB=1")
     commands = [
-        line for line in out.splitlines() if re.search(r"-m infra\.(deploy|render|lambda_package)", line)
+        line
+        for line in out.splitlines()
+        if re.search(r"-m infra\.(deploy|render|lambda_package|preflight)", line)
     ]
     assert len(commands) >= len(targets)
     for line in commands:

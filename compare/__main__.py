@@ -14,7 +14,7 @@ from pathlib import Path
 from compare.load.headroom import headroom_check
 from compare.load.workload import DEFAULT_WORKLOAD
 from compare.local.runtimes import RUNTIMES
-from compare.options import Options
+from compare.options import LOCAL_SETTLE, REMOTE_SETTLE, Options
 from compare.progress import Ui
 from compare.report.console import print_summary
 from compare.results import to_json
@@ -60,7 +60,44 @@ def parser() -> argparse.ArgumentParser:
         "--reference-rate", type=float, default=Options.reference_rate, help="req/s of the reference run"
     )
     r.add_argument("--reference-s", type=float, default=Options.reference_s)
-    r.add_argument("--reference-warmup-s", type=float, default=Options.reference_warmup_s)
+    r.add_argument(
+        "--reference-warmup-s",
+        type=float,
+        default=Options.reference_warmup_s,
+        help="warm-up before the first round, after the runtime settled",
+    )
+    r.add_argument(
+        "--first-minute-s",
+        type=float,
+        help="the transient after idle: seconds at the reference rate offered at once before settling "
+        f"(0: skip; default {REMOTE_SETTLE['first_minute_s']:g} remote, "
+        f"{LOCAL_SETTLE['first_minute_s']:g} local)",
+    )
+    r.add_argument(
+        "--ramp-s",
+        type=float,
+        help="seconds to ramp the rate up before holding it "
+        f"(default {REMOTE_SETTLE['ramp_s']:g} remote, {LOCAL_SETTLE['ramp_s']:g} local)",
+    )
+    r.add_argument(
+        "--settle-interval-s",
+        type=float,
+        help="length of each held interval judged for steadiness "
+        f"(default {REMOTE_SETTLE['settle_interval_s']:g} remote, "
+        f"{LOCAL_SETTLE['settle_interval_s']:g} local)",
+    )
+    r.add_argument(
+        "--settle-intervals",
+        type=_positive_int,
+        default=Options.settle_intervals,
+        help="consecutive stable intervals that make a steady state (default %(default)s)",
+    )
+    r.add_argument(
+        "--settle-max-s",
+        type=float,
+        help="bound on ramp + hold; the window is then measured and marked not steady "
+        f"(default {REMOTE_SETTLE['settle_max_s']:g} remote, {LOCAL_SETTLE['settle_max_s']:g} local)",
+    )
     r.add_argument(
         "--reference-rounds",
         type=_positive_int,
@@ -204,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         cost_profile=args.cost_profile,
         command=command,
+        first_minute_s=args.first_minute_s,
+        ramp_s=args.ramp_s,
+        settle_interval_s=args.settle_interval_s,
+        settle_intervals=args.settle_intervals,
+        settle_max_s=args.settle_max_s,
     )
     out, results = run(opts, Ui(quiet=args.quiet or args.json))
     if args.json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compare.costlink import BASE_PROFILE
@@ -12,6 +12,12 @@ from compare.results import Settings, from_json, to_json
 from compare.targets import Target
 
 DEFAULT_RUN = RunOptions()
+# Before each runtime's reference window (compare.load.settle): the first minute after idle, the
+# ramp, the held intervals and the bound on settling. Remote runs meet real cold starts and scaling,
+# so they take the real minute; a local run keeps `make compare` short (its emulated environments
+# start in a fraction of a second) and says so in the report.
+REMOTE_SETTLE = {"first_minute_s": 60.0, "ramp_s": 30.0, "settle_interval_s": 10.0, "settle_max_s": 180.0}
+LOCAL_SETTLE = {"first_minute_s": 4.0, "ramp_s": 1.5, "settle_interval_s": 1.0, "settle_max_s": 15.0}
 
 
 @dataclass
@@ -21,7 +27,8 @@ class Options:
     warmup_s: float = 1.0
     reference_rate: float = 100.0
     reference_s: float = 8.0
-    reference_warmup_s: float = 4.0
+    # After the runtime settled (below), before the first round.
+    reference_warmup_s: float = 1.0
     # The reference window is measured in this many rounds, taken in turn across the runtimes.
     reference_rounds: int = 3
     round_warmup_s: float = 1.0
@@ -51,6 +58,24 @@ class Options:
     region: str | None = None
     cost_profile: Path = BASE_PROFILE
     command: str = "make compare"
+    # None: the mode's default (REMOTE_SETTLE / LOCAL_SETTLE); first_minute_s 0 skips the transient.
+    first_minute_s: float | None = None
+    ramp_s: float | None = None
+    settle_interval_s: float | None = None
+    settle_intervals: int = 3
+    settle_max_s: float | None = None
+
+    def for_mode(self, remote: bool) -> Options:
+        """These options with the settling defaults of the mode filled in where none was given."""
+        defaults = REMOTE_SETTLE if remote else LOCAL_SETTLE
+        given = {k: getattr(self, k) for k in defaults}
+        return replace(
+            self,
+            first_minute_s=_or(given["first_minute_s"], defaults["first_minute_s"]),
+            ramp_s=_or(given["ramp_s"], defaults["ramp_s"]),
+            settle_interval_s=_or(given["settle_interval_s"], defaults["settle_interval_s"]),
+            settle_max_s=_or(given["settle_max_s"], defaults["settle_max_s"]),
+        )
 
     @property
     def run_options(self) -> RunOptions:
@@ -66,3 +91,7 @@ class Options:
         """The options as stored with the results: the staff token only as whether it was set."""
         public = to_json(self) | {"staff_token": "(set)" if self.staff_token else None}
         return from_json(Settings, public)
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else float(value)

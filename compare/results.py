@@ -168,6 +168,72 @@ class Window:
     rounds: tuple[OperationLatency, ...] = ()
     server_cpu: ServerCpu | None = None
     lambda_reports: ReportSummary | None = None  # the local Lambda's REPORT lines of this window
+    # Errors by who answered them (compare.load.causes): "application:<code>", "front_door:<status>"
+    # (API Gateway's own answer), "outside_app:<status>" (not the café's error body: a load balancer
+    # or the server process), "transport:<what>" (timeout, refused connection).
+    errors_by_cause: Mapping[str, int] = field(default_factory=dict)
+    # Reference windows: measured after the runtime settled (compare.load.settle) and free of
+    # front-door and transport errors; None where steadiness was not judged (capacity steps).
+    steady: bool | None = None
+
+
+# --- warm-up and the first minute after idle (compare.load.settle) ---------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One interval of a warm-up or of the first minute: what was offered and what came back."""
+
+    phase: str  # "first minute", "ramp" or "hold"
+    start_s: float  # since the phase began (intended send times)
+    seconds: float
+    rate_rps: float  # offered
+    requests: int
+    errors: int
+    errors_by_cause: Mapping[str, int]
+    p50_ms: float
+    p99_ms: float
+    cold_starts: int | None = None  # Lambda: REPORT lines with Init Duration (None: not readable)
+
+
+@dataclass(frozen=True)
+class Settling:
+    """The offered rate ramped up, then held until the runtime stopped changing, within `max_s`:
+    what happened before the reference window, how long it took and why it stopped."""
+
+    steady: bool
+    seconds: float  # wall time, ramp and hold
+    ramp_s: float
+    max_s: float
+    reason: str  # why it stopped
+    signal: str  # what steadiness was judged on
+    intervals: tuple[Interval, ...]
+    # The last stable intervals together: the steady figure (None when none was reached).
+    steady_latency_ms: Percentiles | None = None
+    steady_requests: int = 0
+    steady_errors: int = 0
+    source: str = MEASURED_HERE
+
+
+@dataclass(frozen=True)
+class FirstMinute:
+    """The transient: the reference rate offered at once to a runtime that sat idle, for `seconds`
+    (a café opening its doors). Its own figure, never mixed into the steady windows."""
+
+    seconds: float
+    rate_rps: float
+    requests: int
+    errors: int
+    errors_by_cause: Mapping[str, int]
+    latency_ms: Percentiles
+    cold_starts: int | None  # Lambda: Init Duration lines met (None: not readable)
+    cold_start_signal: str
+    # Throttles the front door answered: counted by the local emulator, or API Gateway's 429s
+    # remotely (a Lambda throttle reaches the client as a front-door 500, listed in errors_by_cause).
+    throttles: int | None
+    intervals: tuple[Interval, ...]
+    idle: str  # what "idle" meant for this runtime in this run
+    source: str = MEASURED_HERE
 
 
 # --- capacity ------------------------------------------------------------------------------
@@ -428,6 +494,8 @@ class RuntimeResult:
     projection: Projection | None = None
     aws_capacity_ready: CapacityReady | None = None
     day: DayTotals | None = None
+    settling: Settling | None = None  # the warm-up before the reference window
+    first_minute: FirstMinute | None = None  # the transient after idle, its own figure
 
     @property
     def billed(self) -> ReportSummary | None:
@@ -524,6 +592,11 @@ class Settings:
     dynamodb_path: bool = True
     dynamodb_rate: float = 15.0
     dynamodb_s: float = 6.0
+    first_minute_s: float | None = None
+    ramp_s: float | None = None
+    settle_interval_s: float | None = None
+    settle_intervals: int | None = None
+    settle_max_s: float | None = None
 
 
 @dataclass(frozen=True)

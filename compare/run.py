@@ -15,7 +15,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,8 +26,10 @@ from compare.cost.profile import ProfileError
 from compare.costlink import cost_section
 from compare.day.chart import day_chart
 from compare.load.capacity import Slo, search
+from compare.load.causes import not_the_app
 from compare.load.headroom import headroom_check
 from compare.load.http import Http
+from compare.load.settle import SettleConfig, first_minute, settle
 from compare.load.workload import CafeContext, fetch_menu, load_workload, prepare_store
 from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
@@ -36,6 +38,7 @@ from compare.measure import Probe, Round, measure_round, summarize_rounds
 from compare.modeled import day_of, with_day, with_projections
 from compare.options import Options
 from compare.probes.cloudwatch import lambda_reports_from_cloudwatch
+from compare.probes.coldseen import CloudWatchCounter, ColdStartCounter, ReportLogCounter
 from compare.probes.coldstart import (
     aws_capacity_ready,
     container_image,
@@ -52,10 +55,12 @@ from compare.results import (
     ColdStarts,
     CpuPerStore,
     EmulatorStats,
+    FirstMinute,
     GeneratorRecord,
     Headroom,
     RunResults,
     RuntimeResult,
+    Settling,
     VisitRecord,
     Window,
     WorkloadRecord,
@@ -67,33 +72,119 @@ from compare.targets import remote_label, remote_source
 __all__ = ["Driven", "Options", "Ui", "run"]
 
 
+LATENCY_SIGNAL = "latency and errors"
+
+
 @dataclass(frozen=True)
 class Driven:
-    """A target the workload is driven against."""
+    """A target the workload is driven against, and what can be read of its warm-up."""
 
     name: str
     url: str
     ctx: CafeContext
     probe: Probe
+    counter: ColdStartCounter | None = None  # new Lambda cold starts (REPORT lines), where readable
+    signal: str = LATENCY_SIGNAL  # what its steadiness is judged on, for the report
+    idle: str = ""  # what "idle" meant before its first minute
+    throttles: Callable[[], Awaitable[int | None]] | None = None  # the local emulator's counter
+    source: str = LOCAL_LABEL
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A target's reference window and what came before it."""
+
+    window: Window
+    settling: Settling | None = None
+    first_minute: FirstMinute | None = None
 
 
 @dataclass(frozen=True)
 class Measured:
     reference: Window
     capacity: Capacity
+    settling: Settling | None = None
+    first_minute: FirstMinute | None = None
 
 
-async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Window]:
+def _settle_plan(opts: Options) -> tuple[float, SettleConfig]:
+    """The first minute's length and the settling of this run (the mode's defaults where unset)."""
+    o = opts.for_mode(bool(opts.targets))
+    interval = float(o.settle_interval_s or 1.0)
+    config = SettleConfig(
+        ramp_s=float(o.ramp_s or 0.0),
+        interval_s=interval,
+        stable=o.settle_intervals,
+        max_s=float(o.settle_max_s or interval * o.settle_intervals),
+    )
+    return float(o.first_minute_s or 0.0), config
+
+
+async def _before(target: Driven, opts: Options, ui: Ui) -> tuple[FirstMinute | None, Settling]:
+    """The first minute after idle (its own figure), then ramp and hold until steady."""
+    rate = opts.reference_rate
+    seconds, config = _settle_plan(opts)
+    transient: FirstMinute | None = None
+    async with Http(target.url) as client:
+        if seconds > 0:
+            label = f"{target.name}: first {seconds:g} s after idle, {rate:g} req/s at once"
+            with ui.task(label, int(rate * seconds)) as update:
+                transient = await first_minute(
+                    client,
+                    target.ctx,
+                    rate,
+                    seconds,
+                    config.interval_s,
+                    target.counter,
+                    target.signal,
+                    target.idle,
+                    throttles=target.throttles,
+                    seed_offset=200,
+                    on_progress=update,
+                    source=target.source,
+                )
+        label = f"{target.name}: ramp up, hold {rate:g} req/s until steady (≤ {config.max_s:g} s)"
+        with ui.task(label, int(rate * config.max_s)) as update:
+            settling = await settle(
+                client,
+                target.ctx,
+                rate,
+                config,
+                target.counter,
+                target.signal,
+                seed_offset=300,
+                on_progress=update,
+                source=target.source,
+            )
+    if not settling.steady:
+        ui.note(f"[yellow]{target.name}: not steady after {settling.seconds:.0f} s: {settling.reason}")
+    return transient, settling
+
+
+def _steady(window: Window, settling: Settling | None) -> bool | None:
+    """A reference window is steady when the runtime settled before it and nothing but the café
+    answered in it (no front-door, outside-the-app or transport error)."""
+    if settling is None:
+        return None
+    return settling.steady and not not_the_app(window.errors_by_cause)
+
+
+async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Reference]:
     """The reference rate against every target, in rounds taken in turn (A B C A B C …).
 
-    The first round carries the full warm-up; later rounds a short one, since each target sat
-    idle while the others ran. The rounds of a target are summarised as one window.
+    Before its first round each target meets the rate after idle (the first minute, measured as
+    its own figure) and is brought to a steady state (ramp, then hold until it stops changing);
+    the first round then has a short warm-up, and later rounds one too, since each target sat idle
+    while the others ran. The rounds of a target are summarised as one window.
     """
     rounds: dict[str, list[Round]] = {t.name: [] for t in targets}
+    before: dict[str, tuple[FirstMinute | None, Settling]] = {}
     per_round_s = opts.reference_s / opts.reference_rounds
     for index in range(opts.reference_rounds):
         warmup_s = opts.reference_warmup_s if index == 0 else opts.round_warmup_s
         for target in targets:
+            if index == 0:
+                before[target.name] = await _before(target, opts, ui)
             label = f"{target.name}: {opts.reference_rate:g} req/s reference"
             if opts.reference_rounds > 1:
                 label += f", round {index + 1}/{opts.reference_rounds}"
@@ -112,7 +203,12 @@ async def _reference(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[s
                             on_progress=update,
                         )
                     )
-    return {t.name: summarize_rounds(rounds[t.name], opts.reference_rate, t.probe) for t in targets}
+    out: dict[str, Reference] = {}
+    for t in targets:
+        transient, settling = before[t.name]
+        window = summarize_rounds(rounds[t.name], opts.reference_rate, t.probe)
+        out[t.name] = Reference(replace(window, steady=_steady(window, settling)), settling, transient)
+    return out
 
 
 async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
@@ -139,9 +235,13 @@ async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
 
 
 async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Measured]:
-    """Reference rounds across all targets, then each target's capacity search."""
+    """Reference rounds across all targets (each settled first), then each target's capacity search."""
     references = await _reference(targets, opts, ui)
-    return {t.name: Measured(references[t.name], await _capacity(t, opts, ui)) for t in targets}
+    measured: dict[str, Measured] = {}
+    for t in targets:
+        ref = references[t.name]
+        measured[t.name] = Measured(ref.window, await _capacity(t, opts, ui), ref.settling, ref.first_minute)
+    return measured
 
 
 async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
@@ -151,6 +251,15 @@ async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
             await prepare_store(client, token)
         menu = await fetch_menu(client)
     return CafeContext(workload, menu, token or "")
+
+
+def _emulator_throttles(url: str) -> Callable[[], Awaitable[int | None]]:
+    """The local Lambda's throttle counter (the front door answers a throttle with a 500)."""
+
+    async def read() -> int | None:
+        return (await _emulator_stats(url)).throttles
+
+    return read
 
 
 async def _emulator_stats(url: str) -> EmulatorStats:
@@ -195,6 +304,16 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                 urls[name],
                 ctx,
                 Probe(pid=cafe.processes[name].pid, report_log=lambda_log if name == "lambda" else None),
+                counter=ReportLogCounter(lambda_log) if name == "lambda" else None,
+                signal=LATENCY_SIGNAL
+                + ("" if name == "lambda" else " (a fixed set of processes here: nothing scales)"),
+                idle="started for this run, no traffic since its cold-start probe"
+                + (
+                    "; the run's set-up (open the store, read the menu) went to it"
+                    if name == opts.runtimes[0]
+                    else ""
+                ),
+                throttles=_emulator_throttles(urls[name]) if name == "lambda" else None,
             )
             for name in opts.runtimes
         ]
@@ -211,6 +330,8 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                 source=LOCAL_LABEL,
                 reference=measured[name].reference,
                 capacity=measured[name].capacity,
+                settling=measured[name].settling,
+                first_minute=measured[name].first_minute,
                 cold_start=cold[name],
                 image=container_image() if name == "fargate" else None,
                 emulator=emulator if name == "lambda" else None,
@@ -300,7 +421,15 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         ctx = await _context(target.url, opts.staff_token, opts)
         if not opts.staff_token:
             ui.note(f"[yellow]{target.name}: no staff token: the barista rounds will be refused (401)")
-        targets.append(Driven(target.name, target.url, ctx, Probe()))
+        log_group = opts.lambda_log_group or target.log_group if target.name == "lambda" else None
+        counter = CloudWatchCounter(log_group, opts.region or target.region) if log_group else None
+        if target.name == "lambda":
+            signal = LATENCY_SIGNAL + ("" if counter else " (no REPORT lines: no Lambda log group given)")
+        else:
+            signal = LATENCY_SIGNAL + " (scaling activity not read: no ECS or Auto Scaling call here)"
+        idle = "as found before this run (only the set-up requests: open the store, read the menu)"
+        source = remote_label(target.url)
+        targets.append(Driven(target.name, target.url, ctx, Probe(), counter, signal, idle, source=source))
     started_ms = int(time.time() * 1000)
     measured = await _drive(targets, opts, ui)
     results: dict[str, RuntimeResult] = {}
@@ -311,6 +440,8 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
             source=remote_label(target.url),
             reference=measured[target.name].reference,
             capacity=measured[target.name].capacity,
+            settling=measured[target.name].settling,
+            first_minute=measured[target.name].first_minute,
         )
         if target.name == "lambda" and (log_group := opts.lambda_log_group or target.log_group):
             reports = lambda_reports_from_cloudwatch(log_group, started_ms, opts.region or target.region)
@@ -387,6 +518,7 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     ui = ui or Ui()
     started = time.monotonic()
     remote = bool(opts.targets)
+    opts = opts.for_mode(remote)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with ui.progress:
         headroom, generator, opts = _generator_first(opts, ui)

@@ -17,10 +17,23 @@ from dataclasses import dataclass
 import aiohttp
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
+from compare.load.causes import transport
 from compare.load.http import Http
 from compare.load.stats import Recorder, new_histogram, percentile_summary
 from compare.load.workload import Planned
 from compare.results import Window
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One answer as it came: `at_s` is its intended send time since the plan's start."""
+
+    operation: str
+    at_s: float
+    latency_s: float
+    status: str
+    ok: bool
+    cause: str
 
 
 @dataclass
@@ -83,13 +96,15 @@ async def run_open_loop(
     on_progress: Callable[[int], None] | None = None,
     clock: Callable[[], float] | None = None,
     on_measure_start: Callable[[], None] | None = None,
+    on_sample: Callable[[Sample], None] | None = None,
 ) -> RunResult:
     """Send `plan` open-loop; requests intended before `warmup_s` are sent but not measured.
 
     `on_measure_start` is called once, just before the first measured request is sent, so that
     server-side counters (CPU, REPORT lines) can be read for the measured window only. `clock`
     defaults to the event loop's own, so the schedule follows whatever time the loop keeps (the
-    tests run it in virtual time).
+    tests run it in virtual time). `on_sample` sees every answer, warm-up included, with its
+    intended send time relative to the plan's start (the warm-up and first-minute intervals).
     """
     loop = asyncio.get_running_loop()
     clock = clock or loop.time
@@ -109,15 +124,21 @@ async def run_open_loop(
         try:
             outcome = await item.action(client)
         except TimeoutError:
-            recorder.record(item.operation, send_from, clock(), "timeout", False)
+            done(item.operation, send_from, "timeout", False, transport("timeout"))
             return
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            recorder.record(item.operation, send_from, clock(), type(exc).__name__, False)
+            done(item.operation, send_from, type(exc).__name__, False, transport(type(exc).__name__))
             return
         if outcome is None:
             skipped += 1
             return
-        recorder.record(item.operation, send_from, clock(), outcome.status, outcome.ok)
+        done(item.operation, send_from, outcome.status, outcome.ok, outcome.cause)
+
+    def done(operation: str, send_from: float, status: str, ok: bool, cause: str) -> None:
+        end = clock()
+        recorder.record(operation, send_from, end, status, ok, cause)
+        if on_sample is not None:
+            on_sample(Sample(operation, send_from - start, end - send_from, status, ok, cause))
 
     for index, item in enumerate(plan):
         intended = start + item.at

@@ -52,12 +52,16 @@ class Recorder:
     histograms: dict[str, HdrHistogram] = field(default_factory=dict)
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
+    causes: Counter[str] = field(default_factory=Counter)
     warmup_count: int = 0
     first_intended: float | None = None
     last_done: float | None = None
 
-    def record(self, operation: str, intended: float, done: float, status: str, ok: bool) -> None:
-        """Record one request: `intended` is when it was meant to be sent, `done` when it ended."""
+    def record(
+        self, operation: str, intended: float, done: float, status: str, ok: bool, cause: str = ""
+    ) -> None:
+        """Record one request: `intended` is when it was meant to be sent, `done` when it ended;
+        `cause` says who answered an error (compare.load.causes)."""
         if intended < self.measure_from:
             self.warmup_count += 1
             return
@@ -69,6 +73,7 @@ class Recorder:
         self.statuses[status] += 1
         if not ok:
             self.errors[f"{operation}:{status}"] += 1
+            self.causes[cause or f"application:{status}"] += 1
         if self.first_intended is None or intended < self.first_intended:
             self.first_intended = intended
         if self.last_done is None or done > self.last_done:
@@ -81,6 +86,7 @@ class Recorder:
             self.histograms.setdefault(operation, new_histogram()).add(histogram)
         self.statuses.update(other.statuses)
         self.errors.update(other.errors)
+        self.causes.update(other.causes)
         self.warmup_count += other.warmup_count
         firsts = [t for t in (self.first_intended, other.first_intended) if t is not None]
         lasts = [t for t in (self.last_done, other.last_done) if t is not None]
@@ -116,6 +122,7 @@ class Recorder:
             "errors": self.error_count,
             "error_rate": (self.error_count / count) if count else 0.0,
             "errors_by_status": dict(sorted(self.errors.items())),
+            "errors_by_cause": dict(sorted(self.causes.items())),
             "statuses": dict(sorted(self.statuses.items())),
             "throughput_rps": (count / window) if window else 0.0,
             "window_s": window or 0.0,

@@ -13,11 +13,13 @@ import asyncio
 import json
 import random
 import tomllib
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compare.load.causes import cause_of
 from compare.load.http import Http
 
 DEFAULT_WORKLOAD = Path(__file__).with_name("workload.toml")
@@ -99,6 +101,7 @@ class Outcome:
 
     status: str
     ok: bool
+    cause: str = ""  # who answered an unexpected status (compare.load.causes); "" when ok
 
 
 Action = Callable[[Http], Awaitable[Outcome | None]]
@@ -169,7 +172,8 @@ async def _request(
     async with client.request(method, path, **kwargs) as response:
         body = await response.read()
         status = response.status
-    outcome = Outcome(str(status), workload.expected(operation, status))
+    ok = workload.expected(operation, status)
+    outcome = Outcome(str(status), ok, "" if ok else cause_of(status, body))
     parsed: Any = None
     if status < 300 and body:
         parsed = json.loads(body)
@@ -201,7 +205,12 @@ def _visit_requests(ctx: CafeContext, visit: Visit, start: float, rng: random.Ra
             async def place(client: Http, body: Any = body, fut: Any = order_id) -> Outcome:
                 created: Any = None
                 try:
-                    outcome, created = await _request(client, w, "place_order", "POST", "/orders", json=body)
+                    # As the customer page does: a key per placement, so a retry cannot order twice
+                    # (and a keyed placement is the one the café's DynamoDB calls are counted for).
+                    key = {"Idempotency-Key": str(uuid.uuid4())}
+                    outcome, created = await _request(
+                        client, w, "place_order", "POST", "/orders", json=body, headers=key
+                    )
                 finally:
                     if not fut.done():
                         fut.set_result(created.get("id") if isinstance(created, dict) else None)
@@ -353,7 +362,8 @@ def constant_get_plan(rate: float, duration: float, path: str = "/", operation: 
 
     async def get(client: Http) -> Outcome:
         async with client.get(path) as response:
-            await response.read()
-            return Outcome(str(response.status), response.status == 200)
+            body = await response.read()
+            ok = response.status == 200
+            return Outcome(str(response.status), ok, "" if ok else cause_of(response.status, body))
 
     return [Planned(i / rate, operation, get) for i in range(max(1, round(rate * duration)))]

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from compare.report.steady import first_minute_text, settling_text
 from compare.report.verdict import Verdict, build_verdict, name_of
 from compare.report.warnings import mark
 from compare.results import CostSection, RunResults
@@ -84,6 +85,16 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
             _f(billed.billed_ms.median if billed else None, 0),
         )
     console.print(table)
+    for name, entry in results.runtimes.items():
+        if entry.settling is not None:
+            colour = "green" if entry.settling.steady else "red"
+            console.print(f"{name}: [{colour}]{escape(settling_text(entry.settling))}[/{colour}]")
+        if entry.first_minute is not None:
+            fm = entry.first_minute
+            console.print(
+                f"  first {fm.seconds:g} s after idle ({escape(fm.source)}): "
+                f"{escape(first_minute_text(name, fm).split(': ', 1)[1])}"
+            )
     for name, entry in results.runtimes.items():
         boot = entry.cold_start.launch_to_healthy if entry.cold_start is not None else None
         if boot is not None:

@@ -16,6 +16,7 @@ from compare.report import (
     machine,
     overview,
     projection,
+    steady,
     verdict,
 )
 from compare.report.charts import Charts
@@ -28,6 +29,7 @@ MODULES = (
     overview,
     projection,
     latency,
+    steady,
     capacity,
     coldstarts,
     day,

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compare.load.causes import describe
 from compare.report.document import Block, Bullets, Para, Section, anchor
 from compare.report.format import ms
+from compare.report.steady import TITLE as STEADY
+from compare.report.steady import first_minute_text, settling_text, steady_p99
 from compare.report.warnings import generator_warning, local_latency_warning, uncapped_warning
 from compare.results import AWS_LABEL, MEASURED_HERE, MODELED, RunResults
 
@@ -164,6 +167,52 @@ def _cold_claim(results: RunResults) -> Claim | None:
     return Claim("; ".join(parts) + ".", tag, COLD)
 
 
+def transient_warnings(results: RunResults) -> list[str]:
+    """Every runtime whose reference window was not steady, named, with its steady figure beside:
+    the verdict never rests on a transient without saying so."""
+    slo = results.options.slo_p99_ms
+    out = []
+    for name, entry in results.runtimes.items():
+        ref = entry.reference
+        if ref is None or ref.steady is not False:
+            continue
+        p99 = p99_of(results, name)
+        excluded = (p99 is not None and p99[0] > slo) or ref.errors > 0
+        how = settling_text(entry.settling) if entry.settling is not None else "no settling recorded"
+        steady = steady_p99(entry)
+        beside = (
+            f"its steady p99 is {ms(steady[0])} ms ({steady[1]}, {entry.source})"
+            if steady
+            else "no steady state was reached within the bound, so there is no steady figure to set beside it"
+        )
+        projected = f", projected p99 {ms(p99[0])} ms" if p99 is not None and p99[1] == PROJECTED else ""
+        out.append(
+            f"**{name_of(name)}'s reference window was not steady** ({how}): its p99 there "
+            f"{ms(ref.latency_ms.p99)} ms{projected} and {ref.errors} errors "
+            f"({describe(ref.errors_by_cause)}) are a transient, not its steady state"
+            + (f"{'; they exclude it from' if excluded else ', within'} the {slo:g} ms SLO")
+            + f"; {beside} (see [{STEADY}](#{anchor(STEADY)}))."
+        )
+    return out
+
+
+def _first_minute_claim(results: RunResults) -> Claim | None:
+    """What each runtime met in its first seconds after idle: beside the steady figures, never them."""
+    met = {n: e.first_minute for n, e in results.runtimes.items() if e.first_minute is not None}
+    if not met:
+        return None
+    seconds = max(fm.seconds for fm in met.values())
+    rate = results.options.reference_rate
+    text = "; ".join(first_minute_text(name_of(n), fm) for n, fm in met.items())
+    tags = {_tag(fm.source) for fm in met.values()}
+    return Claim(
+        f"The first {seconds:g} s after idle at {rate:g} req/s, a transient the steady figures above do "
+        f"not include: {text}.",
+        tags.pop() if len(tags) == 1 else "measured here and on AWS",
+        STEADY,
+    )
+
+
 def _capacity_claim(results: RunResults) -> Claim | None:
     found = [
         f"{name_of(n)} {e.capacity.sustainable_text()} req/s"
@@ -291,6 +340,7 @@ def build_verdict(results: RunResults) -> Verdict:
     basis = _basis(results)
     chosen, why = _pick(results, estimate)
     warnings = [w for w in (uncapped_warning(results), generator_warning(results)) if w]
+    warnings += transient_warnings(results)
     if basis == MEASURED_HERE:
         warnings.append(local_latency_warning(results))
     missing = []
@@ -344,7 +394,11 @@ def build_verdict(results: RunResults) -> Verdict:
     for extra in (_day_claim(results),):
         if extra is not None:
             claims.append(extra)
-    differences = [c for c in (_cold_claim(results), _capacity_claim(results)) if c is not None]
+    differences = [
+        c
+        for c in (_cold_claim(results), _first_minute_claim(results), _capacity_claim(results))
+        if c is not None
+    ]
     if estimate is not None:
         differences.append(_cost_claim(estimate))
     changes = _volume_changes(chosen, estimate) if estimate is not None else []

@@ -38,3 +38,16 @@ def fake_cafe() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def warming_cafe() -> Iterator[str]:
+    """The fake café behind a front door that answers 500s for its first 2 s of orders."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(HERE / "fakecafe.py"), str(port), "0", "2"])
+    try:
+        wait_for(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

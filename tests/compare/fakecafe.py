@@ -1,6 +1,8 @@
 """A tiny in-memory café speaking the project's API: the local server the tool is tested against.
 
-Run as `python tests/compare/fakecafe.py PORT [DELAY_MS]`; DELAY_MS slows every answer.
+Run as `python tests/compare/fakecafe.py PORT [DELAY_MS [WARMUP_S]]`; DELAY_MS slows every answer.
+WARMUP_S stands for a runtime still warming up behind a front door: for that long after the first
+order, answers are 30 ms slower and every third is API Gateway's own 500 {"message": ...}.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -37,6 +40,9 @@ orders: dict[str, dict[str, Any]] = {}
 numbers = itertools.count(1)
 store = {"open": True, "max_waiting": 20}
 delay_s = 0.0
+warmup_s = 0.0
+warm_from: float | None = None
+answers = itertools.count()
 
 
 async def _pause() -> None:
@@ -127,7 +133,24 @@ app = Starlette(
     ]
 )
 
+
+async def front(scope: Any, receive: Any, send: Any) -> None:
+    """The app behind a front door that answers for it while it warms up (WARMUP_S)."""
+    global warm_from
+    if scope["type"] == "http" and warmup_s:
+        if warm_from is None and scope["path"] == "/orders" and scope["method"] == "POST":
+            warm_from = time.monotonic()
+        if warm_from is not None and time.monotonic() - warm_from < warmup_s:
+            await asyncio.sleep(0.03)
+            if next(answers) % 3 == 0:
+                await JSONResponse({"message": "Internal server error"}, 500)(scope, receive, send)
+                return
+    await app(scope, receive, send)
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2:
         delay_s = float(sys.argv[2]) / 1000
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    if len(sys.argv) > 3:
+        warmup_s = float(sys.argv[3])
+    uvicorn.run(front, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)

@@ -38,6 +38,15 @@ TINY = [
     "0.5",
     "--slo-p99-ms",
     "1000",
+    # Short settling: a 0.6 s first minute, a 0.3 s ramp, 0.3 s held intervals, at most 4 s.
+    "--first-minute-s",
+    "0.6",
+    "--ramp-s",
+    "0.3",
+    "--settle-interval-s",
+    "0.3",
+    "--settle-max-s",
+    "4",
     "--quiet",
 ]
 
@@ -117,6 +126,10 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
     assert lam["reference"]["lambda_reports"]["billed_ms"]["median"] >= 1
     assert ec2["reference"]["server_cpu"]["ms_per_request"]["total"] > 0
     assert lam["emulator"]["cold_starts"] >= 1
+    # Locally Lambda's steadiness and first minute read the emulator's REPORT lines and throttles.
+    assert lam["settling"]["signal"].startswith("REPORT lines' Init Duration")
+    assert lam["first_minute"]["cold_starts"] is not None and lam["first_minute"]["throttles"] is not None
+    assert ec2["first_minute"]["cold_starts"] is None and "nothing scales" in ec2["settling"]["signal"]
 
 
 def test_remote_lambda_reads_report_lines_from_cloudwatch(
@@ -186,6 +199,10 @@ def test_reference_rounds_are_taken_in_turn_before_any_capacity_search(
         reference_rounds=3,
         round_warmup_s=0.1,
         slo_p99_ms=1000,
+        first_minute_s=0.2,
+        ramp_s=0.15,
+        settle_interval_s=0.1,
+        settle_max_s=2,
     )
     ui = RecordingUi()
 
@@ -196,7 +213,20 @@ def test_reference_rounds_are_taken_in_turn_before_any_capacity_search(
 
     monkeypatch.setenv("CAFE_STAFF_TOKEN", "test-token")
     measured = asyncio.run(scenario())
-    rounds = [f"{n}: 20 req/s reference, round {i}/3" for i in (1, 2, 3) for n in ("a", "b")]
+
+    def before(n: str) -> list[str]:
+        return [
+            f"{n}: first 0.2 s after idle, 20 req/s at once",
+            f"{n}: ramp up, hold 20 req/s until steady (≤ 2 s)",
+        ]
+
+    rounds = [
+        *before("a"),
+        "a: 20 req/s reference, round 1/3",
+        *before("b"),
+        "b: 20 req/s reference, round 1/3",
+        *[f"{n}: 20 req/s reference, round {i}/3" for i in (2, 3) for n in ("a", "b")],
+    ]
     assert ui.tasks == [*rounds, "a: capacity step 20 req/s", "b: capacity step 20 req/s"]
     for name in ("a", "b"):
         assert [r.requests for r in measured[name].reference.rounds] == [4, 4, 4]

@@ -11,6 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from compare.costlink import SloError
 from compare.load.headroom import headroom_check
 from compare.load.workload import DEFAULT_WORKLOAD
 from compare.local.runtimes import RUNTIMES
@@ -110,7 +111,12 @@ def parser() -> argparse.ArgumentParser:
         default=Options.round_warmup_s,
         help="warm-up before each round after the first",
     )
-    r.add_argument("--slo-p99-ms", type=float, default=Options.slo_p99_ms)
+    r.add_argument(
+        "--slo-p99-ms",
+        type=float,
+        default=None,
+        help="p99 SLO in ms (default: the cost profile's slo_p99_ms, see --cost-profile)",
+    )
     r.add_argument(
         "--cold-starts", type=int, default=Options.cold_starts, help="fresh starts per runtime (local)"
     )
@@ -140,7 +146,13 @@ def parser() -> argparse.ArgumentParser:
         default=Options.base_port,
         help="local ports base, base+1, base+2 (0: free ports)",
     )
-    r.add_argument("--workload", type=Path, default=DEFAULT_WORKLOAD)
+    r.add_argument(
+        "--workload",
+        type=Path,
+        default=DEFAULT_WORKLOAD,
+        help="how the café is replayed (seed, time compression, orders); what it sends is generated "
+        "from the census and --cost-profile",
+    )
     r.add_argument("--out", type=Path, default=Options.out_dir, help="reports directory")
     r.add_argument("--no-headroom", action="store_true", help="skip the generator headroom check")
     r.add_argument("--headroom-s", type=float, default=Options.headroom_s)
@@ -162,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
         "--cost-profile",
         type=Path,
         default=Options.cost_profile,
-        help="workload profile the report prices with this run's measurements",
+        help="the café profile: the workload is generated from it and the census, and the report prices it",
     )
     sub.add_parser(
         "cost",
@@ -247,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         settle_intervals=args.settle_intervals,
         settle_max_s=args.settle_max_s,
     )
+    try:
+        opts.slo()
+    except SloError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     out, results = run(opts, Ui(quiet=args.quiet or args.json))
     if args.json:
         print(out / "results.json")

@@ -21,6 +21,22 @@ from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
 
+class SloError(ValueError):
+    """The cost profile gives no usable `slo_p99_ms` (and none was given on the command line)."""
+
+
+def profile_slo(path: Path) -> float:
+    """The cost profile's own p99 SLO (`slo_p99_ms`), read from its JSON as it is."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SloError(f"cannot read the cost profile {path} for its SLO ({exc}); give --slo-p99-ms") from exc
+    value = data.get("slo_p99_ms") if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise SloError(f"the cost profile {path} has no slo_p99_ms (a positive number); give --slo-p99-ms")
+    return float(value)
+
+
 def _put(profile: dict[str, Any], key: str, value: Any, label: str) -> None:
     node = profile
     parts = key.split(".")
@@ -35,7 +51,11 @@ def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any
     label = AWS_LABEL if results.mode == "remote" else MEASURED_HERE
     profile = copy.deepcopy(base)
     profile["description"] = f"{base.get('description', '')} Measured figures from the latency run ({label})."
-    _put(profile, "slo_p99_ms", results.options.slo_p99_ms, "profile")
+    # The SLO the run was judged against: the profile's own stays as it is; one given on the command
+    # line replaces it, labelled so (results.json's `slo.source` says the same).
+    slo = results.slo_setting
+    if not slo.source.startswith("profile "):
+        _put(profile, "slo_p99_ms", slo.p99_ms, "command line")
     for name, entry in results.runtimes.items():
         reference = entry.reference
         deployed = entry.cpu_ms_per_request

@@ -46,16 +46,19 @@ def service_component(name: str, entry: RuntimeResult) -> Component | None:
     )
 
 
-def projection(name: str, entry: RuntimeResult, overheads: Overheads) -> Projection | None:
+def projection(
+    name: str, entry: RuntimeResult, overheads: Overheads, mix: Mapping[str, float] | None = None
+) -> Projection | None:
     """None where there is nothing to project from, or for a target that is not one of the three
-    runtimes (remote mode may drive any URL: its hops on AWS are unknown)."""
+    runtimes (remote mode may drive any URL: its hops on AWS are unknown). `mix` is the operation
+    mix the run sent (results.workload.by_operation); the default profile's when not given."""
     service = service_component(name, entry)
     if service is None or name not in RUNTIMES:
         return None
     projected = project_mix(
         service,
         hops_for(name, overheads, api="rest", scale_out=False),
-        cafe_mix(),
+        dict(mix) if mix else cafe_mix(),
         overheads["dynamodb.round_trips"].value,
         overheads,
         seed=SEED,
@@ -74,7 +77,7 @@ def _plain(value: Any) -> Any:
 
 def with_projections(results: RunResults, overheads: Overheads) -> RunResults:
     runtimes = {
-        name: replace(entry, projection=projection(name, entry, overheads))
+        name: replace(entry, projection=projection(name, entry, overheads, results.workload.by_operation))
         for name, entry in results.runtimes.items()
     }
     return replace(results, runtimes=runtimes)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from compare.costlink import BASE_PROFILE
+from compare.costlink import BASE_PROFILE, profile_slo
 from compare.load.workload import DEFAULT_WORKLOAD
 from compare.local.runtimes import ROOT, RUNTIMES, RunOptions
-from compare.results import Settings, from_json, to_json
+from compare.results import Settings, SloSetting, from_json, to_json
 from compare.targets import Target
 
 DEFAULT_RUN = RunOptions()
@@ -32,7 +32,8 @@ class Options:
     # The reference window is measured in this many rounds, taken in turn across the runtimes.
     reference_rounds: int = 3
     round_warmup_s: float = 1.0
-    slo_p99_ms: float = 100.0
+    # None: the cost profile's `slo_p99_ms` (see `slo()`)
+    slo_p99_ms: float | None = None
     cold_starts: int = 10
     runtimes: list[str] = field(default_factory=lambda: list(RUNTIMES))
     lambda_concurrency: int = DEFAULT_RUN.lambda_concurrency
@@ -77,6 +78,13 @@ class Options:
             settle_max_s=_or(given["settle_max_s"], defaults["settle_max_s"]),
         )
 
+    def slo(self) -> SloSetting:
+        """The p99 SLO the run is judged against: the one given (`--slo-p99-ms`), or else the cost
+        profile's own `slo_p99_ms` (compare.costlink.SloError when it has none)."""
+        if self.slo_p99_ms is not None:
+            return SloSetting(float(self.slo_p99_ms), "command line")
+        return SloSetting(profile_slo(self.cost_profile), f"profile {self.cost_profile.stem}")
+
     @property
     def run_options(self) -> RunOptions:
         return RunOptions(
@@ -89,7 +97,10 @@ class Options:
 
     def settings(self) -> Settings:
         """The options as stored with the results: the staff token only as whether it was set."""
-        public = to_json(self) | {"staff_token": "(set)" if self.staff_token else None}
+        public = to_json(self) | {
+            "staff_token": "(set)" if self.staff_token else None,
+            "slo_p99_ms": self.slo().p99_ms,
+        }
         return from_json(Settings, public)
 
 

@@ -440,13 +440,32 @@ class CpuPerStore:
 
 
 @dataclass(frozen=True)
+class ReadyPart:
+    """One part of new capacity's time on AWS, with its own kind (published measurement, AWS
+    documentation, assumption, ...) and source: a sum is never labelled with one part's kind."""
+
+    what: str
+    seconds: float
+    kind: str
+    source: str
+
+
+@dataclass(frozen=True)
 class CapacityReady:
-    """How long new capacity takes on AWS, beside what was measured here: a published or documented
-    figure, or remote mode's own measurement, with its source."""
+    """How long new capacity takes on AWS, beside what was measured here: the sum of its parts
+    (each sourced, each with its kind), or remote mode's own measurement, with its source."""
 
     what: str
     seconds: float | None
     source: str
+    parts: tuple[ReadyPart, ...] = ()
+
+    def kinds(self) -> str:
+        """What the figure rests on, part by part ("26 s published measurement + 75 s assumption …"),
+        or the source's own kind when it has no parts (an older results file)."""
+        if not self.parts:
+            return self.source.split(":", 1)[0]
+        return " + ".join(f"{p.seconds:g} s {p.what} ({p.kind})" for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -608,9 +627,23 @@ class VisitRecord:
 
 @dataclass(frozen=True)
 class WorkloadRecord:
+    """What the run sent: generated from the census of the pages and the cost profile
+    (compare/load/mix.py), replayed with `file`'s seed and time compression."""
+
     file: str
     seed: int
-    visits: tuple[VisitRecord, ...]
+    visits: tuple[VisitRecord, ...] = ()  # an older run's typed visits; () when generated
+    generated_from: str = ""  # the census the mix was generated from ("" in an older run)
+    profile: str = ""  # the cost profile whose café it is
+    compression: float = 1.0  # every interval and wait of the pages and profile runs this much faster
+    # Route shares: what the generator plans (a plan's shares tend to these) and the profile's by_route.
+    generated_by_route: Mapping[str, float] = field(default_factory=dict)
+    profile_by_route: Mapping[str, float] = field(default_factory=dict)
+    by_operation: Mapping[str, float] = field(default_factory=dict)  # the mix by operation (projection)
+    # What the reference rate stands for: cafés at their average open hour, customers tracking,
+    # screens open at once (at this compression).
+    reference_equivalents: Mapping[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -632,6 +665,37 @@ class CostSection:
 
 
 @dataclass(frozen=True)
+class SensitivityRow:
+    """One assumption moved to each end of its range, and the verdict there (compare.sensitivity)."""
+
+    input: str
+    kind: str
+    low: float
+    high: float
+    answer_at_low: str
+    answer_at_high: str
+    base: str
+    flips: bool
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """How far the verdict holds: each assumption with a range, the decision at both of its ends."""
+
+    sensitivity: tuple[SensitivityRow, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SloSetting:
+    """The run's p99 SLO and where it came from: "profile <name>" (the cost profile's
+    `slo_p99_ms`) or "command line" (`--slo-p99-ms`)."""
+
+    p99_ms: float
+    source: str
+
+
+@dataclass(frozen=True)
 class RunResults:
     mode: str  # "local" or "remote"
     source: str
@@ -644,7 +708,16 @@ class RunResults:
     cost: CostSection | None = None
     generator: GeneratorRecord | None = None
     day_chart: str | None = None  # the day simulation's chart, beside the report (modeled)
+    slo: SloSetting | None = None  # None in a results.json written before the SLO said its source
+    verdict: VerdictRecord | None = None  # None where the cost model was not run (or an older file)
     schema_version: int = SCHEMA_VERSION
+
+    @property
+    def slo_setting(self) -> SloSetting:
+        """The SLO the run was judged against, with its source (an older file: the options' value)."""
+        if self.slo is not None:
+            return self.slo
+        return SloSetting(self.options.slo_p99_ms, "not recorded (an older results.json)")
 
 
 # --- one writer, one reader ----------------------------------------------------------------

@@ -30,7 +30,14 @@ from compare.load.causes import not_the_app
 from compare.load.headroom import headroom_check
 from compare.load.http import Http
 from compare.load.settle import SettleConfig, first_minute, settle
-from compare.load.workload import CafeContext, fetch_menu, load_workload, prepare_store
+from compare.load.workload import (
+    CafeContext,
+    fetch_menu,
+    load_workload,
+    prepare_store,
+    seed_order,
+    workload_record,
+)
 from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
@@ -61,12 +68,11 @@ from compare.results import (
     RunResults,
     RuntimeResult,
     Settling,
-    VisitRecord,
     Window,
-    WorkloadRecord,
     from_json,
     write_results,
 )
+from compare.sensitivity import for_run as verdict_sensitivity
 from compare.targets import remote_label, remote_source
 
 __all__ = ["Driven", "Options", "Ui", "run"]
@@ -231,7 +237,7 @@ async def _capacity(target: Driven, opts: Options, ui: Ui) -> Capacity:
                 )
             return summarize_rounds([measured], rate, target.probe)
 
-        return await search(opts.rates, step, Slo(p99_ms=opts.slo_p99_ms))
+        return await search(opts.rates, step, Slo(p99_ms=opts.slo().p99_ms))
 
 
 async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, Measured]:
@@ -245,12 +251,14 @@ async def _drive(targets: Sequence[Driven], opts: Options, ui: Ui) -> dict[str, 
 
 
 async def _context(url: str, token: str | None, opts: Options) -> CafeContext:
-    workload = load_workload(opts.workload)
+    workload = load_workload(opts.workload, opts.cost_profile)
     async with Http(url) as client:
         if token:
             await prepare_store(client, token)
         menu = await fetch_menu(client)
-    return CafeContext(workload, menu, token or "")
+        ctx = CafeContext(workload, menu, token or "")
+        await seed_order(client, ctx)
+    return ctx
 
 
 def _emulator_throttles(url: str) -> Callable[[], Awaitable[int | None]]:
@@ -309,7 +317,7 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
                 + ("" if name == "lambda" else " (a fixed set of processes here: nothing scales)"),
                 idle="started for this run, no traffic since its cold-start probe"
                 + (
-                    "; the run's set-up (open the store, read the menu) went to it"
+                    "; the run's set-up (open the store, read the menu, place one order) went to it"
                     if name == opts.runtimes[0]
                     else ""
                 ),
@@ -427,7 +435,10 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
             signal = LATENCY_SIGNAL + ("" if counter else " (no REPORT lines: no Lambda log group given)")
         else:
             signal = LATENCY_SIGNAL + " (scaling activity not read: no ECS or Auto Scaling call here)"
-        idle = "as found before this run (only the set-up requests: open the store, read the menu)"
+        idle = (
+            "as found before this run (only the set-up requests: open the store, read the menu, "
+            "place one order)"
+        )
         source = remote_label(target.url)
         targets.append(Driven(target.name, target.url, ctx, Probe(), counter, signal, idle, source=source))
     started_ms = int(time.time() * 1000)
@@ -518,13 +529,14 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     ui = ui or Ui()
     started = time.monotonic()
     remote = bool(opts.targets)
-    opts = opts.for_mode(remote)
+    slo = opts.slo()  # the profile's SLO unless one was given; fails before anything is measured
+    opts = replace(opts.for_mode(remote), slo_p99_ms=slo.p99_ms)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with ui.progress:
         headroom, generator, opts = _generator_first(opts, ui)
         runtimes = asyncio.run(run_remote(opts, ui) if remote else run_local(opts, ui))
         generator = _affected(generator, runtimes, opts)
-    workload = load_workload(opts.workload)
+    workload = load_workload(opts.workload, opts.cost_profile)
     out = opts.out_dir / stamp
     out.mkdir(parents=True, exist_ok=True)
     results = RunResults(
@@ -532,15 +544,12 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
         source=remote_source(opts.targets) if remote else LOCAL_LABEL,
         provenance=provenance(opts.command),
         options=opts.settings(),
-        workload=WorkloadRecord(
-            workload.source,
-            workload.seed,
-            tuple(VisitRecord(v.name, v.weight, v.steps) for v in workload.visits),
-        ),
+        workload=workload_record(workload, opts.reference_rate),
         runtimes=runtimes,
         headroom=headroom,
         generator=generator,
         wall_s=time.monotonic() - started,
+        slo=slo,
     )
     overheads = load_overheads()
     results = with_projections(results, overheads)
@@ -551,6 +560,8 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     except (ProfileError, PriceError, OverheadsError) as exc:
         ui.note(f"[yellow]the day was not simulated: {exc}")
     results = replace(results, cost=cost_section(results, out, opts.cost_profile))
+    ui.note("the verdict's assumptions: rerunning the decision at each end of their ranges")
+    results = replace(results, verdict=verdict_sensitivity(results, overheads))
     results = replace(results, wall_s=time.monotonic() - started)
     write_results(results, out)
     write_report(results, out)

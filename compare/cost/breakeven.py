@@ -39,7 +39,7 @@ def configured_keys(profile: Profile) -> dict[str, str]:
     }
 
 
-def headline(pairs: list[dict[str, Any]], keys: dict[str, str], requests_per_order: float) -> list[str]:
+def headline(pairs: list[dict[str, Any]], keys: dict[str, str]) -> list[str]:
     """One sentence per pair of configured options: where the first crossover is."""
     wanted = {
         frozenset((keys[a], keys[b]))
@@ -53,7 +53,7 @@ def headline(pairs: list[dict[str, Any]], keys: dict[str, str], requests_per_ord
         other = pair["b"] if x["cheaper_below"] == pair["a"] else pair["a"]
         out.append(
             f"{x['cheaper_below']} is cheaper than {other} below ≈ {x['monthly_orders']:,.0f} orders/month "
-            f"(≈ {x['monthly_orders'] * requests_per_order / 1e6:.3g} M requests, "
+            f"(≈ {x['monthly_requests'] / 1e6:.3g} M requests as the pages send them, "
             f"≈ ${x['usd']:,.2f}/month; modeled)"
         )
     seen = {frozenset((p["a"], p["b"])) for p in pairs}
@@ -74,7 +74,7 @@ def options(profile: Profile, book: PriceBook) -> list[Option]:
     """Every runtime × pricing option the chart shows, each a function of monthly orders."""
 
     def at(orders: float) -> Profile:
-        return profile.with_requests(orders * profile.requests_per_order)
+        return profile.with_orders(orders)
 
     def lambda_cost(api: str, orders: float) -> float:
         return lambda_.estimate(at(orders), book, api=api).monthly_usd
@@ -144,7 +144,7 @@ def solve(
         xs = crossovers(oa.cost, ob.cost, grid, values[oa.key], values[ob.key])
         for x in xs:
             x["cheaper_below"] = oa.key if x["cheaper_below"] == "a" else ob.key
-            x["monthly_requests"] = float(f"{x['monthly_orders'] * profile.requests_per_order:.9g}")
+            x["monthly_requests"] = float(f"{profile.with_orders(x['monthly_orders']).monthly_requests:.9g}")
         if xs:
             pairs.append({"a": oa.key, "b": ob.key, "crossovers": xs})
     return {
@@ -158,6 +158,6 @@ def solve(
         "orders_grid": [round(float(x), 2) for x in grid],
         "curves": {k: [round(float(v), 4) for v in vs] for k, vs in values.items()},
         "configured": configured_keys(sized),
-        "headline": headline(pairs, configured_keys(sized), profile.requests_per_order),
+        "headline": headline(pairs, configured_keys(sized)),
         "pairs": pairs,
     }

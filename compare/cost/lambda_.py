@@ -51,6 +51,18 @@ def estimate(
         duration,
         dur_basis,
     )
+    if cfg.savings_plan != "none":
+        plan = book.discount(f"lambda.{cfg.savings_plan.replace('-', '_')}")
+        gross = sum(i.usd for i in items if i.name.startswith("Lambda duration"))
+        items.append(
+            LineItem(
+                f"Compute Savings Plan on Lambda duration ({plan.fraction:.0%} off)",
+                -gross,
+                "USD of duration",
+                plan.fraction,
+                f"{plan.basis}; modeled",
+            )
+        )
     if profile.free_tier:
         free_req = min(requests, book.free_tier("lambda.requests"))
         free_gbs = min(invoke + init, book.free_tier("lambda.gb_s"))

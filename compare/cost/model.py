@@ -19,6 +19,7 @@ SCHEMA = "cafe-compute/cost@1"
 LABELS = {
     "modeled": "computed by this model from the price snapshot and the inputs",
     "profile": "given in the profile (a what-if or an architect's figure)",
+    "command line": "given on the comparison's command line (e.g. --slo-p99-ms), replacing the profile's",
     "measured here": "measured on this machine by the latency tool: not an AWS figure",
     "measured on AWS": "measured on a real AWS deployment",
     "default (assumed)": "not given: the model's stated default",
@@ -68,6 +69,44 @@ def reference_rows(profile: Profile, book: PriceBook) -> list[dict[str, Any]]:
         }
     )
     return rows
+
+
+def shapes(profile: Profile) -> dict[str, dict[str, Any]]:
+    """What each priced shape is: how it gives the barista page its HTTPS, and how many zones."""
+    out: dict[str, dict[str, Any]] = {
+        "lambda": {
+            "https": "API Gateway (HTTPS included)",
+            "serves_every_page": True,
+            "zones": "regional (Lambda and API Gateway span the region's zones)",
+        }
+    }
+    for name, cfg in (("fargate", profile.fargate), ("ec2", profile.ec2)):
+        units = cfg.count if cfg.count is not None else cfg.min_count
+        out[name] = {
+            "https": "ALB with an ACM certificate (a domain name is needed, not priced)"
+            if cfg.alb
+            else "none: staff calls over plain HTTP (the lab's AllowStaffOverHttp what-if)",
+            "serves_every_page": cfg.alb or cfg.staff_over_http,
+            "zones": "two-AZ (a unit in each of two zones)"
+            if units >= 2
+            else "single-AZ (one unit: a zone outage stops it)",
+            "load_balancer_zones": cfg.alb_azs if cfg.alb else 0,
+            "label": "modeled from the profile",
+        }
+    return out
+
+
+def zone_options(profile: Profile, book: PriceBook) -> dict[str, dict[str, float]]:
+    """Fargate and EC2 as one unit in one zone and as two units in two zones (at least)."""
+    from dataclasses import replace
+
+    out: dict[str, dict[str, float]] = {"fargate": {}, "ec2": {}}
+    for label, units in (("single-AZ", 1), ("two-AZ", 2)):
+        far = replace(profile.fargate, count=None, min_count=units)
+        out["fargate"][label] = round(fargate.estimate(profile, book, far).monthly_usd, 4)
+        ec2_cfg = replace(profile.ec2, count=None, min_count=units)
+        out["ec2"][label] = round(ec2.estimate(profile, book, ec2_cfg).monthly_usd, 4)
+    return out
 
 
 def option_matrix(profile: Profile, book: PriceBook) -> dict[str, dict[str, float]]:
@@ -120,10 +159,11 @@ def estimate(
             "sources": book.data.get("sources", {}),
             "note": "list prices from an offline snapshot: re-check with `make refresh-prices` before paying",
         },
+        "traffic": profile.traffic.to_dict(),
         "workload": {
             "monthly_requests": round(profile.monthly_requests, 1),
             "monthly_orders": round(orders, 1),
-            "requests_per_order": profile.requests_per_order,
+            "requests_per_order": round(profile.requests_per_order, 2),
             "hours_per_month": profile.hours_per_month,
             "open_days_per_month": round(profile.open_days_per_month, 3),
             "open_hours": [profile.schedule.open_from, profile.schedule.open_until],
@@ -136,6 +176,13 @@ def estimate(
         "runtimes": runtimes,
         "shared": shared,
         "options": {"label": "modeled", "monthly_usd": option_matrix(profile, book)},
+        "shapes": {
+            "label": "modeled",
+            "runtimes": shapes(profile),
+            "zones_monthly_usd": zone_options(profile, book),
+            "note": "the verdict compares the shapes the profile configures (min_count units); "
+            "zones_monthly_usd prices one unit in one zone and two in two zones",
+        },
         "reference_rows": reference_rows(profile, book),
         "recommendation": rec,
         "memory_sweep": sweep.sweep(profile, book),

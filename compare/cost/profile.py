@@ -13,16 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cafe.domain.settings import DEFAULT_MAX_WAITING
 from compare.cost import deployed
+from compare.cost.dynamodb_units import Queue
+from compare.cost.traffic import CENSUS, Assumed, CafeShape, Census, CensusError, Traffic, derive, load_census
 from compare.local.runtimes import RUNTIMES
 
 PROFILE = "profile"
 DEFAULT = "default (assumed)"
 PROJECTED = "projected (modeled from measured inputs)"  # an AWS latency projected by compare.aws_model
-KNOWN_LABELS = ("profile", "measured here", "measured on AWS", "modeled", PROJECTED, DEFAULT)
+KNOWN_LABELS = ("profile", "command line", "measured here", "measured on AWS", "modeled", PROJECTED, DEFAULT)
 SCALING_MODES = ("fixed", "scheduled", "target-tracking")
 EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot")
 FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")
+LAMBDA_PRICING = ("none", "savings-plan-1y", "savings-plan-3y")
 APIS = ("rest", "http", "url", "none")
 ARCHES = ("arm64", "x86_64")
 
@@ -131,6 +135,7 @@ class LambdaConfig:
     xray: bool = True
     log_retention_days: int = 14
     emf_metrics: bool = True
+    savings_plan: str = "none"  # a Compute Savings Plan on duration: none, savings-plan-1y/3y
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,9 @@ class ServerConfig:
     alb_azs: int
     log_bytes_per_request: float
     waf: bool = False
+    # Staff calls over plain HTTP (the lab's AllowStaffOverHttp): only then can a shape without
+    # the ALB's HTTPS serve the barista page.
+    staff_over_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,8 +183,7 @@ class Ec2Config(ServerConfig):
 @dataclass(frozen=True)
 class Profile:
     region: str
-    monthly_requests: float
-    requests_per_order: float
+    traffic: Traffic
     hours_per_month: float
     open_days_per_month: float
     free_tier: bool
@@ -185,19 +192,39 @@ class Profile:
     request_bytes: float
     response_bytes: float
     new_connections_per_request: float
-    dynamodb_rru_per_request: float
-    dynamodb_wru_per_request: float
     dynamodb_storage_gb: float
     lambda_: LambdaConfig
     fargate: FargateConfig
     ec2: Ec2Config
     slo_p99_ms: float | None
     p99_ms: dict[str, float]
+    shape: CafeShape
+    max_waiting: int
+    census: Census = field(repr=False, compare=False)
     inputs: Inputs = field(repr=False, compare=False)
 
     @property
+    def monthly_requests(self) -> float:
+        return self.traffic.requests_per_month
+
+    @property
     def monthly_orders(self) -> float:
-        return self.monthly_requests / self.requests_per_order
+        return self.traffic.monthly_orders
+
+    @property
+    def requests_per_order(self) -> float:
+        """Derived, never typed: every request the pages send, divided by the orders."""
+        return self.traffic.requests_per_order
+
+    def queue(self) -> Queue:
+        """Orders waiting, ready and in the queue's set at an average open hour (Little's law)."""
+        open_hours = self.open_days_per_month * self.schedule.open_hours
+        per_minute = self.monthly_orders / open_hours / 60.0 if open_hours else 0.0
+        waiting = per_minute * self.shape.wait_to_ready_min.value
+        ready = per_minute * self.shape.ready_to_pickup_min.value
+        # The set keeps the ids of orders that left until a placement finds it full and prunes it.
+        in_set = waiting + max(0.0, self.max_waiting - waiting) / 2.0
+        return Queue(waiting=waiting, ready=ready, ids_in_set=in_set)
 
     @property
     def calendar_days(self) -> float:
@@ -205,10 +232,18 @@ class Profile:
         return self.hours_per_month / 24.0
 
     def with_requests(self, monthly_requests: float) -> Profile:
-        """The same café at another volume (for the break-even curves)."""
+        """A what-if at another request volume with the same mix (tests of the price arithmetic):
+        the café's orders stay, so requests per order change. Profiles never type requests."""
         from dataclasses import replace
 
-        return replace(self, monthly_requests=monthly_requests)
+        return replace(self, traffic=self.traffic.scaled_to(monthly_requests))
+
+    def with_orders(self, monthly_orders: float) -> Profile:
+        """The same café with another number of orders (the screens stay as they are)."""
+        from dataclasses import replace
+
+        traffic = derive(self.census, self.shape, monthly_orders, self.open_days_per_month)
+        return replace(self, traffic=traffic)
 
     def provenance(self) -> dict[str, str]:
         return dict(sorted(self.inputs.used.items()))
@@ -226,14 +261,73 @@ def _server_common(inp: Inputs, prefix: str, default_log: float) -> dict[str, An
         "min_outside_hours": int(inp.num(f"{prefix}.min_outside_hours", 0)),
         "scaling": inp.choice(f"{prefix}.scaling", scaling_default, SCALING_MODES),
         "cpu_ms_per_request": inp.num(f"{prefix}.cpu_ms_per_request", 5.0),
-        "alb": inp.flag(f"{prefix}.alb", prefix == "fargate"),
+        "alb": inp.flag(f"{prefix}.alb", True),  # the shape that serves every page (HTTPS)
         "alb_azs": int(inp.num(f"{prefix}.alb_azs", 2)),
         "log_bytes_per_request": inp.num(f"{prefix}.log_bytes_per_request", default_log),
         "waf": inp.flag(f"{prefix}.waf", False),
+        "staff_over_http": inp.flag(f"{prefix}.staff_over_http", False),
     }
 
 
+def _serves_every_page(cfg: ServerConfig, prefix: str) -> None:
+    """A shape the verdict compares must run every page: the barista page's staff calls need
+    HTTPS, which the ALB gives (an ACM certificate); without it they are refused."""
+    if not cfg.alb and not cfg.staff_over_http:
+        raise ProfileError(
+            f"{prefix} without an ALB serves plain HTTP, and the barista page's staff calls are refused"
+            f" over plain HTTP: set {prefix}.alb true (HTTPS with an ACM certificate), or"
+            f" {prefix}.staff_over_http true to price the lab's AllowStaffOverHttp what-if"
+        )
+
+
+def _plan_following_ec2(inp: Inputs, key: str, ec2_pricing: str, allowed: tuple[str, ...]) -> str:
+    """A Compute Savings Plan covers EC2, Fargate and Lambda alike: where the profile picks one for
+    EC2 and says nothing for ``key``, the same plan is priced there too."""
+    if inp.has(key):
+        return inp.choice(key, "on-demand", allowed)
+    if ec2_pricing.startswith("savings-plan") and ec2_pricing in allowed:
+        inp.used[key] = "modeled (the Compute Savings Plan the profile picks for EC2 covers it too)"
+        return ec2_pricing
+    return inp.choice(key, allowed[0], allowed)
+
+
 FREE_FORM = ("description", "meta", "provenance")
+
+
+def _assumed(
+    inp: Inputs, key: str, default: tuple[float, float, float], upper: float | None = None
+) -> Assumed:
+    """An assumption with its range: a number (the range is then the default's) or {value, low, high}."""
+    raw = inp.get(key)
+    value, low, high = default
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = inp.num(key)
+        low, high = min(low, value), max(high, value)
+    elif raw is not None:
+        value, low, high = inp.num(f"{key}.value"), inp.num(f"{key}.low"), inp.num(f"{key}.high")
+    else:
+        inp.used[key] = DEFAULT
+    if not low <= value <= high or (upper is not None and high > upper):
+        raise ProfileError(f"{key} needs low ≤ value ≤ high{'' if upper is None else f' ≤ {upper:g}'}")
+    return Assumed(value, low, high)
+
+
+def _shape(inp: Inputs, open_hours: int) -> CafeShape:
+    """How the café uses its pages (docs/cost-model.md, "Traffic")."""
+    boards, tablets = inp.num("traffic.boards", 1), inp.num("traffic.barista_tablets", 1)
+    if boards != int(boards) or tablets != int(tablets):
+        raise ProfileError("traffic.boards and traffic.barista_tablets are whole numbers")
+    screen_hours = inp.num("traffic.screen_hours", float(open_hours))
+    if screen_hours > 24:
+        raise ProfileError("traffic.screen_hours is at most 24")
+    return CafeShape(
+        wait_to_ready_min=_assumed(inp, "traffic.wait_to_ready_min", (5.0, 2.0, 10.0)),
+        ready_to_pickup_min=_assumed(inp, "traffic.ready_to_pickup_min", (1.0, 0.5, 3.0)),
+        visible_share=_assumed(inp, "traffic.visible_share", (0.5, 0.2, 0.9), upper=1.0),
+        boards=int(boards),
+        barista_tablets=int(tablets),
+        screen_hours=screen_hours,
+    )
 
 
 def _leaves(node: Any, prefix: str = "") -> list[str]:
@@ -265,16 +359,14 @@ def parse(raw: dict[str, Any]) -> Profile:
     if hours <= 0 or hours > 744:
         raise ProfileError(f"hours_per_month must be in (0, 744], not {hours}")
     open_days = inp.num("open_days_per_month", hours / 24.0)
-    rpo = inp.num("requests_per_order", 5.0)
-    if rpo <= 0:
-        raise ProfileError("requests_per_order must be positive")
-    if inp.has("monthly_requests"):
-        monthly_requests = inp.num("monthly_requests")
-    elif inp.has("orders_per_day"):
-        monthly_requests = inp.num("orders_per_day") * rpo * open_days
-        inp.used["monthly_requests"] = "modeled (orders_per_day × requests_per_order × open days)"
-    else:
-        raise ProfileError("profile needs 'monthly_requests' or 'orders_per_day'")
+    if inp.has("requests_per_order"):
+        raise ProfileError(
+            "requests_per_order is derived from the census of the pages, never typed: describe the café"
+            " (orders_per_day, traffic.wait_to_ready_min, traffic.visible_share, traffic.boards...)"
+        )
+    if not inp.has("orders_per_day"):
+        raise ProfileError("profile needs 'orders_per_day'")
+    orders_per_day = inp.num("orders_per_day")
 
     peaks_raw = inp.get("schedule.peaks", [[8, 9], [12, 13]])
     schedule = Schedule(
@@ -286,10 +378,17 @@ def parse(raw: dict[str, Any]) -> Profile:
     )
     if not 0 <= schedule.open_from < schedule.open_until <= 24:
         raise ProfileError("schedule needs 0 ≤ open_from < open_until ≤ 24")
+    shape = _shape(inp, schedule.open_hours)
+    try:
+        census = load_census(Path(str(inp.get("traffic.census", str(CENSUS)))))
+    except CensusError as exc:
+        raise ProfileError(str(exc)) from exc
+    traffic = derive(census, shape, orders_per_day * open_days, open_days)
     util = inp.num("target_utilisation", 0.6)
     if not 0 < util <= 1:
         raise ProfileError("target_utilisation must be in (0, 1]")
 
+    ec2_pricing = inp.choice("ec2.pricing", "on-demand", EC2_PRICING)
     lam_deployed = deployed.lambda_settings()
     far_deployed = deployed.fargate_settings()
     sweep = inp.get("lambda.sweep_memory_mb", [128, 256, 512, 1024, 1536, 1769, 2048, 3008, 4096])
@@ -306,6 +405,7 @@ def parse(raw: dict[str, Any]) -> Profile:
         xray=inp.flag("lambda.xray", lam_deployed["xray"]),
         log_retention_days=int(inp.num("lambda.log_retention_days", lam_deployed["log_retention_days"])),
         emf_metrics=inp.flag("lambda.emf_metrics", True),
+        savings_plan=_plan_following_ec2(inp, "lambda.savings_plan", ec2_pricing, LAMBDA_PRICING),
     )
     if not 128 <= lam.memory_mb <= 10240:
         raise ProfileError("lambda.memory_mb must be within 128–10240")
@@ -318,7 +418,11 @@ def parse(raw: dict[str, Any]) -> Profile:
         memory_gb=inp.num("fargate.memory_gb", 0.5),
         arch=inp.choice("fargate.arch", "arm64", ARCHES),
         spot=inp.flag("fargate.spot", False),
-        pricing=inp.choice("fargate.pricing", "on-demand", FARGATE_PRICING),
+        pricing=(
+            inp.choice("fargate.pricing", "on-demand", FARGATE_PRICING)
+            if inp.flag("fargate.spot", False)
+            else _plan_following_ec2(inp, "fargate.pricing", ec2_pricing, FARGATE_PRICING)
+        ),
         network=inp.choice("fargate.network", "public", ("public", "nat")),
         log_retention_days=int(inp.num("fargate.log_retention_days", far_deployed["log_retention_days"])),
         emf_metrics=inp.flag("fargate.emf_metrics", True),
@@ -331,12 +435,15 @@ def parse(raw: dict[str, Any]) -> Profile:
     ec2 = Ec2Config(
         **_server_common(inp, "ec2", 200),
         instance_type=str(inp.get("ec2.instance_type", "t4g.small")),
-        pricing=inp.choice("ec2.pricing", "on-demand", EC2_PRICING),
+        pricing=ec2_pricing,
         ebs_gb=inp.num("ec2.ebs_gb", 8),
         public_ip=inp.flag("ec2.public_ip", True),
         unlimited=inp.flag("ec2.unlimited", True),
         idle_cpu_pct=inp.num("ec2.idle_cpu_pct", 1.0),
     )
+
+    _serves_every_page(far, "fargate")
+    _serves_every_page(ec2, "ec2")
 
     p99_raw = inp.get("p99_ms", {}) or {}
     p99: dict[str, float] = {}
@@ -348,8 +455,7 @@ def parse(raw: dict[str, Any]) -> Profile:
 
     profile = Profile(
         region=region,
-        monthly_requests=monthly_requests,
-        requests_per_order=rpo,
+        traffic=traffic,
         hours_per_month=hours,
         open_days_per_month=open_days,
         free_tier=inp.flag("free_tier", False),
@@ -358,14 +464,15 @@ def parse(raw: dict[str, Any]) -> Profile:
         request_bytes=inp.num("payload.request_bytes", 600),
         response_bytes=inp.num("payload.response_bytes", 2500),
         new_connections_per_request=inp.num("payload.new_connections_per_request", 1.0),
-        dynamodb_rru_per_request=inp.num("dynamodb.rru_per_request", 1.0),
-        dynamodb_wru_per_request=inp.num("dynamodb.wru_per_request", 0.4),
         dynamodb_storage_gb=inp.num("dynamodb.storage_gb", 1.0),
         lambda_=lam,
         fargate=far,
         ec2=ec2,
         slo_p99_ms=None if slo is None else inp.num("slo_p99_ms"),
         p99_ms=p99,
+        shape=shape,
+        max_waiting=int(inp.num("store.max_waiting", DEFAULT_MAX_WAITING)),
+        census=census,
         inputs=inp,
     )
     _reject_unused(inp)

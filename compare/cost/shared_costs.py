@@ -8,28 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from compare.cost.dynamodb_units import monthly_units
 from compare.cost.items import LineItem, line, total
 from compare.cost.network import GB
 from compare.cost.prices import PriceBook
 from compare.cost.profile import Profile
 
+# Where the units come from: the routes the census counted, each route's calls and its items' sizes.
+UNITS_BASIS = "modeled: census requests per route × the calls each route makes × DynamoDB's unit rules"
+
 
 def items(profile: Profile, book: PriceBook) -> list[LineItem]:
     req = profile.monthly_requests
     inp = profile.inputs
+    reads, writes = monthly_units(profile.traffic.by_route, profile.queue())
     out = [
-        line(
-            "DynamoDB on-demand reads",
-            req * profile.dynamodb_rru_per_request,
-            book.price("dynamodb.ondemand.read"),
-            inp.label("dynamodb.rru_per_request"),
-        ),
-        line(
-            "DynamoDB on-demand writes",
-            req * profile.dynamodb_wru_per_request,
-            book.price("dynamodb.ondemand.write"),
-            inp.label("dynamodb.wru_per_request"),
-        ),
+        line("DynamoDB on-demand reads", reads, book.price("dynamodb.ondemand.read"), UNITS_BASIS),
+        line("DynamoDB on-demand writes", writes, book.price("dynamodb.ondemand.write"), UNITS_BASIS),
     ]
     storage = book.price("dynamodb.storage")
     out.append(

@@ -13,9 +13,26 @@ from compare.cost.profile import Profile, ServerConfig
 
 
 def hourly_rps(profile: Profile) -> list[float]:
-    """Mean requests per second in each hour 0..23 of an open day (modeled from the profile)."""
-    daily = profile.monthly_requests / profile.open_days_per_month if profile.open_days_per_month else 0.0
-    return [daily * share / 3600.0 for share in profile.schedule.hourly_share()]
+    """Mean requests per second in each hour 0..23 of an open day (modeled from the profile).
+
+    What follows the orders (customers, the barista's actions) has the schedule's peaks; the
+    screens' polling is flat through the hours they are open, from opening time.
+    """
+    days = profile.open_days_per_month
+    daily = profile.monthly_requests / days if days else 0.0
+    screens = min(profile.traffic.screens_per_open_day, daily)
+    screen_hours = profile.shape.screen_hours
+    start = profile.schedule.open_from
+    flat = [
+        screens / screen_hours * max(0.0, min(1.0, start + screen_hours - h))
+        if h >= start and screen_hours
+        else 0.0
+        for h in range(24)
+    ]
+    return [
+        ((daily - screens) * share + flat_h) / 3600.0
+        for share, flat_h in zip(profile.schedule.hourly_share(), flat, strict=True)
+    ]
 
 
 def peak_rps(profile: Profile) -> float:

@@ -58,14 +58,17 @@ def ec2_policy(overheads: Overheads, min_units: int) -> tuple[Policy, dict[str, 
     detailed = bool(res["LaunchTemplate"]["Properties"]["LaunchTemplateData"]["Monitoring"]["Enabled"])
     periods = overheads["cloudwatch.metric_period_s"].value
     rules = overheads["autoscaling.target_tracking"].value
-    cooldown = float(overheads["ec2.asg_default_cooldown_s"].value["value"])
+    # EC2 Auto Scaling target tracking has no cooldown (that is for simple scaling): each new
+    # instance warms up instead (the template sets none, so the group's default cooldown, 300 s).
+    warmup = float(overheads["ec2.asg_instance_warmup_s"].value["value"])
     policy = Policy(
         target_pct=target,
         min_units=min_units,
         max_units=max(min_units, int(_default(t, "MaxSize"))),
         metric_period_s=float(periods["ec2_detailed" if detailed else "ec2_basic"]),
-        scale_out_cooldown_s=cooldown,
-        scale_in_cooldown_s=cooldown,
+        scale_out_cooldown_s=0.0,
+        scale_in_cooldown_s=0.0,
+        warmup_s=warmup,
         scale_out_datapoints=int(rules["scale_out_datapoints"]),
         scale_in_datapoints=int(rules["scale_in_datapoints"]),
         scale_in_threshold=float(rules["scale_in_threshold"]),
@@ -78,7 +81,11 @@ def ec2_policy(overheads: Overheads, min_units: int) -> tuple[Policy, dict[str, 
         "max_units": policy.max_units,
         "detailed_monitoring": detailed,
         "metric_period_s": policy.metric_period_s,
-        "cooldown_s": cooldown,
+        "cooldown_s": None,
+        "instance_warmup_s": warmup,
+        "scaling_rules": "target tracking: no cooldown; a new instance's CPU is left out of the "
+        "group's average until it has warmed up, it counts toward the capacity a scale-out adds to, "
+        "and scale-in waits for every warm-up to end",
         "health_check_grace_s": float(res["AutoScalingGroup"]["Properties"]["HealthCheckGracePeriod"]),
         "alb_health_check_ready_s": alb_ready_s(),
     }

@@ -24,7 +24,15 @@ from compare.day.traffic import Arrivals, feed
 
 @dataclass(frozen=True)
 class Policy:
-    """Target tracking on average CPU % (template values), with AWS's alarm rules."""
+    """Target tracking on average CPU % (template values), with AWS's alarm rules.
+
+    Application Auto Scaling (the ECS service) spaces scaling activities by its cooldowns. EC2 Auto
+    Scaling's target tracking has none: it gives each new instance a warm-up (``warmup_s``, from its
+    launch here) instead, during which the instance's CPU is left out of the average, the instance
+    counts toward the capacity a scale-out adds to (only instances past warm-up are the base the
+    new capacity is computed from, and a launch happens only if that exceeds the desired count),
+    and no scale-in happens.
+    """
 
     target_pct: float
     min_units: int
@@ -35,6 +43,7 @@ class Policy:
     scale_out_datapoints: int = 3
     scale_in_datapoints: int = 15
     scale_in_threshold: float = 0.9
+    warmup_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Unit:
     quota: CfsQuota | None
     credits: CreditBalance | None
     ready_at: float
+    launched_at: float = -math.inf
     serving: bool = False
     used_s: float = 0.0  # CPU used in the current metric period
     used_credit_s: float = 0.0  # CPU used since the credit balance last advanced
@@ -86,19 +96,19 @@ def simulate(
     desired = initial
     rr = 0
 
-    def new_unit(ready_at: float) -> Unit:
+    def new_unit(ready_at: float, launched_at: float) -> Unit:
         credits = None
         if shape.baseline is not None:
             credits = CreditBalance(shape.vcpu, shape.baseline, shape.unlimited)
             credits._t = ready_at
         quota = CfsQuota(shape.vcpu) if shape.cfs else None
-        return Unit(simpy.Resource(env, capacity=shape.workers), quota, credits, ready_at)
+        return Unit(simpy.Resource(env, capacity=shape.workers), quota, credits, ready_at, launched_at)
 
     def record() -> None:
         out.serving.append((env.now, sum(1 for u in units if u.serving)))
 
-    def start_unit(delay: float) -> Generator[simpy.events.Event, None, None]:
-        unit = new_unit(env.now + delay)
+    def start_unit(delay: float, initial: bool = False) -> Generator[simpy.events.Event, None, None]:
+        unit = new_unit(env.now + delay, -math.inf if initial else env.now)
         units.append(unit)
         if delay > 0:
             yield env.timeout(delay)
@@ -106,7 +116,7 @@ def simulate(
         record()
 
     for _ in range(initial):
-        env.process(start_unit(0.0))
+        env.process(start_unit(0.0, initial=True))
 
     def cpu_done(unit: Unit, slot: simpy.resources.resource.Request, _event: simpy.events.Event) -> None:
         unit.cpu.release(slot)
@@ -142,7 +152,11 @@ def simulate(
         while env.now < 24 * 3600:
             yield env.timeout(period)
             live = [u for u in units if u.serving]
-            used = sum(u.used_s for u in live)
+            warmup = policy.warmup_s if policy is not None else 0.0
+            warming = any(env.now < u.launched_at + warmup for u in units)
+            # the group's average leaves out the instances still warming up (EC2 Auto Scaling)
+            base = [u for u in live if env.now >= u.launched_at + warmup] or live
+            used = sum(u.used_s for u in base)
             for u in units:
                 u.used_s = 0.0
                 if u.credits is not None and u.serving:
@@ -150,7 +164,7 @@ def simulate(
                     u.used_credit_s = 0.0
                     low = u.credits.credits
                     out.credits_min = low if out.credits_min is None else min(out.credits_min, low)
-            util = 100.0 * used / (len(live) * shape.vcpu * period) if live else 0.0
+            util = 100.0 * used / (len(base) * shape.vcpu * period) if base else 0.0
             out.datapoints.append((env.now, util))
             if policy is None:
                 continue
@@ -161,7 +175,7 @@ def simulate(
                 and env.now - last_out >= policy.scale_out_cooldown_s
                 and desired < policy.max_units
             ):
-                want = min(policy.max_units, math.ceil(len(live) * util / policy.target_pct))
+                want = min(policy.max_units, math.ceil(len(base) * util / policy.target_pct))
                 if want > desired:
                     for _ in range(want - desired):
                         env.process(start_unit(float(start_s.sample(rng, 1)[0])))
@@ -174,6 +188,7 @@ def simulate(
                     for u in recent[-policy.scale_in_datapoints :]
                 )
                 and env.now - last_any >= policy.scale_in_cooldown_s
+                and not warming
                 and desired > policy.min_units
                 and len(live) == desired
             ):

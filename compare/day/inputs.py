@@ -15,7 +15,7 @@ from compare.aws_model.overheads import Overheads
 
 log = logging.getLogger(__name__)
 RUNTIMES = ("lambda", "fargate", "ec2")
-CALLS = ("GetItem", "PutItem", "UpdateItem", "Query", "TransactWriteItems")
+CALLS = ("GetItem", "PutItem", "UpdateItem", "Query", "TransactWriteItems", "BatchGetItem")
 #: p99/median of the measured Lambda Duration (docs/benchmarks.md): the spread given to a mean.
 SPREAD = 1.8
 

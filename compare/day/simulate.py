@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from compare.aws_model.distributions import Constant, Sum
+from compare.aws_model.distributions import Sum
+from compare.aws_model.overheads import Overheads
 from compare.aws_model.projection import hops_for
 from compare.cost import estimate
 from compare.cost.prices import PriceBook
@@ -128,7 +129,7 @@ def simulate_day(
     reap_fig = over["lambda.idle_reap_s"]
     reap = float(reap_fig.value["value"]) if idle_reap_s is None else idle_reap_s
     sweep = idle_sweep_s if idle_sweep_s is not None else (300.0, 600.0, 1800.0, 3600.0)
-    mix = cafe_mix()
+    mix = cafe_mix(profile)
     arr = arrivals(profile, mix, np.random.default_rng([seed, 0]))
     usd = daily_usd(raw_profile)
     book = PriceBook.load(profile.region)
@@ -145,7 +146,7 @@ def simulate_day(
     # Fargate: the service's desired count and target tracking from the template
     far = profile.fargate
     policy, far_facts = deployed.fargate_policy(over, far.min_count)
-    start = Sum((over["fargate.task_start_s"].distribution(), Constant(deployed.alb_ready_s())))
+    start = Sum(tuple(f.distribution() for f in over.capacity_ready("fargate")))
     fo = fleet_sim.simulate(
         arr,
         draw("fargate", arr, inputs, hops_for("fargate", over), seed),
@@ -167,13 +168,7 @@ def simulate_day(
     ec2_policy, ec2_facts = (
         deployed.ec2_policy(over, ec2.min_count) if scale_out else (None, {"mode": "single"})
     )
-    launch = Sum(
-        (
-            over["ec2.boot_s"].distribution(),
-            over["ec2.user_data_install_s"].distribution(),
-            Constant(deployed.alb_ready_s()),
-        )
-    )
+    launch = Sum(tuple(f.distribution() for f in over.capacity_ready("ec2")))
     eo = fleet_sim.simulate(
         arr,
         draw("ec2", arr, inputs, hops_for("ec2", over, scale_out=scale_out), seed),
@@ -227,13 +222,13 @@ def simulate_day(
             "fargate": {
                 **far_facts,
                 "task_vcpu": far.vcpu,
-                "task_start": over["fargate.task_start_s"].label(),
+                "task_start": _ready_parts(over, "fargate"),
             },
             "ec2": {
                 **ec2_facts,
                 "instance_type": ec2.instance_type,
                 "vcpus": vcpus,
-                "launch": f"{over['ec2.boot_s'].label()} + {over['ec2.user_data_install_s'].label()}",
+                "launch": _ready_parts(over, "ec2"),
             },
             "cold_start_share": "Lambda: requests that waited for an environment's init; Fargate and EC2 "
             "queue requests on running units, so none waits for a start (new capacity arrives "
@@ -242,6 +237,19 @@ def simulate_day(
             "overheads": over.name,
         },
     }
+
+
+def _ready_parts(over: Overheads, runtime: str) -> list[dict[str, Any]]:
+    """New capacity's time to serve, part by part, each with its own kind (never one label for the sum)."""
+    return [
+        {
+            "figure": f.name,
+            "value": f"{f.distribution().describe()} {f.unit}",
+            "kind": f.kind,
+            "source": f.source,
+        }
+        for f in over.capacity_ready(runtime)
+    ]
 
 
 def _sweep_row(

@@ -1,13 +1,12 @@
 """The café's day as arrivals: the cost model's hourly shape, Poisson within each hour, a burst
-inside the peak hours, and the café mix of operations from compare/load/workload.toml."""
+inside the peak hours, and the café mix of operations the comparison sends: generated from the census
+of the pages and the profile (compare/load/mix.py), the one source of what the café sends."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import simpy
@@ -15,9 +14,9 @@ from numpy.typing import NDArray
 
 from compare.cost.profile import Profile
 from compare.cost.sizing import hourly_rps
-from compare.load.workload import DEFAULT_WORKLOAD
+from compare.load.mix import cafe_mix as generated_mix
+from compare.load.workload import DEFAULT_PROFILE
 
-WORKLOAD = DEFAULT_WORKLOAD  # the comparison's café mix: one source
 #: The burst fills this fraction of a peak hour at ``burst_factor`` × the hour's mean rate.
 BURST_WINDOW = 1 / 6
 
@@ -32,22 +31,14 @@ class Arrivals:
         return len(self.times)
 
 
-def cafe_mix(path: Path = WORKLOAD) -> dict[str, float]:
-    """Share of each operation in the café mix: customer visits by weight, plus the barista's work
-    (per placed order three advances and, in rounds of ``batch``, three list calls)."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    counts: dict[str, float] = {}
-    total_weight = sum(v["weight"] for v in data["visit"])
-    for visit in data["visit"]:
-        share = visit["weight"] / total_weight
-        for step in visit["steps"]:
-            counts[step] = counts.get(step, 0.0) + share
-    placed = counts.get("place_order", 0.0)
-    batch = data["barista"]["batch"]
-    counts["advance"] = 3 * placed
-    counts["barista_list"] = 3 * placed / batch
-    total = sum(counts.values())
-    return {op: counts[op] / total for op in sorted(counts)}
+def cafe_mix(profile: Profile | None = None) -> dict[str, float]:
+    """Share of each operation in the café mix of `profile` (the comparison's default profile when
+    None): the census of its pages × its café, as the comparison's load generator sends it."""
+    if profile is None:
+        from compare.cost.profile import load
+
+        return generated_mix(load(DEFAULT_PROFILE), DEFAULT_PROFILE).operation_shares()
+    return generated_mix(profile).operation_shares()
 
 
 def hourly_rates(profile: Profile) -> list[float]:

@@ -132,7 +132,7 @@ async def run_open_loop(
         if outcome is None:
             skipped += 1
             return
-        done(item.operation, send_from, outcome.status, outcome.ok, outcome.cause)
+        done(outcome.operation or item.operation, send_from, outcome.status, outcome.ok, outcome.cause)
 
     def done(operation: str, send_from: float, status: str, ok: bool, cause: str) -> None:
         end = clock()

@@ -28,9 +28,18 @@ from compare.results import (
     ColdStartSample,
     ContainerImage,
     ImageSize,
+    ReadyPart,
     Spread,
     from_json,
 )
+
+#: what each capacity_ready figure is, in a sentence
+PART_NAMES = {
+    "fargate.task_start_s": "task start (image pull)",
+    "ec2.boot_s": "launch → SSH",
+    "ec2.user_data_install_s": "user data install",
+    "alb.health_check_ready_s": "ALB health checks",
+}
 
 
 def spread(values: list[float]) -> Spread:
@@ -160,28 +169,23 @@ def container_image() -> ContainerImage:
 
 def aws_capacity_ready(runtime: str, overheads: Overheads) -> CapacityReady:
     """What AWS adds before new capacity serves, beside the local figure (never instead of it):
-    Lambda's runtime init (published hello-world measurements), Fargate's task start, EC2's boot
-    plus the user data's install, from the sourced overheads file (compare/aws_model)."""
-
-    def figure(name: str) -> tuple[float, str]:
-        found = overheads[name]
-        value = found.value
-        if value.get("dist") == "uniform":
-            seconds = (float(value["low"]) + float(value["high"])) / 2
-        else:
-            seconds = float(value.get("median", value.get("value", 0.0)))
-        return seconds, found.label()
-
+    Lambda's runtime init (published hello-world measurements); for Fargate and EC2 the parts the
+    overheads file adds up (`capacity_ready`), each with its own kind — EC2's launch → SSH is
+    published, the user data and the ALB's health checks after it are assumptions."""
     if runtime == "lambda":
-        ms, source = figure("lambda.init.runtime_ms")
-        return CapacityReady("Python runtime init on AWS (hello world, median)", ms / 1000, source)
-    if runtime == "fargate":
-        seconds, source = figure("fargate.task_start_s")
-        return CapacityReady("Fargate task start (midpoint of the published range)", seconds, source)
-    boot, boot_source = figure("ec2.boot_s")
-    install, install_source = figure("ec2.user_data_install_s")
+        init = overheads["lambda.init.runtime_ms"]
+        return CapacityReady(
+            "Python runtime init on AWS (hello world, median)", init.typical() / 1000, init.label()
+        )
+    figures = overheads.capacity_ready(runtime)
+    parts = tuple(
+        ReadyPart(PART_NAMES.get(f.name, f.name), round(f.typical(), 3), f.kind, f"{f.source} ({f.date})")
+        for f in figures
+    )
+    what = {"fargate": "Fargate task start → ALB healthy", "ec2": "EC2 launch → ALB healthy (scale-out)"}
     return CapacityReady(
-        "EC2 launch → boot, then the user data's install (midpoint)",
-        boot + install,
-        f"{boot_source}; {install_source}",
+        what.get(runtime, runtime) + " (medians or midpoints, summed)",
+        round(sum(p.seconds for p in parts), 3),
+        "; ".join(f"{p.what} ({p.kind}): {p.source}" for p in parts),
+        parts,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compare.report.charts import Charts
 from compare.report.document import Block, Image, Para, Section, Table, literal
-from compare.report.format import errors, ms
+from compare.report.format import errors, ms, slo
 from compare.report.warnings import mark
 from compare.results import CapacityStep, RunResults
 
@@ -52,7 +52,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         Para(
             f"Rate steps of {opts.step_s:g} s (after {opts.warmup_s:g} s warm-up each) through "
             f"{', '.join(f'{r:g}' for r in opts.rates)} req/s, stopping at the first step whose p99 "
-            f"exceeds {opts.slo_p99_ms:g} ms, that has errors, or that delivers under 90 % of what it "
+            f"exceeds the SLO ({slo(results)}), that has errors, or that delivers under 90 % of what it "
             "sent. Send lag is how late the generator dispatched requests (their latency still counts "
             "from the intended time); the generator shares this machine's CPUs with the servers."
         )

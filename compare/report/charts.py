@@ -41,9 +41,10 @@ class Charts:
     cold: Chart | None = None
     day: Chart | None = None
     breakeven: Chart | None = None
+    sensitivity: Chart | None = None
 
     def all(self) -> list[Chart]:
-        found = (self.latency, self.capacity, self.cold, self.day, self.breakeven)
+        found = (self.latency, self.capacity, self.cold, self.day, self.breakeven, self.sensitivity)
         return [c for c in found if c is not None]
 
 
@@ -271,6 +272,47 @@ def breakeven_footer(results: RunResults, estimate: Mapping[str, Any] | None = N
     return footer(results, f"{MODELED} from {snapshot}this run's inputs ({results.source})")
 
 
+def sensitivity_chart(results: RunResults, path: Path) -> Chart | None:
+    """One row per assumption: its range as a bar from low to high, each end coloured by the
+    runtime the verdict picks there (a row of one colour cannot flip the verdict)."""
+    record = results.verdict
+    if record is None or not record.sensitivity:
+        return None
+    rows = record.sensitivity
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.6))
+    order = sorted(
+        {row.base for row in rows} | {r.answer_at_low for r in rows} | {r.answer_at_high for r in rows}
+    )
+    for y, row in enumerate(rows):
+        for x0, answer in ((0.0, row.answer_at_low), (0.5, row.answer_at_high)):
+            color = runtime_color(answer, order.index(answer)) if answer != "none" else "#bbbbbb"
+            ax.barh(y, 0.5, left=x0, color=color, edgecolor="white")
+            ax.text(
+                x0 + 0.25,
+                y,
+                f"{answer} at {row.low if x0 == 0 else row.high:g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if answer != "none" else "black",
+            )
+    ax.set_yticks(range(len(rows)), [f"{r.input}{'  ◀ flips' if r.flips else ''}" for r in rows], fontsize=8)
+    ax.set_xticks([0.25, 0.75], ["low end of the range", "high end of the range"])
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    base = rows[0].base
+    ax.set_title(f"The verdict ({base}) at each end of each assumption's range — {MODELED}", fontsize=10)
+    fig.subplots_adjust(left=0.38, bottom=0.16)
+    text = footer(results, f"{MODELED} (the decision rerun at each end; latency reprojected from this run)")
+    flipping = [r.input for r in rows if r.flips]
+    alt = (
+        f"One bar per assumption, left half the verdict at the low end of its range, right half at the "
+        f"high end, coloured by runtime ({MODELED}). The verdict is {base}; "
+        + (f"it flips with {', '.join(flipping)}." if flipping else "no input flips it within its range.")
+    )
+    return Chart(finish(fig, text, path), alt, text)
+
+
 def draw_charts(results: RunResults, out: Path) -> Charts:
     return Charts(
         latency=latency_chart(results, out / "latency_percentiles.png"),
@@ -278,4 +320,5 @@ def draw_charts(results: RunResults, out: Path) -> Charts:
         cold=cold_start_chart(results, out / "cold_starts.png"),
         day=day_chart(results, out),
         breakeven=breakeven_chart(results, out),
+        sensitivity=sensitivity_chart(results, out / "sensitivity.png"),
     )

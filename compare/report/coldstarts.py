@@ -61,7 +61,7 @@ def _two_measures(results: RunResults) -> list[Block]:
         aws = (
             "not recorded"
             if ready is None or ready.seconds is None
-            else f"{ready.seconds:g} s ({literal(ready.source)})"
+            else f"{ready.seconds:g} s ({literal(ready.kinds() if ready.parts else ready.source)})"
         )
         rows.append([name, on_path, ms(here) if here is not None else "not recorded", aws])
     if not rows:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from compare.report.steady import first_minute_text, settling_text
 from compare.report.verdict import Verdict, build_verdict, name_of
-from compare.report.warnings import mark
+from compare.report.warnings import generator_state, mark
 from compare.results import CostSection, RunResults
 
 
@@ -100,11 +100,13 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
         if boot is not None:
             console.print(f"{name}: {boot.summary_text()}")
     headroom = results.headroom
+    kept, state = generator_state(results)
     if headroom is not None:
         console.print(
             f"generator headroom: {headroom.achieved_rps:.0f}/{headroom.rate_rps:g} req/s against a trivial "
             f"server, {100 * headroom.generator_cpu_share:.0f} % of one core — "
-            + ("[green]kept up" if headroom.kept_up else "[red]did not keep up")
+            + ("[red]" if kept is False else "[green]")
+            + escape(state)
         )
     print_cost(results.cost, console)
     if results.mode == "local":

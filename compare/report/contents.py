@@ -16,6 +16,7 @@ from compare.report import (
     machine,
     overview,
     projection,
+    sensitivity,
     steady,
     verdict,
 )
@@ -25,6 +26,7 @@ from compare.results import RunResults
 
 MODULES = (
     verdict,
+    sensitivity,
     intro,
     overview,
     projection,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compare.results import Spread, Window
+from compare.results import RunResults, Spread, Window
 
 
 def ms(value: float | None) -> str:
@@ -15,6 +15,14 @@ def spread(s: Spread | None) -> str:
     if s is None or not s.n:
         return "–"
     return f"{ms(s.median)} (IQR {ms(s.q1)}–{ms(s.q3)}, range {ms(s.min)}–{ms(s.max)}, n={s.n})"
+
+
+def slo(results: RunResults) -> str:
+    """The run's p99 SLO with where it came from: "500 ms, from profile small-cafe" or "100 ms, from
+    the command line"."""
+    setting = results.slo_setting
+    where = "the command line" if setting.source == "command line" else setting.source
+    return f"{setting.p99_ms:g} ms, from {where}"
 
 
 def errors(window: Window | None) -> str:

@@ -89,13 +89,30 @@ def section(results: RunResults, charts: Charts) -> Section:
     blocks += _envelopes(results)
     rows = [[name, entry.description, entry.url] for name, entry in results.runtimes.items()]
     blocks.append(Table(["runtime", "how it ran", "URL"], rows))
+    blocks += _workload(results)
+    return Section(TITLE, blocks)
+
+
+def _workload(results: RunResults) -> list[Block]:
+    """What was sent: generated from the census and the profile (its route shares beside the
+    profile's), or an older run's typed visits."""
     w = results.workload
-    mix = "; ".join(f"{v.name} ×{v.weight:g}: {' → '.join(v.steps)}" for v in w.visits)
-    blocks.append(
-        Para(
+    if not w.generated_from:
+        mix = "; ".join(f"{v.name} ×{v.weight:g}: {' → '.join(v.steps)}" for v in w.visits)
+        text = (
             f"Workload `{Path(w.file).name}` (seed {w.seed}): customer visits {mix}; plus barista "
             "rounds listing the queue by status and advancing orders (PLACED → PREPARING → READY → "
             "COMPLETED), with think times between steps."
         )
+        return [Para(text)]
+    head = (
+        f"Workload **generated from the census and the cost profile `{Path(w.profile).name}`** "
+        f"({w.generated_from}), replayed with `{Path(w.file).name}` (seed {w.seed}, time compressed "
+        f"{w.compression:g}×): the mix measured here is the mix the cost section prices. "
+        + " ".join(f"{note[0].upper()}{note[1:]}." for note in w.notes)
     )
-    return Section(TITLE, blocks)
+    routes = sorted(w.profile_by_route, key=lambda r: -w.profile_by_route[r])
+    rows = [
+        [f"`{r}`", f"{w.generated_by_route.get(r, 0.0):.2%}", f"{w.profile_by_route[r]:.2%}"] for r in routes
+    ]
+    return [Para(head), Table(["route", "generated (share)", "profile traffic.by_route (share)"], rows)]

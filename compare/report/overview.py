@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compare.report.charts import Charts
 from compare.report.document import Section, Table
-from compare.report.format import errors, ms
+from compare.report.format import errors, ms, slo
 from compare.report.warnings import mark
 from compare.results import RunResults
 
@@ -51,7 +51,7 @@ def section(results: RunResults, charts: Charts) -> Section:
         )
     caption = (
         f"{results.source}; latency at {opts.reference_rate:g} req/s; sustainable = highest rate step "
-        f"meeting p99 ≤ {opts.slo_p99_ms:g} ms with no errors; projected p99: modeled for AWS from "
+        f"meeting the p99 SLO ({slo(results)}) with no errors; projected p99: modeled for AWS from "
         "measured inputs"
     )
     return Section(TITLE, [Table(HEADERS, rows, caption=caption)])

@@ -81,22 +81,24 @@ def section(results: RunResults, charts: Charts) -> Section:
                 caption=f"{name}: the projection's inputs",
             )
         )
-    ready = [
-        [
-            name,
-            e.aws_capacity_ready.what,
-            "–" if e.aws_capacity_ready.seconds is None else f"{e.aws_capacity_ready.seconds:g}",
-            literal(e.aws_capacity_ready.source),
-        ]
-        for name, e in results.runtimes.items()
-        if e.aws_capacity_ready is not None
-    ]
+    ready: list[list[str]] = []
+    for name, e in results.runtimes.items():
+        r = e.aws_capacity_ready
+        if r is None:
+            continue
+        seconds = "–" if r.seconds is None else f"{r.seconds:g}"
+        if not r.parts:
+            ready.append([name, r.what, seconds, "", literal(r.source)])
+            continue
+        ready += [[name, p.what, f"{p.seconds:g}", p.kind, literal(p.source)] for p in r.parts]
+        ready.append([name, f"**{r.what}**", f"**{seconds}**", "the sum of the parts above", ""])
     if ready:
         blocks.append(
             Table(
-                ["runtime", "new capacity on AWS", "seconds", "source"],
+                ["runtime", "new capacity on AWS", "seconds", "kind", "source"],
                 ready,
-                caption="capacity ready on AWS",
+                caption="capacity ready on AWS, part by part: each part has its own kind "
+                "(a published measurement, AWS documentation, or this project's assumption)",
             )
         )
     return Section(TITLE, blocks)

@@ -16,6 +16,7 @@ from typing import Any
 from compare.load.causes import describe
 from compare.report.document import Block, Bullets, Para, Section, anchor
 from compare.report.format import ms
+from compare.report.format import slo as slo_words
 from compare.report.steady import TITLE as STEADY
 from compare.report.steady import first_minute_text, settling_text, steady_p99
 from compare.report.warnings import generator_warning, local_latency_warning, uncapped_warning
@@ -147,11 +148,10 @@ def _cold_claim(results: RunResults) -> Claim | None:
         elif cold is not None or entry.aws_capacity_ready is not None:
             ready = entry.aws_capacity_ready
             if ready is not None and ready.seconds is not None:
-                # The citation itself is in the cold-start section; the verdict names its kind.
-                kind = ready.source.split(":", 1)[0]
+                # The citations are in the projection section; the verdict names each part's kind.
                 parts.append(
                     f"{name_of(name)} adds capacity off the request path, serving about "
-                    f"{ready.seconds:g} s after scaling out on AWS ({kind})"
+                    f"{ready.seconds:g} s after scaling out on AWS ({ready.kinds()})"
                 )
                 tags.add("sourced")
             elif cold is not None and (cold.capacity_ready_ms or cold.healthy_ms) is not None:
@@ -221,11 +221,24 @@ def _capacity_claim(results: RunResults) -> Claim | None:
     ]
     if not found:
         return None
-    slo = results.options.slo_p99_ms
     return Claim(
-        f"Highest rate meeting the {slo:g} ms p99 SLO under the envelope here: {', '.join(found)}.",
+        f"Highest rate meeting the p99 SLO ({slo_words(results)}) under the envelope here: "
+        f"{', '.join(found)}{_capacity_spread()}.",
         MEASURED_HERE,
         CAPACITY,
+    )
+
+
+def _capacity_spread() -> str:
+    """How much these local capacity figures move from run to run on this machine (spread.toml)."""
+    from compare.diff import load_spread  # compare.diff reads the verdict: imported when used
+
+    found = load_spread().get("sustainable_rps")
+    if found is None:
+        return "; their run-to-run spread on this machine is not recorded"
+    return (
+        f"; from run to run on this machine these figures move by up to ×{found.factor:g} "
+        f"({found.basis}; compare/spread.toml), so only a larger gap ranks the runtimes"
     )
 
 
@@ -408,7 +421,29 @@ def build_verdict(results: RunResults) -> Verdict:
     slo_change = _slo_change(results, chosen, estimate)
     if slo_change is not None:
         changes.append(slo_change)
+    sensitive = _sensitivity_claim(results)
+    if sensitive is not None:
+        changes.append(sensitive)
     return Verdict(chosen, basis, warnings, claims, differences, changes, missing)
+
+
+def _sensitivity_claim(results: RunResults) -> Claim | None:
+    """The assumptions whose range holds another answer, each with the answers at its ends."""
+    from compare.report import sensitivity
+
+    record = results.verdict
+    if record is None or not record.sensitivity:
+        return None
+    flips = [row for row in record.sensitivity if row.flips]
+    if not flips:
+        text = f"No assumption flips it within its range ({len(record.sensitivity)} tested at both ends)."
+    else:
+        parts = [
+            f"{row.input} ({row.answer_at_low} at {row.low:g}, {row.answer_at_high} at {row.high:g})"
+            for row in flips
+        ]
+        text = f"Within their assumed ranges, these flip the answer: {'; '.join(parts)}."
+    return Claim(text, MODELED, sensitivity.TITLE)
 
 
 def section(results: RunResults, charts: object) -> Section:

@@ -40,6 +40,41 @@ def generator_warning(results: RunResults) -> str | None:
     )
 
 
+def generator_state(results: RunResults) -> tuple[bool | None, str]:
+    """Whether the load generator kept up with the rates this run used, in one sentence: the one
+    answer the headroom section, the generator record and the printed summary all give.
+
+    The headroom check drives a trivial server at 2× the highest rate the run would use. Falling
+    behind there is not the last word: the run then drops every step above half of what the
+    generator achieved, and the generator record (`results.generator.kept_up`) says whether the
+    rates actually used — the reference rate and the steps kept — stayed within that half."""
+    h, gen = results.headroom, results.generator
+    if gen is None and h is None:
+        return None, "was not checked"
+    if gen is not None and gen.kept_up is None:
+        return None, "was not checked"
+    kept = gen.kept_up if gen is not None else bool(h and h.kept_up)
+    if h is None:
+        assert gen is not None
+        checked = f" at {gen.checked_rate_rps:g} req/s" if gen.checked_rate_rps else ""
+        return kept, ("kept up" if kept else "did not keep up") + f"{checked} (2× the highest rate used)"
+    if h.kept_up:
+        return (
+            True,
+            f"kept up: at {h.rate_rps:g} req/s, 2× the highest rate used, "
+            f"it achieved {h.achieved_rps:.0f} req/s",
+        )
+    behind = f"fell behind at {h.rate_rps:g} req/s (achieved {h.achieved_rps:.0f} req/s)"
+    if not kept:
+        return False, f"did not keep up: it {behind}, and the run used rates above half of that"
+    dropped = [a.split(" (", 1)[0] for a in (gen.affected if gen is not None else ()) if "not measured" in a]
+    cut = f"; dropped: {', '.join(dropped)}" if dropped else ""
+    return True, (
+        f"kept up with every rate the run used: it {behind}, so the run used only rates up to half "
+        f"of that, {h.achieved_rps / 2:.0f} req/s{cut}"
+    )
+
+
 def local_latency_warning(results: RunResults) -> str:
     return (
         f"**Local latency is not an AWS figure.** This run has no AWS projection for every runtime, so "

@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "test-token"
@@ -121,8 +121,28 @@ async def store_settings(request: Request) -> JSONResponse:
     return JSONResponse(store)
 
 
+async def pickup(request: Request) -> JSONResponse:
+    await _pause()
+    board = {
+        "preparing": [o["number"] for o in orders.values() if o["status"] == "PREPARING"],
+        "ready": [o["number"] for o in orders.values() if o["status"] == "READY"],
+    }
+    return JSONResponse(board)
+
+
+async def page(request: Request) -> Response:
+    """The pages and their static files: a few bytes each (what the tool asks for, not what it says)."""
+    await _pause()
+    return Response(b"<!doctype html>", media_type="text/html")
+
+
 app = Starlette(
     routes=[
+        Route("/", page),
+        Route("/barista", page),
+        Route("/board", page),
+        Route("/static/{name}", page),
+        Route("/pickup", pickup),
         Route("/health", health),
         Route("/menu", menu),
         Route("/orders", orders_root, methods=["GET", "POST"]),

@@ -208,6 +208,7 @@ def _projection(p50: float, p99: float, hop: str, hop_ms: float) -> dict[str, An
 def full_sample_json(*, enforced: bool = True, kept_up: bool = True) -> dict[str, Any]:
     """The sample with the fields later issues fill, three runtimes, a ladder that saturates."""
     data = sample_json()
+    data["slo"] = {"p99_ms": 100, "source": "command line"}  # sample_json is an older file: no "slo"
     data["options"]["runtimes"] = ["lambda", "fargate", "ec2"]
     data["options"]["rates"] = [50.0, 100.0, 200.0, 400.0, 800.0]
     data["runtimes"]["fargate"] = {
@@ -233,7 +234,17 @@ def full_sample_json(*, enforced: bool = True, kept_up: bool = True) -> dict[str
     }
     ready = {
         "fargate": {"what": "task start → healthy", "seconds": 45.0, "source": "AWS documentation (2026-11)"},
-        "ec2": {"what": "instance launch → healthy", "seconds": 70.0, "source": "published measurement"},
+        "ec2": {
+            "what": "EC2 launch → ALB healthy (scale-out)",
+            "seconds": 121.0,
+            "source": "launch → SSH (published measurement): brevdev; user data install (assumption): ours; "
+            "ALB health checks (assumption): ours",
+            "parts": [
+                {"what": "launch → SSH", "seconds": 26.0, "kind": "published measurement", "source": "x"},
+                {"what": "user data install", "seconds": 75.0, "kind": "assumption", "source": "ours"},
+                {"what": "ALB health checks", "seconds": 20.0, "kind": "assumption", "source": "ours"},
+            ],
+        },
     }
     days = {
         "lambda": {"requests": 5600, "p99_ms": 240.0, "cold_start_share": 0.012, "usd": 0.11},

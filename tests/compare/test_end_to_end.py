@@ -86,7 +86,12 @@ def test_remote_mode_against_a_tiny_server(
     operations = set(reference["by_operation"]) | {
         op for s in fake["capacity"]["steps"] for op in s["by_operation"]
     }
-    assert {"menu", "place_order", "poll", "barista_list"} <= operations
+    # The café as its pages make it (a few seconds hold only the frequent routes: screens, polls).
+    assert {"poll", "barista_list", "store", "pickup"} <= operations
+    workload = results["workload"]
+    assert "census" in workload["generated_from"] and workload["profile"].endswith("small-cafe.json")
+    assert workload["generated_by_route"] == pytest.approx(workload["profile_by_route"], abs=1e-5)
+    assert "generated from the census" in (report_dir / "report.md").read_text()
     assert fake["capacity"]["sustainable_rps"] == 40
     # Whether this box kept up depends on its load at the time (test_headroom checks the verdict).
     headroom = results["headroom"]

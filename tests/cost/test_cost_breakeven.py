@@ -51,7 +51,8 @@ def test_lambda_vs_ec2_breakeven_by_hand() -> None:
     # and, flat, its 3 EMF metrics while open (12 of 24 h): 3 × 0.5 × $0.30 = $0.45 (X-Ray off here:
     # its sampling is not linear in the volume)
     # EC2 t4g.small: $12.264 + $0.64 + $3.65 = $16.554 flat, + 200 B logs/request × $0.5/GB
-    # (1 instance is enough: peak 6 req/s × 5 ms = 0.03 vCPU; CPU within the credit baseline)
+    # (1 instance is enough at this volume; CPU within the credit baseline).
+    # Requests are linear in orders: the screens' fixed part plus so many per order (the census).
     logs_held = 500 / 2**30 * 14 / (730 / 24) * 0.03
     lam = (
         2e-7
@@ -62,11 +63,16 @@ def test_lambda_vs_ec2_breakeven_by_hand() -> None:
         + logs_held
     )
     e = 200 / 2**30 * 0.5
-    requests = (16.554 - 0.45) / (lam - e)  # ≈ 3.45 M requests at the default 5 requests/order
     no_xray = {**ISSUE_PROFILE, "lambda": {**ISSUE_PROFILE["lambda"], "xray": False}}
-    result = breakeven.solve(parse(no_xray), PriceBook.load("us-east-1"))
+    cafe = parse(no_xray)
+    screens = cafe.with_orders(0).monthly_requests
+    per_order = cafe.with_orders(1).monthly_requests - screens
+    requests = (16.554 - 0.45) / (lam - e)
+    orders = (requests - screens) / per_order
+    result = breakeven.solve(cafe, PriceBook.load("us-east-1"))
     (pair,) = [p for p in result["pairs"] if {p["a"], p["b"]} == {"lambda rest", "ec2 on-demand"}]
     first = pair["crossovers"][0]
+    assert first["monthly_orders"] == pytest.approx(orders, rel=1e-6)
     assert first["monthly_requests"] == pytest.approx(requests, rel=1e-6)
     assert first["cheaper_below"] == "lambda rest"
     assert any(h.startswith("lambda rest is cheaper than ec2 on-demand") for h in result["headline"])

@@ -87,11 +87,15 @@ def test_estimate_document() -> None:
             assert {"name", "quantity", "unit", "unit_usd", "usd"} <= set(item)
             assert item["usd"] == pytest.approx(item["quantity"] * item["unit_usd"], abs=1e-5)
         assert r["monthly_usd"] == pytest.approx(sum(i["usd"] for i in r["items"]), abs=1e-3)
-        # 3 M requests at the default 5 requests/order = 600,000 orders
-        assert r["usd_per_1000_orders"] == pytest.approx(r["monthly_usd"] / 600, rel=1e-4)
+        # 100 orders a day for 730 / 24 days
+        assert r["usd_per_1000_orders"] == pytest.approx(r["monthly_usd"] / (100 * 730 / 24) * 1000, rel=1e-4)
     lam = result["runtimes"]["lambda"]["items"]
     added = ("X-Ray", "CloudWatch custom metrics", "Log group storage")
-    assert sum(i["usd"] for i in lam if not i["name"].startswith(added)) == pytest.approx(14.2585, abs=1e-4)
+    # $14.2585 per 3 M requests (the hand computation of test_cost_lambda), linear at this volume
+    requests = result["traffic"]["requests_per_month"]
+    assert result["workload"]["monthly_requests"] == pytest.approx(requests, abs=0.1)
+    linear = sum(i["usd"] for i in lam if not i["name"].startswith(added))
+    assert linear == pytest.approx(14.2585 / 3e6 * requests, rel=1e-4)
     assert {i["name"].split(" (")[0] for i in lam if i["name"].startswith(added)} == {
         "X-Ray traces recorded",
         "CloudWatch custom metrics from EMF",
@@ -123,12 +127,15 @@ def test_provenance_labels_pass_through() -> None:
         parse({**ISSUE_PROFILE, "provenance": {"lambda.avg_billed_ms": "trust me"}})
 
 
-def test_orders_per_day_alternative() -> None:
-    # 150 orders × 8 requests × 30.4167 days = 36,500 requests
-    p = parse({"orders_per_day": 150, "requests_per_order": 8})
-    assert p.monthly_requests == pytest.approx(36_500)
-    assert p.monthly_orders == pytest.approx(4_562.5)
-    with pytest.raises(ProfileError, match="monthly_requests"):
+def test_requests_are_derived_from_the_census_never_typed() -> None:
+    p = parse({"orders_per_day": 150})
+    assert p.monthly_orders == pytest.approx(150 * 730 / 24)
+    # The customer's polls and the screens' make hundreds of requests per order, not a handful.
+    assert p.requests_per_order == pytest.approx(p.monthly_requests / p.monthly_orders)
+    assert p.traffic.by_source["customers"] > 20 * p.monthly_orders
+    with pytest.raises(ProfileError, match="derived from the census"):
+        parse({"orders_per_day": 150, "requests_per_order": 8})
+    with pytest.raises(ProfileError, match="orders_per_day"):
         parse({"region": "us-east-1"})
 
 
@@ -180,5 +187,5 @@ def test_make_cost_prints_exactly_one_json_document(profile: str | None) -> None
 def test_misspelt_key_is_refused() -> None:
     with pytest.raises(ProfileError, match=r"fargate\.task\b"):
         parse({**ISSUE_PROFILE, "fargate": {"task": 3}})
-    with pytest.raises(ProfileError, match="orders_per_day"):
-        parse({**ISSUE_PROFILE, "orders_per_day": 100})  # ambiguous next to monthly_requests
+    with pytest.raises(ProfileError, match=r"traffic\.board\b"):
+        parse({**ISSUE_PROFILE, "traffic": {"board": 2}})

@@ -32,10 +32,14 @@ def test_fargate_issue_example(book: PriceBook) -> None:
     assert cost.monthly_usd == pytest.approx(11.8187 + 2.5988 + 7.30 + 16.425 + 7.30 + 0.266667, abs=1e-4)
 
 
+# A task without the ALB (the lab's what-if: staff calls over plain HTTP), to price the task alone.
+PLAIN_HTTP = {"alb": False, "staff_over_http": True}
+
+
 def test_fargate_spot_is_x86_and_discounted(book: PriceBook) -> None:
     # x86 on Spot (typical 70 % off): 365 vCPU-h × $0.04048 × 0.3 = $4.43256;
     # 730 GB-h × $0.004445 × 0.3 = $0.973455
-    cost = fargate.estimate(profile({"fargate": {"arch": "x86_64", "spot": True, "alb": False}}), book)
+    cost = fargate.estimate(profile({"fargate": {"arch": "x86_64", "spot": True, **PLAIN_HTTP}}), book)
     assert usd(cost.items, "Fargate vCPU") == pytest.approx(4.43256)
     assert usd(cost.items, "Fargate memory") == pytest.approx(0.973455)
     assert any("Spot" in w for w in cost.warnings)
@@ -45,7 +49,7 @@ def test_fargate_spot_is_x86_and_discounted(book: PriceBook) -> None:
 def test_fargate_spot_on_arm64_is_the_arm_price_discounted(book: PriceBook) -> None:
     # the ECS API reference (CapacityProviderStrategyItem) states FARGATE_SPOT runs Linux ARM64 on
     # platform version 1.4.0+: 365 vCPU-h × $0.03238 × 0.3 = $3.54561; 730 GB-h × $0.00356 × 0.3 = $0.77964
-    cost = fargate.estimate(profile({"fargate": {"arch": "arm64", "spot": True, "alb": False}}), book)
+    cost = fargate.estimate(profile({"fargate": {"arch": "arm64", "spot": True, **PLAIN_HTTP}}), book)
     assert usd(cost.items, "Fargate vCPU arm64") == pytest.approx(3.54561)
     assert usd(cost.items, "Fargate memory arm64") == pytest.approx(0.77964)
     assert fargate.variant(profile().fargate, "spot").arch == "arm64"

@@ -91,7 +91,7 @@ def test_a_bad_profile_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_
     bad.write_text('{"region": "us-east-1"}', encoding="utf-8")
     assert day_main([str(bad), "--no-chart"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and "monthly_requests" in captured.err
+    assert captured.out == "" and "orders_per_day" in captured.err
 
 
 def test_a_longer_idle_time_means_fewer_cold_starts() -> None:

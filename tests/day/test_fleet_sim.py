@@ -1,5 +1,5 @@
 """Fargate and EC2 fleets in the simulator: queueing against a known formula, and the
-target-tracking policy's timing (datapoints, cooldowns, start time)."""
+target-tracking policy's timing (datapoints, cooldowns or warm-ups, start time)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,61 @@ def test_a_second_scale_out_waits_for_the_cooldown() -> None:
     assert changes[0] == (pytest.approx(190.0), 2)
     third = next(t for t, n in changes if n > 2)
     assert third == pytest.approx(490.0)
+
+
+# EC2 Auto Scaling's target tracking: no cooldown, a warm-up per new instance instead.
+WARMUP = replace(POLICY, max_units=10, scale_out_cooldown_s=0, scale_in_cooldown_s=0, warmup_s=300)
+
+
+def _rising(initial: int, policy: Policy) -> list[tuple[float, int]]:
+    """Four full-core units: 3.2 cores of demand (80 %) for 200 s, then 6 cores."""
+    first = [i / 160 for i in range(200 * 160)]
+    then = [200 + i / 300 for i in range(700 * 300)]
+    out = simulate(
+        arrivals(first + then),
+        draws(len(first) + len(then), 0.02),
+        shape=FULL_CORE,
+        initial=initial,
+        policy=policy,
+        start_s=Constant(10.0),
+        seed=0,
+    )
+    return list({t: n for t, n in out.serving if t > 0}.items())  # the count after each moment
+
+
+def test_target_tracking_scales_out_again_during_a_warm_up() -> None:
+    # 80 % on 4 units: three datapoints → 6 units launched at 180 s, serving at 190 s. Demand then
+    # rises: the 4 warmed-up units' average alone calls for a 7th, launched without waiting the
+    # 300 s a cooldown would impose (that one would come at 480 s)
+    changes = _rising(4, WARMUP)
+    assert changes[0] == (pytest.approx(190.0), 6)
+    # datapoints at 240 (diluted by the 10 s before the new units served), 300 s: launch at 300 s
+    assert next(t for t, n in changes if n > 6) == pytest.approx(310.0)
+    cooled = replace(POLICY, max_units=10, scale_out_cooldown_s=300, scale_in_cooldown_s=300)
+    assert next(t for t, n in _rising(4, cooled) if n > 6) >= 490
+
+
+def test_scale_in_waits_for_every_warm_up_to_end() -> None:
+    # 1.1 cores for 200 s, then nothing: a second unit launches at 180 s; the low datapoints after
+    # 240 s would allow a scale-in at 1 140 s, but nothing scales in before the warm-up ends at
+    # 480 s either way — and with a warm-up of 1 200 s, not before 1 380 s
+    times, cpu = overload(200, rate=55.0)
+    long = replace(WARMUP, warmup_s=1200)
+    out = run(times, cpu, policy=long, start=10.0)
+    assert max(n for _, n in out.serving) >= 2
+    back = next(t for t, n in out.serving if t > 200 and n == 1)
+    assert back >= 180 + 1200
+
+
+def test_ec2_target_tracking_has_no_cooldown_but_a_warm_up() -> None:
+    from compare.aws_model.overheads import load
+    from compare.day.deployed import ec2_policy, fargate_policy
+
+    over = load()
+    policy, facts = ec2_policy(over, 1)
+    assert policy.scale_out_cooldown_s == 0 and policy.scale_in_cooldown_s == 0
+    assert policy.warmup_s == 300 and facts["instance_warmup_s"] == 300
+    assert "cooldown" not in over.figures["ec2.asg_instance_warmup_s"].name
+    # the ECS service's Application Auto Scaling policy does have cooldowns, from its template
+    fargate, _ = fargate_policy(over, 1)
+    assert fargate.scale_out_cooldown_s == 60 and fargate.warmup_s == 0

@@ -101,6 +101,38 @@ def test_every_overhead_figure_says_what_it_is_and_where_it_came_from() -> None:
     assert reap.range is not None and reap.range[0] < reap.value["value"] < reap.range[1]
 
 
+def test_new_capacity_on_aws_is_its_parts_each_with_its_own_kind() -> None:
+    from compare.day.deployed import alb_ready_s
+    from compare.probes.coldstart import aws_capacity_ready
+
+    over = load_overheads()
+    # only launch → SSH is published; the user data and the health checks are this project's own
+    kinds = {f.name: f.kind for f in over.capacity_ready("ec2")}
+    assert kinds == {
+        "ec2.boot_s": "published measurement",
+        "ec2.user_data_install_s": "assumption",
+        "alb.health_check_ready_s": "assumption",
+    }
+    assert "launch → SSH ≈ 26 s" in over["ec2.boot_s"].source
+    assert [f.name for f in over.capacity_ready("fargate")] == [
+        "fargate.task_start_s",
+        "alb.health_check_ready_s",
+    ]
+    # #696 is one user's figure, #649 is EKS: the source says so
+    task = over["fargate.task_start_s"].source
+    assert "single user" in task and "900 MB" in task and "EKS on Fargate, not ECS" in task
+    # the health-check figure is the template's checks × interval
+    assert over["alb.health_check_ready_s"].value["value"] == alb_ready_s()
+    ready = aws_capacity_ready("ec2", over)
+    assert ready.seconds == pytest.approx(26 + 75 + 20)
+    assert [p.kind for p in ready.parts] == ["published measurement", "assumption", "assumption"]
+    assert ready.kinds() == (
+        "26 s launch → SSH (published measurement) + 75 s user data install (assumption) "
+        "+ 20 s ALB health checks (assumption)"
+    )
+    assert not ready.source.startswith("published measurement")
+
+
 def test_a_remote_mode_measurement_replaces_a_figure_with_its_provenance() -> None:
     over = load_overheads().replace(
         "alb.added_ms", [1.0, 1.2, 2.0], "remote mode run 2026-12-01", "2026-12-01"

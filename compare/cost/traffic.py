@@ -1,0 +1,258 @@
+"""What the café sends: requests derived from the census of its own pages, never typed.
+
+The census (``compare/cost/census.json``, written by ``make census``) counted every request the
+real pages make in a real browser: a customer's fixed requests per order and the tracking polls
+per minute of waiting (tab visible or hidden), the barista tablet's and the pickup board's
+requests per open hour. A profile describes the café instead — orders a day, the wait from
+placement to READY and from READY to pickup, the share of the wait with the tab visible, the
+screens open and their hours — and this module multiplies the two:
+
+    per order   = customer fixed + wait × (visible × per visible minute + hidden × per hidden minute)
+                  + the barista page's requests per order worked
+    per day     = orders × per order + screens × (opening once + hours open × per open hour)
+    per month   = per day × open days
+
+Polling is the only mode the pages have today, so ``mode`` is ``"polling"``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CENSUS = Path(__file__).with_name("census.json")
+POLLING = "polling"
+SOURCES = ("customers", "boards", "baristas")
+
+
+class CensusError(ValueError):
+    """The census file is missing or does not have the shape ``make census`` writes."""
+
+
+Rates = dict[str, float]  # "<METHOD> <route>" → requests (per order, minute or hour)
+
+
+def _rates(raw: Any, where: str) -> Rates:
+    if not isinstance(raw, dict) or not all(isinstance(v, int | float) and v >= 0 for v in raw.values()):
+        raise CensusError(f"census {where} must map '<METHOD> <route>' to non-negative numbers")
+    return {str(route): float(count) for route, count in raw.items()}
+
+
+@dataclass(frozen=True)
+class Census:
+    """The request rates of each page, as counted by ``make census``."""
+
+    customer_per_order: Rates
+    customer_per_visible_minute: Rates
+    customer_per_hidden_minute: Rates
+    barista_per_open: Rates
+    barista_per_open_hour: Rates
+    barista_per_order: Rates
+    board_per_open: Rates
+    board_per_open_hour: Rates
+    intervals_s: dict[str, float]
+    provenance: dict[str, str]
+    path: str
+
+    @property
+    def source(self) -> str:
+        p = self.provenance
+        return (
+            f"census {self.path} ({p.get('command', 'make census')}, {p.get('date', '?')}, "
+            f"{p.get('browser', '?')}, revision {p.get('git_revision', '?')}): "
+            "measured here in a real browser"
+        )
+
+
+def load_census(path: Path = CENSUS) -> Census:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CensusError(f"no census at {path}: run `make census`") from None
+    except json.JSONDecodeError as exc:
+        raise CensusError(f"{path}: not valid JSON ({exc})") from exc
+    try:
+        customer, barista, board = raw["customer"], raw["barista"], raw["board"]
+        return Census(
+            customer_per_order=_rates(customer["per_order"], "customer.per_order"),
+            customer_per_visible_minute=_rates(customer["per_visible_minute"], "customer.per_visible_minute"),
+            customer_per_hidden_minute=_rates(customer["per_hidden_minute"], "customer.per_hidden_minute"),
+            barista_per_open=_rates(barista["per_open"], "barista.per_open"),
+            barista_per_open_hour=_rates(barista["per_open_hour"], "barista.per_open_hour"),
+            barista_per_order=_rates(barista["per_order"], "barista.per_order"),
+            board_per_open=_rates(board["per_open"], "board.per_open"),
+            board_per_open_hour=_rates(board["per_open_hour"], "board.per_open_hour"),
+            intervals_s={str(k): float(v) for k, v in raw["intervals_s"].items()},
+            provenance={str(k): str(v) for k, v in raw["provenance"].items()},
+            path=str(path.relative_to(CENSUS.parents[2]))
+            if path.is_relative_to(CENSUS.parents[2])
+            else str(path),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CensusError(f"{path}: not a census as `make census` writes it ({exc!r})") from exc
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """An assumption of the profile: its value and the range the verdict is tested across."""
+
+    value: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class CafeShape:
+    """How the café uses its pages: the profile's inputs for the traffic."""
+
+    wait_to_ready_min: Assumed
+    ready_to_pickup_min: Assumed
+    visible_share: Assumed
+    boards: int
+    barista_tablets: int
+    screen_hours: float  # hours a day each screen is open
+
+    @property
+    def tracked_minutes(self) -> float:
+        """A customer's tracking page polls from placement until pickup (COMPLETED)."""
+        return self.wait_to_ready_min.value + self.ready_to_pickup_min.value
+
+
+def _scaled(rates: Mapping[str, float], factor: float) -> Counter[str]:
+    return Counter({route: count * factor for route, count in rates.items()})
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """The café's requests in a month, by who sends them and by route."""
+
+    mode: str
+    monthly_orders: float
+    by_source: dict[str, float]
+    by_route: dict[str, float]
+    source: str
+    customer_per_order: float
+    screens_per_open_day: float
+    open_days: float
+    intervals_s: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def notice_delay_s(self) -> dict[str, dict[str, float]]:
+        """How long a change takes to appear on each screen while it polls: the next poll comes
+        uniformly within one interval (mean half of it, at worst all of it), plus the request."""
+        screens = {
+            "customer, tab visible": "tracking_visible",
+            "customer, tab hidden": "tracking_hidden",
+            "barista": "barista",
+            "board": "board",
+        }
+        return {
+            screen: {"mean": self.intervals_s[key] / 2, "max": self.intervals_s[key]}
+            for screen, key in screens.items()
+            if key in self.intervals_s
+        }
+
+    @property
+    def requests_per_month(self) -> float:
+        return sum(self.by_source.values())
+
+    @property
+    def requests_per_order(self) -> float:
+        return self.requests_per_month / self.monthly_orders if self.monthly_orders else 0.0
+
+    @property
+    def customer_share(self) -> float:
+        """The part of the requests that follows the orders (the rest is screens, flat while open)."""
+        total = self.requests_per_month
+        return (total - self.by_source["boards"] - self.by_source["baristas"]) / total if total else 0.0
+
+    def scaled_to(self, monthly_requests: float) -> Traffic:
+        """The same mix at another total (a what-if; the orders stay as they are)."""
+        from dataclasses import replace
+
+        k = monthly_requests / self.requests_per_month if self.requests_per_month else 0.0
+        return replace(
+            self,
+            by_source={name: count * k for name, count in self.by_source.items()},
+            by_route={route: count * k for route, count in self.by_route.items()},
+            customer_per_order=self.customer_per_order * k,
+            screens_per_open_day=self.screens_per_open_day * k,
+            notes=[*self.notes, f"scaled to {monthly_requests:,.0f} requests a month (a what-if)"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "requests_per_month": round(self.requests_per_month, 1),
+            "requests_per_order": round(self.requests_per_order, 2),
+            "by_source": {k: round(v, 1) for k, v in self.by_source.items()},
+            "by_route": {k: round(v, 1) for k, v in sorted(self.by_route.items(), key=lambda kv: -kv[1])},
+            "customer_requests_per_order": round(self.customer_per_order, 2),
+            "notice_delay_s": {
+                **self.notice_delay_s(),
+                "label": "modeled from the census's polling intervals (measured here);"
+                " add the request's own time",
+            },
+            "screen_requests_per_open_day": round(self.screens_per_open_day, 1),
+            "source": self.source,
+            "label": "modeled from the census (measured here) and the profile's café",
+            "notes": list(self.notes),
+        }
+
+
+def derive(census: Census, shape: CafeShape, monthly_orders: float, open_days: float) -> Traffic:
+    """The month's requests for ``monthly_orders`` orders over ``open_days`` days."""
+    visible = shape.visible_share.value
+    minutes = shape.tracked_minutes
+    per_order = (
+        _scaled(census.customer_per_order, 1.0)
+        + _scaled(census.customer_per_visible_minute, minutes * visible)
+        + _scaled(census.customer_per_hidden_minute, minutes * (1.0 - visible))
+    )
+    barista_per_order = _scaled(census.barista_per_order, 1.0)
+    customers = _scaled(per_order, monthly_orders)
+    baristas = _scaled(barista_per_order, monthly_orders) + _scaled(
+        _scaled(census.barista_per_open, 1.0) + _scaled(census.barista_per_open_hour, shape.screen_hours),
+        shape.barista_tablets * open_days,
+    )
+    boards = _scaled(
+        _scaled(census.board_per_open, 1.0) + _scaled(census.board_per_open_hour, shape.screen_hours),
+        shape.boards * open_days,
+    )
+    by_route: Counter[str] = Counter()
+    for part in (customers, baristas, boards):
+        by_route.update(part)
+    screens_daily = shape.barista_tablets * (
+        sum(census.barista_per_open.values())
+        + shape.screen_hours * sum(census.barista_per_open_hour.values())
+    ) + shape.boards * (
+        sum(census.board_per_open.values()) + shape.screen_hours * sum(census.board_per_open_hour.values())
+    )
+    return Traffic(
+        mode=POLLING,
+        monthly_orders=monthly_orders,
+        by_source={
+            "customers": sum(customers.values()),
+            "boards": sum(boards.values()),
+            "baristas": sum(baristas.values()),
+        },
+        by_route=dict(by_route),
+        source=census.source,
+        customer_per_order=sum(per_order.values()),
+        screens_per_open_day=screens_daily,
+        open_days=open_days,
+        intervals_s=dict(census.intervals_s),
+        notes=[
+            f"a customer tracks {minutes:g} min ({shape.wait_to_ready_min.value:g} to READY + "
+            f"{shape.ready_to_pickup_min.value:g} to pickup), {visible:.0%} of it with the tab visible",
+            f"{shape.boards} board(s) and {shape.barista_tablets} barista tablet(s) open "
+            f"{shape.screen_hours:g} h a day",
+        ],
+    )

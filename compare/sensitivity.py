@@ -35,7 +35,7 @@ class Swing:
     """One input moved to each end of its range, and the verdict at each end."""
 
     input: str
-    kind: str  # "café assumption" or "AWS overhead assumption"
+    kind: str  # "café assumption" or "AWS overhead (range assumed)"
     low: float
     high: float
     answer_at_low: str
@@ -123,13 +123,13 @@ def overhead_swings(
     swings = []
     for name, (low, high) in sorted(figures.items()):
         answers = [decide_fn(raw_profile, p99_at(name, end)) for end in (low, high)]
-        swings.append(Swing(name, "AWS overhead assumption", low, high, answers[0], answers[1], base))
+        swings.append(Swing(name, "AWS overhead (range assumed)", low, high, answers[0], answers[1], base))
     return swings
 
 
 def for_run(results: RunResults, overheads: Overheads) -> VerdictRecord:
     """The sensitivity of a run's verdict: the café's assumptions on the cost profile the run
-    priced, and every AWS overhead assumption with a range, reprojected from the run's measurements."""
+    priced, and every AWS overhead figure with a range, reprojected from the run's measurements."""
     cost = results.cost
     if cost is None or not cost.available or cost.profile is None:
         return VerdictRecord(note="the cost model was not run, so there is no verdict to test")
@@ -137,12 +137,12 @@ def for_run(results: RunResults, overheads: Overheads) -> VerdictRecord:
     base_p99 = {name: float(p) for name, p in (raw.get("p99_ms") or {}).items()}
     try:
         swings = cafe_swings(raw, base_p99)
+        # Every figure that carries a range: the assumptions, and the documented bounds (DynamoDB's
+        # "single-digit milliseconds") whose curve inside the bound is itself assumed.
         figures = {
             name: figure.range
             for name, figure in overheads.figures.items()
-            if figure.kind == "assumption"
-            and figure.range is not None
-            and figure.value.get("dist") == "lognormal"
+            if figure.range is not None and figure.value.get("dist") == "lognormal"
         }
 
         def p99_at(name: str, median: float) -> dict[str, float]:

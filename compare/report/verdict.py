@@ -404,6 +404,9 @@ def build_verdict(results: RunResults) -> Verdict:
                 latency_section,
             )
         )
+        notice = _notice_claim(estimate, p99[0])
+        if notice is not None:
+            claims.append(notice)
     for extra in (_day_claim(results),):
         if extra is not None:
             claims.append(extra)
@@ -425,6 +428,23 @@ def build_verdict(results: RunResults) -> Verdict:
     if sensitive is not None:
         changes.append(sensitive)
     return Verdict(chosen, basis, warnings, claims, differences, changes, missing)
+
+
+def _notice_claim(estimate: dict[str, Any] | None, p99_ms: float) -> Claim | None:
+    """What a customer waits to see a change while the pages poll: the interval, then the request."""
+    delays = (estimate or {}).get("traffic", {}).get("notice_delay_s", {})
+    visible, hidden = delays.get("customer, tab visible"), delays.get("customer, tab hidden")
+    if not visible:
+        return None
+    hidden_text = f"; {hidden['mean']:g} s ({hidden['max']:g} s) with the tab hidden" if hidden else ""
+    return Claim(
+        f"A customer sees a status change {visible['mean']:g} s after it on average "
+        f"({visible['max']:g} s at worst) while the tracking page polls with the tab visible{hidden_text}, "
+        f"plus the request itself ({ms(p99_ms)} ms at p99): the polling interval, not the request, "
+        "sets how current the screen is.",
+        f"{MODELED} from the census's measured polling intervals",
+        COST,
+    )
 
 
 def _sensitivity_claim(results: RunResults) -> Claim | None:

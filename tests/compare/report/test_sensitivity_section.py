@@ -44,3 +44,15 @@ def test_without_a_cost_model_the_section_says_why(tmp_path: Path) -> None:
     assert record.sensitivity == () and "cost model was not run" in record.note
     results = replace(results, verdict=record)
     assert "Not tested" in str(section(results, draw_charts(results, tmp_path)).blocks)
+
+
+def test_the_verdict_says_how_late_a_polling_screen_shows_a_change(tmp_path: Path) -> None:
+    from compare.report.verdict import build_verdict
+
+    results = full_sample_results()
+    results = replace(results, cost=cost_section(results, tmp_path, PROFILE))
+    delays = results.cost.estimate["traffic"]["notice_delay_s"]  # type: ignore[index]
+    visible = delays["customer, tab visible"]
+    text = " ".join(c.plain() for c in build_verdict(results).claims)
+    assert f"sees a status change {visible['mean']:g} s after it on average" in text
+    assert "census" in text

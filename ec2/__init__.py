@@ -1,1 +1,1 @@
-"""The café on a plain EC2 instance: a WSGI app under gunicorn, started by systemd."""
+"""The café on a plain EC2 instance: gunicorn with uvicorn workers (ASGI), started by systemd."""

@@ -1,13 +1,21 @@
-"""WSGI adapter: environ → shared ``CafeApi`` → status line, headers, body."""
+"""The EC2 app: ``ec2.app:application``, served by gunicorn's uvicorn workers (``ec2/worker.py``).
+
+``application`` speaks both interfaces: called with ``(scope, receive, send)`` it is the shared
+ASGI adapter (``cafe.live.asgi``: the API and the live stream), which is what the instance runs;
+called with ``(environ, start_response)`` it is the plain WSGI adapter, which in-process tools
+still use (httpx's WSGI transport, wsgiref in the browser tests and the request census). The
+WSGI side cannot hold a stream open, so there ``GET /live`` answers ``{"transport": "none"}``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
 from cafe.api import MAX_BODY_BYTES, Request, build_api, new_request_id
+from cafe.live.asgi import application as asgi_application
 
 cafe_api = build_api("ec2")
 
@@ -40,7 +48,7 @@ def _path(environ: dict[str, Any]) -> str:
         return raw
 
 
-def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def wsgi_application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
     headers = _headers(environ)
     request = Request(
         method=environ["REQUEST_METHOD"],
@@ -56,3 +64,17 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     response = cafe_api.handle(request)
     start_response(f"{response.status} {HTTPStatus(response.status).phrase}", list(response.headers.items()))
     return [response.body]
+
+
+# Looked up on every request, so tests may point ``cafe_api`` at another café.
+asgi_app = asgi_application(lambda: cafe_api)
+
+
+def application(first: Any, second: Any, third: Any = None) -> Any:
+    """ASGI 3 with three arguments (scope, receive, send: the instance's uvicorn workers),
+    WSGI with two (environ, start_response). Any other arity is a TypeError, as uvicorn's
+    factory probe expects of an app that is not a factory."""
+    if third is not None:
+        result: Awaitable[None] = asgi_app(first, second, third)
+        return result
+    return wsgi_application(first, second)

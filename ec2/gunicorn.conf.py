@@ -4,11 +4,12 @@
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"  # noqa: S104 - behind its SG
-# One worker process per vCPU (the course's "size the instance type to the load"); threads
-# let a worker overlap the store's I/O instead of idling on it.
+# One worker process per vCPU (the course's "size the instance type to the load"). Each worker
+# is an event loop (uvicorn's, ec2/worker.py) rather than gthread's four threads: a live
+# subscriber's open stream then costs a coroutine, not a thread, so many can watch while orders
+# are served (docs/live.md); the store's network waits still overlap in a thread pool.
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "ec2.worker.CafeWorker"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

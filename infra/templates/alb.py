@@ -54,6 +54,10 @@ def _with_condition(resource: Json, name: str | None) -> Json:
     return resource
 
 
+#: The ALB's idle timeout (seconds): longer than the live stream's heartbeat interval.
+IDLE_TIMEOUT_SECONDS = 60
+
+
 def load_balancer(destroy_target: str, *extra_skips: tuple[str, str], condition: str | None = None) -> Json:
     """An ALB in ``SubnetIds`` behind ``AlbSecurityGroup``, dropping malformed headers."""
     resource: Json = {
@@ -73,7 +77,11 @@ def load_balancer(destroy_target: str, *extra_skips: tuple[str, str], condition:
             "Subnets": ref("SubnetIds"),
             "SecurityGroups": [get_att("AlbSecurityGroup", "GroupId")],
             "LoadBalancerAttributes": [
-                {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}
+                {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+                # Set on purpose (it is also the default): the live stream's heartbeat
+                # (cafe.live.HEARTBEAT_SECONDS, 15 s) must come well inside it, or the ALB
+                # closes an idle server-sent-events connection.
+                {"Key": "idle_timeout.timeout_seconds", "Value": str(IDLE_TIMEOUT_SECONDS)},
             ],
             "Tags": tags(ref("Stage")),
         },

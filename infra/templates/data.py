@@ -18,6 +18,8 @@ def table_properties() -> Json:
     """Table properties derived from the schema module (CloudFormation uses the API's names)."""
     arguments = schema.create_table_arguments("unused")
     del arguments["TableName"]
+    # CloudFormation's StreamSpecification has the view type only (a stream is on when present).
+    arguments["StreamSpecification"] = {"StreamViewType": schema.STREAM_SPECIFICATION["StreamViewType"]}
     return {
         "TableName": sub("cafe-${Stage}"),
         **arguments,

@@ -164,3 +164,93 @@ def test_sqlite_file_outlives_the_connection(tmp_path):
     order = first.add(draft(), max_waiting=10)
     first.close()
     assert SQLiteStore(path).get(order.id) == order
+
+
+# -- the change feed (memory and SQLite keep their own; DynamoDB's is the table's stream) --------
+def feed_store(store: OrderStore) -> OrderStore:
+    if not store.has_feed:
+        pytest.skip(f"{type(store).__name__}: the table's stream is the feed (docs/live.md)")
+    return store
+
+
+def test_feed_carries_every_accepted_change_in_order(store):
+    import json
+
+    store = feed_store(store)
+    start = store.latest_sequence()
+    placed = store.add(draft(), max_waiting=100)
+    preparing = placed.move_to(Status.PREPARING, T0 + timedelta(minutes=1))
+    store.replace(preparing)
+    store.put_settings(StoreSettings(open=False, max_waiting=7))
+    store.set_item_available("americano", False)
+    events = store.feed_after(start, 100)
+    assert [event.sequence for event in events] == list(range(start + 1, start + 5))
+    assert store.latest_sequence() == start + 4
+    assert [event.kind for event in events] == ["order", "order", "store", "menu"]
+    # The public views: the order as GET /orders/{id} answers it, the settings, the item.
+    assert events[0].body == placed.as_json
+    assert events[1].body == preparing.as_json
+    assert json.loads(events[2].body) == {"open": False, "max_waiting": 7}
+    assert json.loads(events[3].body) == {"id": "americano", "available": False}
+    assert store.feed_after(start + 4, 100) == []
+    assert store.feed_after(start, 2) == events[:2]
+    assert store.feed_after(start + 2, 100) == events[2:]
+
+
+def test_feed_has_no_event_for_a_refused_change(store):
+    store = feed_store(store)
+    placed = store.add(draft(), max_waiting=1)
+    before = store.latest_sequence()
+    with pytest.raises(QueueFull):
+        store.add(draft(), max_waiting=1)
+    with pytest.raises(ConcurrentUpdate):
+        store.replace(placed.move_to(Status.PREPARING, T0).move_to(Status.READY, T0))
+    assert store.latest_sequence() == before
+    assert store.feed_after(before, 10) == []
+
+
+def test_feed_of_concurrent_writers_is_gapless_and_one_event_per_change(store):
+    store = feed_store(store)
+    start = store.latest_sequence()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        orders = list(pool.map(lambda _: store.add(draft(), max_waiting=1000), range(30)))
+    events = store.feed_after(start, 100)
+    assert [event.sequence for event in events] == list(range(start + 1, start + 31))
+    assert sorted(event.body for event in events) == sorted(order.as_json for order in orders)
+
+
+def test_feed_is_pruned_to_its_bound(store, monkeypatch):
+    import cafe.stores.base as base
+    import cafe.stores.memory as memory
+    import cafe.stores.sqlite as sqlite
+
+    store = feed_store(store)
+    if isinstance(store, MemoryStore):
+        from collections import deque
+
+        store._feed = deque(store._feed, maxlen=5)
+    else:
+        monkeypatch.setattr(sqlite, "FEED_KEEP", 5)
+        monkeypatch.setattr(sqlite, "FEED_PRUNE_EVERY", 4)
+    assert base.FEED_KEEP == memory.FEED_KEEP
+    for _ in range(12):
+        store.set_item_available("americano", True)
+    latest = store.latest_sequence()
+    events = store.feed_after(0, 100)
+    assert events[-1].sequence == latest
+    assert len(events) <= 8  # pruned: at most the bound plus what came since the last prune
+    assert events[0].sequence > 1  # a reader from 0 sees the gap and resyncs
+
+
+def test_sqlite_feed_is_shared_by_every_connection_to_the_file(tmp_path):
+    first, second = SQLiteStore(str(tmp_path / "f.sqlite3")), SQLiteStore(str(tmp_path / "f.sqlite3"))
+    placed = first.add(draft(), max_waiting=10)
+    assert [event.body for event in second.feed_after(0, 10)] == [placed.as_json]
+    assert second.latest_sequence() == first.latest_sequence() == 1
+
+
+def test_dynamodb_table_streams_new_images():
+    from cafe.stores import schema
+
+    arguments = schema.create_table_arguments("t")
+    assert arguments["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}

@@ -34,6 +34,8 @@ from cafe.service import CafeService
 from cafe.stores.base import StoreUnavailable
 
 MENU_CACHE_SIZE = 64
+# Where the server-sent-events stream is served (by the ASGI adapter, cafe.live.asgi).
+LIVE_EVENTS_PATH = "/events"
 PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_page": "board.html"}
 
 
@@ -238,6 +240,65 @@ class CafeApi:
         from cafe.api.openapi import document
 
         return json_response(200, document(self.service.menu), {"Cache-Control": "no-cache"})
+
+    def live(self, request: Request) -> Response:
+        """Push where the runtime holds streams and the store keeps a feed; else poll."""
+        if request.streams and self.service.store.has_feed:
+            return json_response(200, {"transport": "sse", "url": LIVE_EVENTS_PATH})
+        return json_response(200, {"transport": "none"})
+
+    def asyncapi(self, request: Request) -> Response:
+        from cafe.api.asyncapi import document
+
+        return json_response(200, document(), {"Cache-Control": "no-cache"})
+
+    def open_live(self, request: Request) -> Response | tuple[str, str]:
+        """Check a subscription (``GET /events``) like any other call, before the stream starts.
+
+        Returns the channel and order id, or the error response to send instead: an unknown
+        channel 422, an unknown order 404, the staff queue refused by the same rules, lockout
+        and counting as every staff call (401/403/429).
+        """
+        request = with_safe_request_id(request)
+        self.telemetry.start_request(request.request_id, request.method, request.path)
+        try:
+            if request.method != "GET":
+                error = MethodNotAllowed(
+                    f"{request.method} is not allowed on {request.path}", {"allowed": ["GET"]}
+                )
+                return self._finish(request, self._reject(error, {"Allow": "GET"}))
+            channel, order_id = parsing.live_channel(request)
+            if channel == "queue":
+                self._admit_staff(request)
+            elif channel == "order":
+                self.service.get_order(order_id)
+                self.telemetry.annotate(order_id=order_id)
+            return channel, order_id
+        except StoreUnavailable as error:
+            self.telemetry.log("warning", "store fault", cause=repr(error.cause))
+            return self._finish(request, self._reject(error))
+        except CafeError as error:
+            return self._finish(request, self._reject(error))
+
+    def refuse(self, request: Request, error: CafeError | None) -> Response:
+        """The finished error response for ``error`` (None: a fault of ours, 500), as ``handle``
+        would have answered it: for a runtime that reaches an error outside ``handle``."""
+        if isinstance(error, StoreUnavailable):
+            self.telemetry.log("warning", "store fault", cause=repr(error.cause))
+        if error is None:
+            response = json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+        else:
+            response = self._reject(error)
+        return self._finish(request, response)
+
+    def stream_headers(self, request: Request) -> dict[str, str]:
+        """The headers of a live stream's response: the same security headers as every answer."""
+        headers = {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # no proxy may buffer the stream
+        }
+        return self._finish(with_safe_request_id(request), Response(200, b"", headers)).headers
 
     def customer_page(self, request: Request) -> Response:
         return self.static_file(request, PAGES["customer_page"])

@@ -35,6 +35,9 @@ class Request:
     # one) and the scheme of that hop. ``cafe.api.origin`` works out the real client from them.
     peer: str = ""
     scheme: str = "http"
+    # True when the runtime that received it can hold a server-sent-events stream open
+    # (the ASGI adapter: Fargate, and EC2 under uvicorn workers): ``GET /live`` offers push then.
+    streams: bool = False
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -196,6 +196,17 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {"available": {"type": "boolean"}},
     },
+    "Live": {
+        "type": "object",
+        "required": ["transport"],
+        "properties": {
+            "transport": {
+                "enum": ["sse", "none"],
+                "description": "sse: subscribe at url (see /asyncapi.json); none: poll the GET endpoints",
+            },
+            "url": {"type": "string", "description": "Where to subscribe (root-relative), with sse"},
+        },
+    },
     "ItemAvailability": {
         "type": "object",
         "required": ["id", "available"],
@@ -216,6 +227,7 @@ CONTRACT: dict[str, tuple[str | None, str, str]] = {
     "pickup_board": (None, "200", "PickupBoard"),
     "get_store": (None, "200", "Store"),
     "put_store": ("StoreSettings", "200", "Store"),
+    "live": (None, "200", "Live"),
 }
 # Which refusals each kind of operation can give (cafe.api.errors has the one table).
 BODY_ERRORS = {
@@ -409,6 +421,8 @@ def _operation(route: Route, menu: Menu) -> dict[str, Any]:
         responses["200"] = {"description": "A page or asset", "content": content}
     elif route.handler == "openapi":
         responses["200"] = {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+    elif route.handler == "asyncapi":
+        responses["200"] = {"description": "AsyncAPI 3.0", "content": {"application/json": {}}}
     else:
         request_schema, status, response_schema = CONTRACT[route.handler]
         if request_schema:
@@ -427,7 +441,7 @@ def _operation(route: Route, menu: Menu) -> dict[str, Any]:
         errors.update(BODY_ERRORS)
     if route.staff:
         errors.update(STAFF_ERRORS)
-    if route.handler in CONTRACT and route.handler != "health":
+    if route.handler in CONTRACT and route.handler not in ("health", "live"):
         errors.update(STORE_ERRORS)
     for code, text in OPERATION_ERRORS.get(route.handler, {}).items():
         errors[code] = f"{errors[code]}; {text}" if code in errors else text

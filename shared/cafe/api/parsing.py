@@ -160,3 +160,33 @@ def limit(request: Request) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be an integer 1–{MAX_LIMIT}", {"field": "limit"})
     return int(raw)
+
+
+# The live stream's channels (cafe.live): one order (its id is the capability), the public
+# pickup board, the staff queue.
+LIVE_CHANNELS = ("order", "board", "queue")
+# An order id as new_order_id makes them (22 URL-safe characters); anything near it is looked up.
+ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def live_channel(request: Request) -> tuple[str, str]:
+    """``?order_id=<id>``, ``?channel=board`` or ``?channel=queue`` → (channel, order id or "")."""
+    channel = request.query.get("channel")
+    order_id = request.query.get("order_id")
+    unknown = sorted(set(request.query) - {"channel", "order_id"})
+    if unknown:
+        raise ValidationFailed(f"unknown parameter {unknown[0]!r}", {"field": unknown[0]})
+    if order_id is not None:
+        if channel not in (None, "order"):
+            raise ValidationFailed("give either order_id or channel=board|queue", {"field": "channel"})
+        if not ORDER_ID.fullmatch(order_id):
+            raise ValidationFailed("order_id is not an order id", {"field": "order_id"})
+        return "order", order_id
+    if channel is None:
+        raise ValidationFailed("give order_id=<id>, channel=board or channel=queue", {"field": "channel"})
+    if channel not in ("board", "queue"):
+        raise ValidationFailed(
+            "channel must be board or queue (or give order_id)",
+            {"field": "channel", "allowed": ["board", "queue"]},
+        )
+    return channel, ""

@@ -63,6 +63,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/store", "get_store", "Store open/closed, queue cap and how many wait"),
     Route("PUT", "/store", "put_store", "Open or close the store, set the queue cap", staff=True),
     Route("GET", "/openapi.json", "openapi", "This document"),
+    Route("GET", "/live", "live", "How to receive changes by push here (SSE), or none: poll"),
+    Route("GET", "/asyncapi.json", "asyncapi", "The push contract (AsyncAPI 3.0)"),
     Route("GET", "/", "customer_page", "Customer page", json=False),
     Route("GET", "/barista", "barista_page", "Barista page", json=False),
     Route("GET", "/board", "board_page", "Pickup board", json=False),

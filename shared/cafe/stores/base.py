@@ -7,6 +7,7 @@ which is what lets the same service run on SQLite and on DynamoDB.
 from __future__ import annotations
 
 import functools
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -86,6 +87,45 @@ class Remembered:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class FeedEvent:
+    """One accepted change, as the order book's change feed carries it.
+
+    ``kind`` says what changed and ``body`` is the public view of it, as JSON text:
+
+    - ``order``: the order exactly as ``GET /orders/{id}`` answers it (placement, each
+      transition, cancellation);
+    - ``store``: the store settings, ``{"open", "max_waiting"}`` (``PUT /store``);
+    - ``menu``: one item's availability, ``{"id", "available"}`` (``PATCH /menu/{id}``).
+
+    ``sequence`` grows by one per change, in the order the changes were committed.
+    """
+
+    sequence: int
+    kind: str
+    body: str
+
+
+#: How many events a feed keeps (older ones are pruned): a reader further behind resyncs.
+FEED_KEEP = 10_000
+
+
+def store_view(settings: StoreSettings) -> str:
+    """A ``store`` event's body."""
+    return json.dumps(settings.to_dict(), separators=(",", ":"))
+
+
+def menu_view(item_id: str, available: bool) -> str:
+    """A ``menu`` event's body: what ``PATCH /menu/{item_id}`` answers."""
+    return json.dumps({"id": item_id, "available": available}, separators=(",", ":"))
+
+
+class FeedNotKept(Conflict):
+    """This store keeps no change feed a process can read (DynamoDB: the table's stream is the feed)."""
+
+    code = "feed_not_kept"
+
+
 #: The service's admission rules (store open, items not sold out), given the settings and the
 #: sold-out items as the store read them for this placement; raises to refuse the order.
 Admit = Callable[[StoreSettings, frozenset[str]], None]
@@ -99,6 +139,8 @@ class OrderStore(ABC):
     #: write can still wait for another process's write lock, but only as long as that
     #: writer's sub-millisecond transaction. Network stores (DynamoDB) leave it False.
     fast_local_calls: ClassVar[bool] = False
+    #: True when ``feed_after`` / ``latest_sequence`` work: the store keeps its own change feed.
+    has_feed: ClassVar[bool] = False
 
     @abstractmethod
     def add(self, draft: Order, *, max_waiting: int) -> Order:
@@ -185,6 +227,18 @@ class OrderStore(ABC):
     @abstractmethod
     def set_item_available(self, item_id: str, available: bool) -> None:
         """Mark a menu item sold out (False) or back on sale (True)."""
+
+    def feed_after(self, sequence: int, limit: int = 100) -> list[FeedEvent]:
+        """Up to ``limit`` feed events with a sequence above ``sequence``, oldest first.
+
+        Events older than the last ``FEED_KEEP`` may be pruned: when the first event returned
+        is not ``sequence + 1``, the reader missed some and must resync from current state.
+        """
+        raise FeedNotKept(f"{type(self).__name__} keeps no change feed")
+
+    def latest_sequence(self) -> int:
+        """The sequence of the newest feed event (0 before any change)."""
+        raise FeedNotKept(f"{type(self).__name__} keeps no change feed")
 
     def connect(self) -> None:  # noqa: B027 - optional hook, the in-memory store has nothing to open
         """Open connections or build clients now instead of on first use.

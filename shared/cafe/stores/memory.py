@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import replace
 
 from cafe.domain.orders import Order, OrderNotFound, Status
 from cafe.domain.settings import StoreSettings
-from cafe.stores.base import Admit, ConcurrentUpdate, OrderStore, QueueFull, Remember, Remembered
+from cafe.stores.base import (
+    FEED_KEEP,
+    Admit,
+    ConcurrentUpdate,
+    FeedEvent,
+    OrderStore,
+    QueueFull,
+    Remember,
+    Remembered,
+    menu_view,
+    store_view,
+)
 
 
 class MemoryStore(OrderStore):
     fast_local_calls = True
+    has_feed = True
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -20,6 +33,24 @@ class MemoryStore(OrderStore):
         self._settings = StoreSettings()
         self._unavailable: set[str] = set()
         self._remembered: dict[str, tuple[Remembered, int]] = {}  # key -> (placement, until)
+        self._feed: deque[FeedEvent] = deque(maxlen=FEED_KEEP)  # the in-process change feed
+        self._sequence = 0
+
+    def _emit(self, kind: str, body: str) -> None:
+        """Append a change to the feed; the caller holds the lock (same step as the change)."""
+        self._sequence += 1
+        self._feed.append(FeedEvent(self._sequence, kind, body))
+
+    def feed_after(self, sequence: int, limit: int = 100) -> list[FeedEvent]:
+        with self._lock:
+            if not self._feed or sequence >= self._sequence:
+                return []
+            start = max(0, sequence - self._feed[0].sequence + 1)
+            return [self._feed[index] for index in range(start, min(len(self._feed), start + limit))]
+
+    def latest_sequence(self) -> int:
+        with self._lock:
+            return self._sequence
 
     def place(self, draft: Order, *, admit: Admit, remember: Remember | None = None) -> Order | Remembered:
         with self._lock:
@@ -41,6 +72,7 @@ class MemoryStore(OrderStore):
             self._last_number[draft.business_day] = number
             order = replace(draft, number=number)
             self._orders[order.id] = order
+            self._emit("order", order.as_json)
             return order
 
     def get(self, order_id: str) -> Order:
@@ -59,6 +91,7 @@ class MemoryStore(OrderStore):
                     {"order_id": order.id, "status": current.status.value},
                 )
             self._orders[order.id] = order
+            self._emit("order", order.as_json)
 
     def list_by_status(self, status: Status, limit: int = 100) -> list[Order]:
         with self._lock:
@@ -76,6 +109,7 @@ class MemoryStore(OrderStore):
     def put_settings(self, settings: StoreSettings) -> None:
         with self._lock:
             self._settings = settings
+            self._emit("store", store_view(settings))
 
     def unavailable_items(self) -> frozenset[str]:
         with self._lock:
@@ -87,3 +121,4 @@ class MemoryStore(OrderStore):
                 self._unavailable.discard(item_id)
             else:
                 self._unavailable.add(item_id)
+            self._emit("menu", menu_view(item_id, available))

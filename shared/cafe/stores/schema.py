@@ -72,6 +72,12 @@ GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
     }
 ]
 TIME_TO_LIVE_ATTRIBUTE: Final = "expiration"
+# The table's stream is the order book's change feed (docs/live.md). NEW_IMAGE on purpose:
+# every subscriber needs the item as it is after the change (the order as GET /orders/{id}
+# answers it, the settings, the sold-out set), never what it was before, so OLD_IMAGE and
+# NEW_AND_OLD_IMAGES would double each record's size and read cost for nothing a subscriber
+# reads; KEYS_ONLY would make the stream reader read every changed item back from the table.
+STREAM_SPECIFICATION: Final[dict[str, Any]] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
 def create_table_arguments(table_name: str) -> dict[str, Any]:
@@ -82,4 +88,5 @@ def create_table_arguments(table_name: str) -> dict[str, Any]:
         "KeySchema": KEY_SCHEMA,
         "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": STREAM_SPECIFICATION,
     }

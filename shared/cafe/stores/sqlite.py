@@ -22,13 +22,17 @@ from dataclasses import replace
 from cafe.domain.orders import Order, OrderNotFound, Status
 from cafe.domain.settings import StoreSettings
 from cafe.stores.base import (
+    FEED_KEEP,
     Admit,
     ConcurrentUpdate,
+    FeedEvent,
     OrderStore,
     QueueFull,
     Remember,
     Remembered,
     faults_as_unavailable,
+    menu_view,
+    store_view,
 )
 
 SCHEMA = """
@@ -53,7 +57,12 @@ CREATE TABLE IF NOT EXISTS menu_availability (item_id TEXT PRIMARY KEY, availabl
 CREATE TABLE IF NOT EXISTS placements (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, until INTEGER NOT NULL, body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feed (
+    sequence INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body TEXT NOT NULL
+);
 """
+# The change feed is pruned to its last FEED_KEEP events once every this many events.
+FEED_PRUNE_EVERY = 500
 # How long a writer waits for another process's write lock before giving up (seconds).
 BUSY_TIMEOUT = 30.0
 # SQLite's primary result codes for "another connection holds the lock": a wait, not a fault.
@@ -85,7 +94,15 @@ WAL_CHECKPOINT_PAGES = 10_000
 
 
 class SQLiteStore(OrderStore):
+    """The change feed is the ``feed`` table: one row per accepted change, appended in the same
+    write transaction as the change (so a rolled-back change leaves no event, and a committed
+    one always has its event). ``AUTOINCREMENT`` never reuses a sequence after pruning, and
+    writers are serialised by ``BEGIN IMMEDIATE``, so sequences commit in order with no gaps:
+    a reader polling ``sequence > n`` from any process sees every change once, in order.
+    """
+
     fast_local_calls = True
+    has_feed = True
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -200,7 +217,30 @@ class SQLiteStore(OrderStore):
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             row,
         )
+        self._emit(conn, "order", row[-1])
         return order, row[-1]
+
+    @staticmethod
+    def _emit(conn: sqlite3.Connection, kind: str, body: str) -> None:
+        """Append a change to the feed inside the caller's write transaction; prune now and then."""
+        (sequence,) = conn.execute(
+            "INSERT INTO feed (kind, body) VALUES (?, ?) RETURNING sequence", (kind, body)
+        ).fetchone()
+        if sequence % FEED_PRUNE_EVERY == 0:
+            conn.execute("DELETE FROM feed WHERE sequence <= ?", (sequence - FEED_KEEP,))
+
+    @_store_call
+    def feed_after(self, sequence: int, limit: int = 100) -> list[FeedEvent]:
+        rows = self.connection().execute(
+            "SELECT sequence, kind, body FROM feed WHERE sequence > ? ORDER BY sequence LIMIT ?",
+            (sequence, limit),
+        )
+        return [FeedEvent(int(number), kind, body) for number, kind, body in rows]
+
+    @_store_call
+    def latest_sequence(self) -> int:
+        row = self.connection().execute("SELECT max(sequence) FROM feed").fetchone()
+        return int(row[0] or 0)
 
     @staticmethod
     def _row(order: Order) -> tuple[str, str, int, str, str, int, str]:
@@ -235,6 +275,7 @@ class SQLiteStore(OrderStore):
                 ),
             )
             if cursor.rowcount == 1:
+                self._emit(conn, "order", order.as_json)
                 # A counter, not COUNT(*): counting a long queue on every order would be O(n).
                 delta = int(order.status.waiting) - int(order.history[-2].status.waiting)
                 if delta:
@@ -284,6 +325,7 @@ class SQLiteStore(OrderStore):
                 "ON CONFLICT (id) DO UPDATE SET open = excluded.open, max_waiting = excluded.max_waiting",
                 (int(settings.open), settings.max_waiting),
             )
+            self._emit(conn, "store", store_view(settings))
 
     @staticmethod
     def _read_admission(conn: sqlite3.Connection) -> tuple[StoreSettings, frozenset[str]]:
@@ -312,6 +354,7 @@ class SQLiteStore(OrderStore):
                 "ON CONFLICT (item_id) DO UPDATE SET available = excluded.available",
                 (item_id, int(available)),
             )
+            self._emit(conn, "menu", menu_view(item_id, available))
 
     def connect(self) -> None:
         self.connection()

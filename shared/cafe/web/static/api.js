@@ -155,3 +155,147 @@ export function poll(fn, everyMs, hiddenMs = everyMs * 5) {
     document.removeEventListener("visibilitychange", wake);
   };
 }
+
+// ---- live updates by push (GET /live, then server-sent events; docs/live.md) ----------------
+
+let liveInfo = null;
+/** What GET /live answers, asked once per page: {transport: "sse", url} or {transport: "none"}. */
+export function liveTransport() {
+  if (!liveInfo) {
+    liveInfo = api("/live")
+      .then((r) => r.data || { transport: "none" })
+      .catch(() => ({ transport: "none" }));
+  }
+  return liveInfo;
+}
+
+const RECONNECT_MS = 3000;
+const RECONNECT_MAX_MS = 30000;
+
+/** Show how this page is kept current in the footer: "live" or "refreshing every few seconds". */
+function showMode(mode) {
+  const el = document.getElementById("live-mode");
+  if (!el) return;
+  el.dataset.mode = mode;
+  el.dataset.i18n = mode === "live" ? "live.on" : "live.polling";
+  document.dispatchEvent(new CustomEvent("cafe:livemode", { detail: mode })); // ui.js words it
+}
+
+/**
+ * Keep a view current: by push where GET /live offers it, else by polling (`startPolling()`
+ * starts the page's own poll(refresh, interval) and returns its stop function). While the
+ * stream is down the page polls, and it reconnects with a growing delay;
+ * after each reconnect it resynchronises with one `refresh()` (the stream's first message is the
+ * current state too). `onMessage` gets each pushed message (the GET endpoints' shapes);
+ * `onRefused(err)` gets a refusal of the subscription itself (a 401/403/429 staff token, a 404
+ * order), after which nothing more is tried. The stream is read with fetch(), not EventSource:
+ * the staff queue needs the Authorization header, which EventSource cannot send.
+ * Returns a stop function.
+ */
+export function follow({ query, token, onMessage, refresh, startPolling: pollNow, onRefused }) {
+  let stopped = false;
+  let stopPolling = null;
+  let ctrl = null;
+  let retryTimer = null;
+  let delay = RECONNECT_MS;
+  let connectedBefore = false;
+
+  const startPolling = () => {
+    showMode("polling");
+    if (!stopPolling && !stopped) stopPolling = pollNow();
+  };
+  const stopPollingNow = () => {
+    stopPolling?.();
+    stopPolling = null;
+  };
+  const retryLater = () => {
+    if (stopped) return;
+    startPolling();
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+    delay = Math.min(RECONNECT_MAX_MS, delay * 2);
+  };
+
+  async function connect() {
+    if (stopped) return;
+    const info = await liveTransport();
+    if (stopped) return;
+    if (info.transport !== "sse" || !info.url || !globalThis.ReadableStream) {
+      startPolling();
+      return;
+    }
+    ctrl = new AbortController();
+    const headers = { Accept: "text/event-stream" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let res;
+    try {
+      res = await fetch(new URL(`${info.url.replace(/^\//, "")}?${query}`, API_ROOT), {
+        headers,
+        cache: "no-store",
+        signal: ctrl.signal,
+      });
+    } catch {
+      retryLater();
+      return;
+    }
+    if (!res.ok) {
+      let data = null;
+      try {
+        data = await res.json();
+      } catch {
+        data = null;
+      }
+      const e = (data && data.error) || {};
+      const error = new ApiError(res.status, e.code || `http_${res.status}`, e.message, e.details);
+      if ([401, 403, 404, 429].includes(res.status)) {
+        stopped = true;
+        onRefused?.(error);
+        return;
+      }
+      retryLater();
+      return;
+    }
+    emit({ method: "GET", path: `/events?${query}`, status: res.status, ms: 0, ok: true, live: true });
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    let data = [];
+    let first = true;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, end).replace(/\r$/, "");
+          buffer = buffer.slice(end + 1);
+          if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+          else if (line === "" && data.length) {
+            const message = JSON.parse(data.join("\n"));
+            data = [];
+            if (first) {
+              first = false;
+              stopPollingNow();
+              showMode("live");
+              delay = RECONNECT_MS;
+              if (connectedBefore) refresh().catch(() => {}); // resync once after a reconnect
+              connectedBefore = true;
+            }
+            onMessage(message);
+          }
+        }
+      }
+    } catch {
+      // the connection dropped (or we stopped): fall through to polling and a reconnect
+    }
+    if (!stopped) retryLater();
+  }
+
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    ctrl?.abort();
+    stopPollingNow();
+  };
+}

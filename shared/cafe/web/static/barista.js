@@ -1,5 +1,5 @@
 // The barista page: the queue oldest first, transitions, store open/close and cap, sold-out.
-import { api, orderEtag, poll } from "./api.js";
+import { api, follow, orderEtag, poll } from "./api.js";
 import { local, money, t } from "./i18n.js";
 import { announce, errorText, h, holdBusy, initChrome, minutesSince } from "./ui.js";
 import { requireToken } from "./staff.js";
@@ -42,19 +42,32 @@ async function refresh() {
     const results = await Promise.all(
       COLUMNS.map((s) => api(`/orders?status=${s}&limit=${LIMIT}`, { token }).then((r) => r.data.orders)),
     );
-    const next = Object.fromEntries(COLUMNS.map((s, i) => [s, results[i]]));
-    const sig = JSON.stringify(COLUMNS.map((s) => next[s].map((o) => `${o.id}:${o.version}`)));
-    queue = next;
-    if (sig !== signature) {
-      signature = sig;
-      renderQueue();
-    } else {
-      renderWaits();
-    }
+    showQueue(Object.fromEntries(COLUMNS.map((s, i) => [s, results[i]])));
   } catch (err) {
     if (!authFailed(err)) console.warn(err);
   }
   loadStore();
+}
+
+function showQueue(next) {
+  const sig = JSON.stringify(COLUMNS.map((s) => next[s].map((o) => `${o.id}:${o.version}`)));
+  queue = next;
+  if (sig !== signature) {
+    signature = sig;
+    renderQueue();
+  } else {
+    renderWaits();
+  }
+}
+
+/** A pushed queue message: the orders of the three columns (oldest first) and GET /store. */
+function onQueueMessage(message) {
+  if (message.type !== "queue") return;
+  const next = Object.fromEntries(COLUMNS.map((s) => [s, []]));
+  for (const order of message.queue.orders) next[order.status]?.push(order);
+  showQueue(next);
+  store = message.store;
+  renderStore();
 }
 
 function summary(line) {
@@ -269,7 +282,15 @@ function start(tok) {
   token = tok;
   signature = "";
   stopPolling?.();
-  stopPolling = poll(refresh, POLL_MS);
+  // Pushed where the runtime pushes (GET /live), else polled (the same shapes either way).
+  stopPolling = follow({
+    query: "channel=queue",
+    token,
+    refresh,
+    startPolling: () => poll(refresh, POLL_MS),
+    onMessage: onQueueMessage,
+    onRefused: authFailed,
+  });
   loadMenu();
 }
 

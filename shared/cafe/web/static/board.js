@@ -1,7 +1,7 @@
 // The pickup board: big PREPARING and READY numbers for a screen in the shop, refreshed by itself.
 // It reads the public /pickup feed (numbers only, no names), so the shop's screen needs no staff
 // token; between changes each poll is an empty 304.
-import { api, poll } from "./api.js";
+import { api, follow, poll } from "./api.js";
 import { locale, t } from "./i18n.js";
 import { announce, h, initChrome } from "./ui.js";
 
@@ -30,7 +30,11 @@ async function refresh() {
   const answer = await api("/pickup", { etag });
   if (answer.status === 304 || !answer.data) return;
   etag = answer.etag;
-  board = answer.data;
+  show(answer.data);
+}
+
+function show(next) {
+  board = next;
   const fresh = new Set(seenReady === null ? [] : board.ready.filter((n) => !seenReady.has(n)));
   seenReady = new Set(board.ready);
   render(fresh);
@@ -53,7 +57,17 @@ function main() {
     render(new Set());
   });
   render(new Set());
-  poll(refresh, POLL_MS);
+  // Pushed where the runtime pushes (GET /live), else polled: the same GET /pickup shape.
+  follow({
+    query: "channel=board",
+    refresh,
+    startPolling: () => poll(refresh, POLL_MS),
+    onMessage: (message) => {
+      if (message.type !== "board") return;
+      etag = null; // the next poll (if the stream drops) fetches the board in full
+      show(message.board);
+    },
+  });
 }
 
 main();

@@ -1,5 +1,5 @@
 // The customer page: menu → basket → one idempotent order → live tracking.
-import { ApiError, api, newKey, orderEtag, poll } from "./api.js";
+import { ApiError, api, follow, newKey, orderEtag, poll } from "./api.js";
 import { getLang, local, money, t } from "./i18n.js";
 import { announce, errorText, h, holdBusy, initChrome } from "./ui.js";
 
@@ -476,24 +476,43 @@ function track(id) {
   $("t-steps").replaceChildren();
   $("t-lines").replaceChildren();
   $("t-total").textContent = "";
-  mine.stop = poll(async () => {
+  const showError = (e) => {
+    if (tracking !== mine) return;
+    $("t-error").textContent = e.status === 404 ? t("track.notfound") : errorText(e);
+    $("t-error").hidden = false;
+    if (e.status === 404) mine.stop?.();
+  };
+  const show = (order) => {
+    if (tracking !== mine) return;
+    $("t-error").hidden = true;
+    renderOrder(order);
+    if (FINAL.has(order.status)) mine.stop?.();
+  };
+  // Pushed where the runtime pushes (GET /live), else polled; the stream's messages are the
+  // very order GET /orders/{id} answers, so both paths render the same thing.
+  const refresh = async () => {
     if (tracking !== mine) return;
     try {
       const res = await api(`/orders/${encodeURIComponent(id)}`, { etag: mine.etag });
-      if (tracking !== mine) return;
-      $("t-error").hidden = true;
       if (res.status !== 304 && res.data) {
         mine.etag = res.etag;
-        renderOrder(res.data);
-        if (FINAL.has(res.data.status)) mine.stop?.();
+        show(res.data);
       }
     } catch (e) {
-      if (tracking !== mine) return;
-      $("t-error").textContent = e.status === 404 ? t("track.notfound") : errorText(e);
-      $("t-error").hidden = false;
-      if (e.status === 404) mine.stop?.();
+      showError(e);
     }
-  }, POLL_MS);
+  };
+  mine.stop = follow({
+    query: `order_id=${encodeURIComponent(id)}`,
+    refresh,
+    startPolling: () => poll(refresh, POLL_MS),
+    onMessage: (message) => {
+      if (message.type !== "order") return;
+      mine.etag = orderEtag(message.order);
+      show(message.order);
+    },
+    onRefused: showError,
+  });
 }
 
 async function cancelOrder() {

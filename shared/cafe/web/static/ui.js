@@ -114,6 +114,10 @@ export function initChrome() {
   apply();
   document.getElementById("lang")?.addEventListener("click", toggleLang);
   document.addEventListener("cafe:lang", () => renderFooter(lastCall));
+  document.addEventListener("cafe:livemode", () => {
+    const el = document.getElementById("live-mode");
+    if (el) el.textContent = t(el.dataset.i18n);
+  });
   onCall((call) => {
     lastCall = call;
     const banner = document.getElementById("offline");

@@ -6,7 +6,7 @@ from compare.report.charts import Charts
 from compare.report.document import Block, Image, Para, Section, Table, literal
 from compare.results import MODELED, RunResults
 
-TITLE = "What the verdict rests on"
+TITLE = "Assumptions that could change the answer"
 NOT_IN_IT = (
     "The idle-reap time and the EC2 user-data time shape the simulated day (cold starts met, new "
     "capacity's arrival), not the recommendation, so they are not rerun here."

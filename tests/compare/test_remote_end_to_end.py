@@ -18,6 +18,9 @@ from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from devtools.local import local_env
 
+# A few seconds when the machine is quiet; the bound leaves room for a loaded CI machine, where a
+# cold Lambda environment's p99 takes longer to stop moving.
+SETTLE_MAX_S = 40
 SHORT = [
     "--rates",
     "20",
@@ -40,7 +43,7 @@ SHORT = [
     "--settle-interval-s",
     "1",
     "--settle-max-s",
-    "12",
+    str(SETTLE_MAX_S),
     "--slo-p99-ms",
     "1000",
     "--no-headroom",
@@ -69,7 +72,7 @@ def test_remote_mode_against_freshly_started_runtimes(
     for name, entry in results["runtimes"].items():
         settling, reference, first = entry["settling"], entry["reference"], entry["first_minute"]
         assert settling["steady"], f"{name}: {settling['reason']}"
-        assert settling["seconds"] <= 12 + 5  # bounded (the last interval's answers may trail)
+        assert settling["seconds"] <= SETTLE_MAX_S + 5  # bounded (the last interval's answers may trail)
         assert reference["steady"] is True, name
         assert reference["errors"] == 0, (name, reference["errors_by_cause"])
         assert first["requests"] > 0 and sum(first["errors_by_cause"].values()) == first["errors"]

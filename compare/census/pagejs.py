@@ -105,10 +105,14 @@ def _modules(entry: str) -> list[str]:
     return seen
 
 
-def _api_routes(module: str) -> set[str]:
+def _api_routes(module: str, literal_only: bool = False) -> set[str]:
+    """The routes ``module`` calls through api(); ``literal_only`` skips calls whose path is not a
+    literal (api.js's own definition and helpers pass a variable through)."""
     text = source(module)
     routes = set()
     for args in _calls(text, "api"):
+        if literal_only and not args[0].strip().startswith(("'", '"', "`")):
+            continue
         method = _METHOD.search(args[1]) if len(args) > 1 else None
         routes.add(route_key(method.group(1) if method else "GET", _path_of(args[0], module)))
     return routes
@@ -131,7 +135,15 @@ def page(name: str) -> PageSource:
         name=name,
         page_route=page_route,
         static_files=frozenset(refs | set(modules)),
-        api_routes=frozenset(r for m in modules if m != "api.js" for r in _api_routes(m)),
+        api_routes=frozenset(
+            {r for m in modules if m != "api.js" for r in _api_routes(m)}
+            # follow() (keep a view current by push, else by polling) asks api.js's own calls: /live
+            | (
+                _api_routes("api.js", literal_only=True)
+                if any(_calls(source(m), "follow") for m in modules if m != "api.js")
+                else set()
+            )
+        ),
         poll_ms=_number(polls[0][1], consts, entries[0]),
     )
 

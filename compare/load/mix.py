@@ -34,6 +34,8 @@ ROUTE_OPERATIONS: dict[str, str] = {
     "GET /board": "static",
     "GET /static/{name}": "static",
     "GET /health": "health",
+    # Which push transport to use: like /health, a small answer with no store call.
+    "GET /live": "health",
     "GET /menu": "menu",
     "GET /store": "store",
     "POST /orders": "place_order",

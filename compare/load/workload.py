@@ -315,14 +315,14 @@ class _Builder:
                 self.get(at, route, PAGES[route])
 
     def simple(self, at: float, route: str, count: int, page: str) -> None:
-        """A route that needs no order: the pages, their files, /health, /menu, /store, /pickup."""
+        """A route that needs no order: the pages, their files, /health, /live, /menu, /store, /pickup."""
         if route in PAGES or route == "GET /static/{name}":
             self.static(at, route, count, page)
             return
         for _ in range(count):
             if route == "GET /orders":
                 self.queue(at)
-            elif route in ("GET /health", "GET /menu", "GET /store", "GET /pickup"):
+            elif route in ("GET /health", "GET /live", "GET /menu", "GET /store", "GET /pickup"):
                 path = route.split(" ", 1)[1]
                 self.get(at, route, path, conditional=route == "GET /pickup")
             else:

@@ -60,6 +60,11 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "runtime": "fake", "version": "0"})
 
 
+async def live(request: Request) -> JSONResponse:
+    """This fake pushes nothing: the pages (and the generator) keep polling, as on Lambda."""
+    return JSONResponse({"transport": "none"})
+
+
 async def menu(request: Request) -> JSONResponse:
     await _pause()
     return JSONResponse(MENU)
@@ -144,6 +149,7 @@ app = Starlette(
         Route("/static/{name}", page),
         Route("/pickup", pickup),
         Route("/health", health),
+        Route("/live", live),
         Route("/menu", menu),
         Route("/orders", orders_root, methods=["GET", "POST"]),
         Route("/orders/{oid}", order),

@@ -141,6 +141,21 @@ def parser() -> argparse.ArgumentParser:
         help="skip the deployed store path (CPU per request on DynamoDB via a moto server)",
     )
     r.add_argument(
+        "--no-deployed-path",
+        action="store_true",
+        help="skip the deployed path's latency and capacity (DynamoDB delayed as modeled)",
+    )
+    r.add_argument(
+        "--deployed-rates",
+        type=_rates,
+        default=Options().deployed_rates,
+        help="the deployed path's capacity steps, req/s",
+    )
+    r.add_argument("--deployed-step-s", type=float, default=Options.deployed_step_s)
+    r.add_argument("--deployed-warmup-s", type=float, default=Options.deployed_warmup_s)
+    r.add_argument("--deployed-reference-s", type=float, default=Options.deployed_reference_s)
+    r.add_argument("--deployed-reference-warmup-s", type=float, default=Options.deployed_reference_warmup_s)
+    r.add_argument(
         "--base-port",
         type=int,
         default=Options.base_port,
@@ -241,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         envelopes=not args.no_envelopes,
         ec2_credits=args.ec2_credits,
         dynamodb_path=not args.no_dynamodb,
+        deployed_path=not args.no_dynamodb and not args.no_deployed_path,
+        deployed_rates=args.deployed_rates,
+        deployed_step_s=args.deployed_step_s,
+        deployed_warmup_s=args.deployed_warmup_s,
+        deployed_reference_s=args.deployed_reference_s,
+        deployed_reference_warmup_s=args.deployed_reference_warmup_s,
         base_port=args.base_port,
         workload=args.workload,
         out_dir=args.out,

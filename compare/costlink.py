@@ -16,7 +16,7 @@ from typing import Any
 from compare.cost import breakeven_chart, estimate
 from compare.cost.prices import PriceError
 from compare.cost.profile import PROJECTED, ProfileError
-from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults
+from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults, RuntimeResult
 
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
@@ -44,6 +44,26 @@ def _put(profile: dict[str, Any], key: str, value: Any, label: str) -> None:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     profile.setdefault("provenance", {})[key] = label
+
+
+def _deployed_capacity(name: str, entry: RuntimeResult, base: dict[str, Any]) -> float | None:
+    """A task's or an instance's deployed-path capacity, for the cost model's sizing: only a bound of
+    the runtime itself (CPU or concurrency: not the local store or the generator), and only where the
+    profile prices the shape that was measured (the same task vCPU, the same instance type)."""
+    path = entry.deployed_path
+    if name not in ("fargate", "ec2") or path is None or path.capacity_rps is None:
+        return None
+    if not path.limit_found or path.limited_by not in ("cpu", "concurrency"):
+        return None
+    envelope = entry.envelope
+    if envelope is None or not envelope.enforced:
+        return None
+    section = base.get(name, {}) or {}
+    if name == "fargate" and abs(float(section.get("vcpu", 0.25)) - envelope.cpu_vcpu) > 1e-6:
+        return None
+    if name == "ec2" and not envelope.basis.startswith(str(section.get("instance_type", "t4g.small"))):
+        return None
+    return path.capacity_rps
 
 
 def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +101,10 @@ def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any
             _put(profile, "lambda.avg_billed_ms", round(warm, 2), label)  # SQLite: no DynamoDB window
         if name == "lambda" and reports is not None and reports.memory_size_mb:
             _put(profile, "lambda.memory_mb", reports.memory_size_mb, label)
+        capacity = _deployed_capacity(name, entry, base)
+        if capacity is not None:
+            key = "fargate.capacity_rps_per_task" if name == "fargate" else "ec2.capacity_rps_per_instance"
+            _put(profile, key, capacity, entry.deployed_path.source if entry.deployed_path else label)
         init = entry.cold_start.init_ms if entry.cold_start is not None else None
         if name == "lambda" and init is not None and init.n:
             _put(profile, "lambda.init_ms", round(init.median, 1), label)

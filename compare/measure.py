@@ -53,8 +53,10 @@ async def measure_round(
     probe: Probe,
     seed_offset: int = 0,
     on_progress: Callable[[int], None] | None = None,
+    on_measure_start: Callable[[], None] | None = None,
 ) -> Round:
-    """Drive the café mix at `rate` for warm-up + `duration_s`; keep the measured part."""
+    """Drive the café mix at `rate` for warm-up + `duration_s`; keep the measured part
+    (`on_measure_start`: the caller's own counters, started with the measured part)."""
     total = warmup_s + duration_s
     plan = build_plan(ctx, rate, total, seed_offset=seed_offset)
     marks: dict[str, Any] = {}
@@ -64,6 +66,8 @@ async def measure_round(
         marks["cpu"] = tree_cpu_s(probe.pid) if probe.pid else None
         marks["log"] = _log_size(probe.report_log)
         marks["at"] = time.monotonic()
+        if on_measure_start is not None:
+            on_measure_start()
 
     result = await run_open_loop(
         client,

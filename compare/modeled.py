@@ -19,9 +19,20 @@ from compare.day.inputs import defaults, from_results_data
 from compare.day.simulate import simulate_day
 from compare.day.traffic import cafe_mix
 from compare.local.runtimes import RUNTIMES
-from compare.results import DayTotals, Projection, ProjectionInput, RunResults, RuntimeResult, to_json
+from compare.results import (
+    DayTotals,
+    ModelCheck,
+    Projection,
+    ProjectionInput,
+    RunResults,
+    RuntimeResult,
+    StoreCheck,
+    to_json,
+)
 
 SEED = 20261202
+# The projection and the emulated deployed path agree when both p50 and p99 are within this share.
+MODEL_TOLERANCE = 0.20
 
 
 def service_component(name: str, entry: RuntimeResult) -> Component | None:
@@ -76,11 +87,119 @@ def _plain(value: Any) -> Any:
 
 
 def with_projections(results: RunResults, overheads: Overheads) -> RunResults:
-    runtimes = {
-        name: replace(entry, projection=projection(name, entry, overheads, results.workload.by_operation))
-        for name, entry in results.runtimes.items()
-    }
+    mix = results.workload.by_operation
+    runtimes = {}
+    for name, entry in results.runtimes.items():
+        entry = replace(entry, projection=projection(name, entry, overheads, mix))
+        check = model_check(name, entry, overheads, mix, results.store_checks)
+        if check is not None and entry.deployed_path is not None:
+            entry = replace(entry, deployed_path=replace(entry.deployed_path, model=check))
+        runtimes[name] = entry
     return replace(results, runtimes=runtimes)
+
+
+def calls_per_request(mix: Mapping[str, float], trips: Mapping[str, Mapping[str, float]]) -> float:
+    """DynamoDB calls per request of a mix (the overheads' round trips per operation)."""
+    total = sum(mix.values()) or 1.0
+    return sum(share * sum(trips.get(op, {}).values()) for op, share in mix.items()) / total
+
+
+def model_check(
+    name: str,
+    entry: RuntimeResult,
+    overheads: Overheads,
+    mix: Mapping[str, float] | None = None,
+    checks: tuple[StoreCheck, ...] = (),
+) -> ModelCheck | None:
+    """The projection without the front door (the emulation has none) against the deployed path
+    emulated at the reference rate; where they differ by more than MODEL_TOLERANCE, the input that
+    differs most, from what the run measured of each."""
+    path = entry.deployed_path
+    service = service_component(name, entry)
+    if path is None or service is None or name not in RUNTIMES or path.reference is None:
+        return None
+    the_mix = dict(mix) if mix else cafe_mix()
+    trips = overheads["dynamodb.round_trips"].value
+    projected = project_mix(service, [], the_mix, trips, overheads, seed=SEED)
+    m50, m99 = float(projected["p50_ms"]), float(projected["p99_ms"])  # type: ignore[arg-type]
+    e50, e99 = path.p50_ms, path.p99_ms
+    agrees = abs(e50 - m50) <= MODEL_TOLERANCE * m50 and abs(e99 - m99) <= MODEL_TOLERANCE * m99
+    # What each input measured here, as milliseconds per request the projection did not have.
+    found: list[tuple[float, str]] = []
+    modeled_calls = calls_per_request(the_mix, trips)
+    store = path.reference_store
+    requests = path.reference.requests
+    calls = store.calls / requests if store is not None and requests else None
+    if store is not None and not store.kept_up:
+        found.append(
+            (
+                store.excess_p99_ms,
+                f"the store: moto answered later than its draws (lateness p99 {store.excess_p99_ms:g} ms)",
+            )
+        )
+    if calls is not None and abs(calls - modeled_calls) > 0.1 * modeled_calls:
+        per_call = overheads["dynamodb.GetItem.ms"].typical()
+        found.append(
+            (
+                abs(calls - modeled_calls) * per_call,
+                f"dynamodb.round_trips: {calls:.2f} calls per request at the store, {modeled_calls:.2f} "
+                "in the overheads file for this mix",
+            )
+        )
+    kept = [c for c in checks if c.kept_up and "GetItem" in c.store.by_operation]
+    if kept and calls:
+        transport = max(0.0, kept[-1].latency_p50_ms - kept[-1].store.by_operation["GetItem"].actual_p50_ms)
+        found.append(
+            (
+                transport * calls,
+                f"the local HTTP hop to moto: {transport:.1f} ms per call beyond the drawn delay (the store "
+                f"check's GetItem), × {calls:.2f} calls (AWS's per-call figures leave the network out too)",
+            )
+        )
+    cpu = entry.cpu_ms_per_request
+    if cpu is not None and cpu.dynamodb is not None and cpu.sqlite is not None:
+        found.append(
+            (
+                max(0.0, cpu.dynamodb - cpu.sqlite),
+                f"the DynamoDB client's CPU: {cpu.dynamodb:g} ms per request on DynamoDB against "
+                f"{cpu.sqlite:g} on SQLite, not in the projection's service time (measured on SQLite)",
+            )
+        )
+    server = path.reference.server_cpu
+    if server is not None and path.cpu_quota_vcpu:
+        share = server.share_of_one_core / path.cpu_quota_vcpu
+        if share >= 0.6:
+            found.append(
+                (
+                    abs(e50 - m50),
+                    f"queueing: the runtime's CPU at {100 * share:.0f} % of its quota at the reference "
+                    "rate (the projection adds no queueing)",
+                )
+            )
+    found.sort(key=lambda item: -item[0])
+    if path.steady is False:  # the emulated figures are a transient: that comes before any input
+        found.insert(
+            0,
+            (
+                abs(e50 - m50),
+                "not steady: the emulated reference window came before the runtime settled (its "
+                "settling reason in the deployed path's bound), so it is a transient, not the steady "
+                "figure the projection stands for",
+            ),
+        )
+    disagrees = ""
+    if not agrees:
+        disagrees = found[0][1] if found else "the service time (measured on SQLite, not under this load)"
+    return ModelCheck(
+        modeled_p50_ms=round(m50, 3),
+        modeled_p99_ms=round(m99, 3),
+        emulated_p50_ms=round(e50, 3),
+        emulated_p99_ms=round(e99, 3),
+        tolerance=MODEL_TOLERANCE,
+        agrees=agrees,
+        disagrees=disagrees,
+        evidence=tuple(f"{text} (≈ {ms:.1f} ms per request)" for ms, text in found),
+    )
 
 
 def day_of(results: RunResults, overheads: Overheads, profile: Path) -> dict[str, Any]:

@@ -47,6 +47,16 @@ class Options:
     dynamodb_path: bool = True
     dynamodb_rate: float = 15.0
     dynamodb_s: float = 6.0
+    # The deployed path measured (issue 27): each runtime in its envelope against moto with every
+    # call delayed by the model's per-operation latency: the café mix at the reference rate for
+    # `deployed_reference_s`, then a short capacity search up `deployed_rates`.
+    deployed_path: bool = True
+    deployed_rates: list[float] = field(default_factory=lambda: [50, 100, 200, 400])
+    deployed_step_s: float = 2.0
+    deployed_warmup_s: float = 0.5
+    # After settling (the mode's ramp and hold, as before the SQLite reference), before the window.
+    deployed_reference_warmup_s: float = 1.0
+    deployed_reference_s: float = 4.0
     base_port: int = 18001
     workload: Path = DEFAULT_WORKLOAD
     out_dir: Path = ROOT / "reports"

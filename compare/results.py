@@ -26,6 +26,9 @@ MEASURED_HERE = "measured here"
 LOCAL_LABEL = "measured here (local emulation)"
 AWS_LABEL = "measured on AWS"
 LOCAL_ENDPOINT_LABEL = "measured here (remote mode against a local endpoint)"
+# The deployed path emulated: the runtimes in their envelopes against moto with every DynamoDB call
+# delayed by a draw of the model's per-operation latency (compare.probes.dynamodelay).
+DELAYED_DYNAMODB_LABEL = "measured here (local emulation, DynamoDB delayed as modeled)"
 MIXED_LABEL = "measured here and on AWS (see each runtime)"
 MODELED = "modeled"
 
@@ -270,6 +273,8 @@ class Capacity:
     sustainable_rps: float | None
     limit_found: bool
     stopped: str
+    # The same runtime on the deployed path (DynamoDB delayed as modeled): RuntimeResult.deployed_path.
+    deployed_path_rps: float | None = None
 
     def sustainable_text(self) -> str:
         """'600', '≥ 2000' when no step failed (the limit is above the ladder), or '–'."""
@@ -495,6 +500,113 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class StoreOperation:
+    """One DynamoDB operation at the delayed store: the drawn delays and what the calls took."""
+
+    calls: int
+    drawn_p50_ms: float
+    drawn_p99_ms: float
+    actual_p50_ms: float
+    actual_p99_ms: float
+
+
+@dataclass(frozen=True)
+class StoreWindow:
+    """The delayed DynamoDB over one window: its calls, how late moto answered beyond the draw
+    (`excess`), and the most calls in flight at once (the runtime's concurrency as the store saw it)."""
+
+    calls: int
+    calls_per_s: float
+    in_flight_max: int
+    excess_p50_ms: float
+    excess_p99_ms: float
+    late_share: float
+    kept_up: bool
+    by_operation: Mapping[str, StoreOperation] = field(default_factory=dict)
+    undelayed: Mapping[str, int] = field(default_factory=dict)
+    source: str = DELAYED_DYNAMODB_LABEL
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The delayed store's own throughput, checked before the runtimes meet it (as the generator's
+    headroom is): GetItem calls open-loop at `rate_calls_rps`."""
+
+    rate_calls_rps: float
+    achieved_calls_rps: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    store: StoreWindow
+    kept_up: bool
+    source: str = DELAYED_DYNAMODB_LABEL
+
+
+@dataclass(frozen=True)
+class DeployedStep:
+    """One rate step on the deployed path, with the evidence its bound is judged on."""
+
+    rate_rps: float
+    ok: bool
+    verdict: str
+    throughput_rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_vcpu: float | None  # the server tree's CPU, in cores (cgroup-capped processes, /proc)
+    in_flight_max: int  # DynamoDB calls in flight at once, as the store saw them
+    store: StoreWindow | None
+    send_lag_p99_ms: float
+    limited_by: str | None = None  # a failing step: "cpu" | "concurrency" | "store" | "generator"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The projection without the front door against the emulated deployed path at the reference
+    rate: both p50 and p99 within `tolerance` of the projection, or which input disagrees."""
+
+    modeled_p50_ms: float
+    modeled_p99_ms: float
+    emulated_p50_ms: float
+    emulated_p99_ms: float
+    tolerance: float
+    agrees: bool
+    disagrees: str  # "" when it agrees: otherwise the input that differs, with its figures
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeployedPathResult:
+    """A runtime in its envelope against a DynamoDB that answers with the modeled latency: the café
+    mix at the reference rate and a capacity search; the bound it hit and what would raise it."""
+
+    capacity_rps: float | None
+    limited_by: str | None  # "cpu" | "concurrency" | "store" | "generator"; None: no step failed
+    p50_ms: float  # the reference rate
+    p99_ms: float
+    in_flight_max: int
+    store_kept_up: bool
+    limit_found: bool = True
+    reason: str = ""
+    raise_by: str = ""
+    concurrency_limit: int | None = None
+    concurrency_basis: str = ""
+    cpu_quota_vcpu: float | None = None
+    reference_rps: float = 0.0
+    steady: bool | None = None  # settled (ramp, hold) before the reference window
+    reference: Window | None = None
+    reference_store: StoreWindow | None = None
+    steps: tuple[DeployedStep, ...] = ()
+    model: ModelCheck | None = None
+    source: str = DELAYED_DYNAMODB_LABEL
+
+    def capacity_text(self) -> str:
+        if self.capacity_rps is None:
+            return "–"
+        return f"{'' if self.limit_found else '≥ '}{self.capacity_rps:g}"
+
+
+@dataclass(frozen=True)
 class RuntimeResult:
     """Everything measured for one runtime (or one remote target)."""
 
@@ -515,6 +627,7 @@ class RuntimeResult:
     day: DayTotals | None = None
     settling: Settling | None = None  # the warm-up before the reference window
     first_minute: FirstMinute | None = None  # the transient after idle, its own figure
+    deployed_path: DeployedPathResult | None = None  # on DynamoDB delayed as modeled (issue 27)
 
     @property
     def billed(self) -> ReportSummary | None:
@@ -611,6 +724,12 @@ class Settings:
     dynamodb_path: bool = True
     dynamodb_rate: float = 15.0
     dynamodb_s: float = 6.0
+    deployed_path: bool = False
+    deployed_rates: tuple[float, ...] = ()
+    deployed_step_s: float | None = None
+    deployed_warmup_s: float | None = None
+    deployed_reference_warmup_s: float | None = None
+    deployed_reference_s: float | None = None
     first_minute_s: float | None = None
     ramp_s: float | None = None
     settle_interval_s: float | None = None
@@ -710,6 +829,8 @@ class RunResults:
     day_chart: str | None = None  # the day simulation's chart, beside the report (modeled)
     slo: SloSetting | None = None  # None in a results.json written before the SLO said its source
     verdict: VerdictRecord | None = None  # None where the cost model was not run (or an older file)
+    # The delayed DynamoDB's own throughput before the runtimes met it (deployed path), highest first.
+    store_checks: tuple[StoreCheck, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property

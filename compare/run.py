@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import secrets
 import shutil
 import tempfile
@@ -25,7 +26,8 @@ from compare.cost.prices import PriceError
 from compare.cost.profile import ProfileError
 from compare.costlink import cost_section
 from compare.day.chart import day_chart
-from compare.load.capacity import Slo, search
+from compare.deployed import Evidence, classify, concurrency, cpu_quota, raise_by
+from compare.load.capacity import RETRY_OFFSET, Slo, search
 from compare.load.causes import not_the_app
 from compare.load.headroom import headroom_check
 from compare.load.http import Http
@@ -42,7 +44,7 @@ from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
-from compare.modeled import day_of, with_day, with_projections
+from compare.modeled import calls_per_request, day_of, with_day, with_projections
 from compare.options import Options
 from compare.probes.cloudwatch import lambda_reports_from_cloudwatch
 from compare.probes.coldseen import CloudWatchCounter, ColdStartCounter, ReportLogCounter
@@ -52,7 +54,8 @@ from compare.probes.coldstart import (
     lambda_cold_starts,
     server_cold_starts,
 )
-from compare.probes.dynamodb import moto_dynamodb, round_trips
+from compare.probes.dynamodb import DynamoEndpoint, moto_dynamodb, round_trips
+from compare.probes.dynamodelay import read_stats, reset_now, set_delayed, store_check
 from compare.probes.ec2boot import ec2_launch_to_healthy, instance_id_of
 from compare.probes.machine import provenance
 from compare.progress import Ui
@@ -61,6 +64,8 @@ from compare.results import (
     Capacity,
     ColdStarts,
     CpuPerStore,
+    DeployedPathResult,
+    DeployedStep,
     EmulatorStats,
     FirstMinute,
     GeneratorRecord,
@@ -68,6 +73,8 @@ from compare.results import (
     RunResults,
     RuntimeResult,
     Settling,
+    StoreCheck,
+    StoreWindow,
     Window,
     from_json,
     write_results,
@@ -76,6 +83,8 @@ from compare.sensitivity import for_run as verdict_sensitivity
 from compare.targets import remote_label, remote_source
 
 __all__ = ["Driven", "Options", "Ui", "run"]
+
+GENERATOR_GUESS = re.compile(r" — limited by the load generator \(send lag p99 \d+ ms\)")
 
 
 LATENCY_SIGNAL = "latency and errors"
@@ -275,7 +284,9 @@ async def _emulator_stats(url: str) -> EmulatorStats:
         return from_json(EmulatorStats, await response.json())
 
 
-async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
+async def run_local(
+    opts: Options, ui: Ui, generator_limit_rps: float | None = None
+) -> tuple[dict[str, RuntimeResult], tuple[StoreCheck, ...]]:
     work = Path(tempfile.mkdtemp(prefix="cafe-compare-"))
     token = secrets.token_urlsafe(24)
     if opts.base_port:
@@ -329,15 +340,20 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         emulator = await _emulator_stats(urls["lambda"]) if "lambda" in urls else None
         envelopes = {name: cafe.envelope(name) for name in opts.runtimes}
         cafe.stop()
-        deployed = await _dynamodb_path(opts, ui, work) if opts.dynamodb_path else None
+        deployed = await _dynamodb_path(opts, ui, work, generator_limit_rps) if opts.dynamodb_path else None
         overheads = load_overheads()
+        paths = deployed.paths if deployed else {}
         results = {
             name: RuntimeResult(
                 description=cafe.spec(name).description,
                 url=urls[name],
                 source=LOCAL_LABEL,
                 reference=measured[name].reference,
-                capacity=measured[name].capacity,
+                capacity=replace(
+                    measured[name].capacity,
+                    deployed_path_rps=paths[name].capacity_rps if name in paths else None,
+                ),
+                deployed_path=paths.get(name),
                 settling=measured[name].settling,
                 first_minute=measured[name].first_minute,
                 cold_start=cold[name],
@@ -361,7 +377,7 @@ async def run_local(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
             shutil.rmtree(work, ignore_errors=True)
         else:
             ui.note(f"[red]run failed; the runtimes' logs are kept in {work}")
-    return results
+    return results, deployed.store_checks if deployed else ()
 
 
 @dataclass(frozen=True)
@@ -370,6 +386,8 @@ class DeployedPath:
 
     windows: Mapping[str, Window]
     round_trips: Mapping[str, int]
+    paths: Mapping[str, DeployedPathResult]
+    store_checks: tuple[StoreCheck, ...] = ()
 
 
 def _cpu_ms(name: str, window: Window | None) -> float | None:
@@ -387,11 +405,19 @@ def _billed_warm_ms(window: Window | None) -> float | None:
     return window.lambda_reports.billed_warm_ms.median
 
 
-async def _dynamodb_path(opts: Options, ui: Ui, work: Path) -> DeployedPath:
-    """The runtimes on DynamoDB (a moto server outside the envelopes) at a low rate, one round each."""
+async def _dynamodb_path(
+    opts: Options, ui: Ui, work: Path, generator_limit_rps: float | None = None
+) -> DeployedPath:
+    """The runtimes on DynamoDB (a moto server outside the envelopes): CPU per request at a low rate,
+    one round each, with moto answering as it does; then, with every call delayed as modeled, the
+    store's own throughput and each runtime's deployed path (reference rate, capacity search)."""
     windows: dict[str, Window] = {}
+    paths: dict[str, DeployedPathResult] = {}
+    checks: tuple[StoreCheck, ...] = ()
     log = work / "lambda-dynamodb.log"
-    with moto_dynamodb(work / "moto") as endpoint:
+    with moto_dynamodb(work / "moto", delayed=opts.deployed_path) as endpoint:
+        if endpoint.delayed:
+            await set_delayed(endpoint.url, False)  # CPU and round trips: moto as it answers
         with ui.task("DynamoDB round trips per operation", 1):
             trips = round_trips(endpoint)
         token = secrets.token_urlsafe(24)
@@ -418,9 +444,181 @@ async def _dynamodb_path(opts: Options, ui: Ui, work: Path) -> DeployedPath:
                             on_progress=update,
                         )
                 windows[name] = summarize_rounds([measured], opts.dynamodb_rate, probe)
+            if endpoint.delayed:
+                await set_delayed(endpoint.url, True)
+                checks = await _store_checks(endpoint, opts, ctx, ui)
+                for name in opts.runtimes:
+                    probe = Probe(pid=cafe.processes[name].pid, report_log=log if name == "lambda" else None)
+                    paths[name] = await _deployed_runtime(
+                        name, cafe, ctx, probe, endpoint, opts, ui, generator_limit_rps
+                    )
         finally:
             cafe.stop()
-    return DeployedPath(windows, trips)
+    return DeployedPath(windows, trips, paths, checks)
+
+
+async def _store_checks(
+    endpoint: DynamoEndpoint, opts: Options, ctx: CafeContext, ui: Ui
+) -> tuple[StoreCheck, ...]:
+    """The delayed store's own throughput before any runtime meets it: the DynamoDB calls of the
+    highest deployed step (its requests × calls per request), then of lower steps until one keeps up."""
+    mix = workload_record(ctx.workload, opts.reference_rate).by_operation
+    per_request = calls_per_request(mix, load_overheads()["dynamodb.round_trips"].value)
+    checks: list[StoreCheck] = []
+    for rate in sorted(opts.deployed_rates, reverse=True):
+        calls = max(1.0, round(rate * per_request, 1))
+        with ui.task(f"delayed DynamoDB: its own throughput at {calls:g} calls/s", 1):
+            check = await store_check(endpoint.url, endpoint.table, calls, min(opts.deployed_step_s, 2.0))
+        checks.append(check)
+        if check.kept_up:
+            break
+    if not checks[0].kept_up:
+        ui.note(
+            f"[yellow]the delayed DynamoDB reached {checks[0].achieved_calls_rps:g} of "
+            f"{checks[0].rate_calls_rps:g} calls/s (lateness p99 {checks[0].store.excess_p99_ms:g} ms): "
+            "steps it cannot keep up with are marked limited by the store"
+        )
+    return tuple(checks)
+
+
+async def _throttles(name: str, url: str) -> int:
+    return (await _emulator_stats(url)).throttles if name == "lambda" else 0
+
+
+async def _deployed_runtime(
+    name: str,
+    cafe: LocalCafe,
+    ctx: CafeContext,
+    probe: Probe,
+    endpoint: DynamoEndpoint,
+    opts: Options,
+    ui: Ui,
+    generator_limit_rps: float | None,
+) -> DeployedPathResult:
+    """One runtime in its envelope against the delayed DynamoDB: the reference rate, then the
+    capacity search up `deployed_rates`; the bound the failing step hit, judged from evidence."""
+    url = cafe.urls[name]
+    envelope = cafe.envelope(name)
+    workers = opts.fargate_workers if name == "fargate" else envelope.workers
+    limit = concurrency(name, workers, opts.lambda_concurrency)
+    quota = cpu_quota(name, envelope.cpu_vcpu if envelope.enforced else None, opts.lambda_concurrency)
+    rate = opts.reference_rate
+    stores: dict[int, StoreWindow] = {}
+    throttled: dict[int, int] = {}
+    async with Http(url) as client:
+        # Ramp and hold until steady first (bounded, as before the SQLite reference): Lambda needs
+        # more environments here than on SQLite, and their starts belong before the window.
+        _, config = _settle_plan(opts)
+        counter = ReportLogCounter(probe.report_log) if probe.report_log is not None else None
+        label = f"{name}: deployed path, ramp up, hold {rate:g} req/s until steady (≤ {config.max_s:g} s)"
+        with ui.task(label, int(rate * config.max_s)) as update:
+            settling = await settle(
+                client, ctx, rate, config, counter, LATENCY_SIGNAL, seed_offset=350, on_progress=update
+            )
+        warmup = opts.deployed_reference_warmup_s
+
+        def started() -> None:  # the store's window: the measured part only, as the latencies
+            reset_now(endpoint.url)
+
+        total = int(rate * (warmup + opts.deployed_reference_s))
+        with ui.task(f"{name}: deployed path (DynamoDB delayed as modeled), {rate:g} req/s", total) as update:
+            measured = await measure_round(
+                client, ctx, rate, warmup, opts.deployed_reference_s, probe, 60, update, started
+            )
+        reference = summarize_rounds([measured], rate, probe)
+        reference_store = await read_stats(endpoint.url)
+
+        async def step(index: int, step_rate: float) -> Window:
+            before = await _throttles(name, url)
+            label = f"{name}: deployed path, capacity step {step_rate:g} req/s"
+            with ui.task(label, int(step_rate * (opts.deployed_warmup_s + opts.deployed_step_s))) as update:
+                measured = await measure_round(
+                    client,
+                    ctx,
+                    step_rate,
+                    opts.deployed_warmup_s,
+                    opts.deployed_step_s,
+                    probe,
+                    seed_offset=400 + index,
+                    on_progress=update,
+                    on_measure_start=started,
+                )
+            stores[index] = await read_stats(endpoint.url)
+            throttled[index] = await _throttles(name, url) - before
+            return summarize_rounds([measured], step_rate, probe)
+
+        capacity = await search(opts.deployed_rates, step, Slo(p99_ms=opts.slo().p99_ms))
+    steps: list[DeployedStep] = []
+    for index, s in enumerate(capacity.steps):
+        key = index + RETRY_OFFSET if s.first_attempt is not None else index
+        store = stores.get(key)
+        cpu = s.server_cpu.share_of_one_core if s.server_cpu else None  # cores, the tree
+        in_flight = store.in_flight_max if store else 0
+        limited_by, reason = None, ""
+        if not s.verdict.ok:
+            errors = {str(k) for k in s.errors_by_status}
+            limited_by, reason = classify(
+                Evidence(
+                    send_lag_p99_ms=s.send_lag_ms.p99,
+                    store_kept_up=store.kept_up if store else None,
+                    store_busy=bool(errors) and errors == {"503"},
+                    cpu_vcpu=cpu,
+                    cpu_quota_vcpu=quota,
+                    in_flight_max=in_flight,
+                    concurrency_limit=limit.limit,
+                    throttles=throttled.get(key, 0),
+                    generator_flagged=generator_limit_rps is not None
+                    and s.target_rate_rps > generator_limit_rps,
+                    p99_ms=s.latency_ms.p99,
+                    store_lateness_p99_ms=store.excess_p99_ms if store else 0.0,
+                )
+            )
+        steps.append(
+            DeployedStep(
+                rate_rps=s.target_rate_rps,
+                ok=s.verdict.ok,
+                # The capacity search's own guess at the cause is left out: `limited_by` judges it here.
+                verdict=GENERATOR_GUESS.sub("", s.verdict.reason),
+                throughput_rps=round(s.throughput_rps, 1),
+                p50_ms=s.latency_ms.p50,
+                p99_ms=s.latency_ms.p99,
+                errors=s.errors,
+                cpu_vcpu=None if cpu is None else round(cpu, 3),
+                in_flight_max=in_flight,
+                store=store,
+                send_lag_p99_ms=s.send_lag_ms.p99,
+                limited_by=limited_by,
+                reason=reason,
+            )
+        )
+    failing = next((st for st in steps if not st.ok), None)
+    limited_by = failing.limited_by if failing else None
+    windows = [reference_store, *(st.store for st in steps if st.store is not None)]
+    if failing is None:
+        reason = f"every step passed up to {opts.deployed_rates[-1]:g} req/s"
+    else:
+        reason = f"at {failing.rate_rps:g} req/s: {failing.verdict}; {failing.reason}"
+    if not settling.steady:
+        reason += f" (the reference rate was not steady after {settling.seconds:.0f} s: {settling.reason})"
+    return DeployedPathResult(
+        capacity_rps=capacity.sustainable_rps,
+        limited_by=limited_by,
+        p50_ms=reference.latency_ms.p50,
+        p99_ms=reference.latency_ms.p99,
+        in_flight_max=max(w.in_flight_max for w in windows),
+        store_kept_up=all(w.kept_up for w in windows),
+        limit_found=failing is not None,
+        reason=reason,
+        raise_by=raise_by(name, limited_by, limit, envelope.cpu_vcpu),
+        concurrency_limit=limit.limit,
+        concurrency_basis=limit.basis,
+        cpu_quota_vcpu=round(quota, 3),
+        reference_rps=rate,
+        steady=settling.steady,
+        reference=reference,
+        reference_store=reference_store,
+        steps=tuple(steps),
+    )
 
 
 async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
@@ -534,7 +732,14 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with ui.progress:
         headroom, generator, opts = _generator_first(opts, ui)
-        runtimes = asyncio.run(run_remote(opts, ui) if remote else run_local(opts, ui))
+        checks: tuple[StoreCheck, ...] = ()
+        if remote:
+            runtimes = asyncio.run(run_remote(opts, ui))
+        else:
+            limit = None
+            if generator is not None and not generator.kept_up and generator.checked_rate_rps:
+                limit = generator.checked_rate_rps / 2
+            runtimes, checks = asyncio.run(run_local(opts, ui, limit))
         generator = _affected(generator, runtimes, opts)
     workload = load_workload(opts.workload, opts.cost_profile)
     out = opts.out_dir / stamp
@@ -550,6 +755,7 @@ def run(opts: Options, ui: Ui | None = None) -> tuple[Path, RunResults]:
         generator=generator,
         wall_s=time.monotonic() - started,
         slo=slo,
+        store_checks=checks,
     )
     overheads = load_overheads()
     results = with_projections(results, overheads)

@@ -163,19 +163,24 @@ def barista(tab: Tab, driver: Driver, token: str) -> Outcome:
 
         return act
 
+    _timeline(tab, _order_lives(arrive, press))
+    tab.run_to(SCREEN_MS)
+    return Outcome(tab.finish(), orders=len(numbers))
+
+
+def _order_lives(arrive: Action, step: Callable[[int, str], Action]) -> list[tuple[int, Action]]:
+    """Each order of ARRIVALS_MS arriving, then moved PREPARING → READY → COMPLETED on time."""
     events: list[tuple[int, Action]] = []
     for index, at in enumerate(ARRIVALS_MS):
         started = at + START_AFTER_MS
         ready = started + READY_AFTER_START_MS
         events += [
             (at, arrive),
-            (started, press(index, "PREPARING")),
-            (ready, press(index, "READY")),
-            (ready + HANDED_AFTER_READY_MS, press(index, "COMPLETED")),
+            (started, step(index, "PREPARING")),
+            (ready, step(index, "READY")),
+            (ready + HANDED_AFTER_READY_MS, step(index, "COMPLETED")),
         ]
-    _timeline(tab, events)
-    tab.run_to(SCREEN_MS)
-    return Outcome(tab.finish(), orders=len(numbers))
+    return events
 
 
 # ---- the pickup board --------------------------------------------------------------------------
@@ -194,16 +199,6 @@ def board(tab: Tab, driver: Driver) -> Outcome:
     def move(index: int, status: str) -> Action:
         return lambda: driver.move(ids[index], status)
 
-    events: list[tuple[int, Action]] = []
-    for index, at in enumerate(ARRIVALS_MS):
-        started = at + START_AFTER_MS
-        ready = started + READY_AFTER_START_MS
-        events += [
-            (at, arrive),
-            (started, move(index, "PREPARING")),
-            (ready, move(index, "READY")),
-            (ready + HANDED_AFTER_READY_MS, move(index, "COMPLETED")),
-        ]
-    _timeline(tab, events)
+    _timeline(tab, _order_lives(arrive, move))
     tab.run_to(SCREEN_MS)
     return Outcome(tab.finish(), orders=len(ids))

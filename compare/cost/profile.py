@@ -22,7 +22,18 @@ from compare.local.runtimes import RUNTIMES
 PROFILE = "profile"
 DEFAULT = "default (assumed)"
 PROJECTED = "projected (modeled from measured inputs)"  # an AWS latency projected by compare.aws_model
-KNOWN_LABELS = ("profile", "command line", "measured here", "measured on AWS", "modeled", PROJECTED, DEFAULT)
+# A deployed-path capacity from make compare: the runtime emulated here against DynamoDB delayed as modeled.
+DEPLOYED_PATH = "measured here (local emulation, DynamoDB delayed as modeled)"
+KNOWN_LABELS = (
+    "profile",
+    "command line",
+    "measured here",
+    "measured on AWS",
+    "modeled",
+    PROJECTED,
+    DEFAULT,
+    DEPLOYED_PATH,
+)
 SCALING_MODES = ("fixed", "scheduled", "target-tracking")
 EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot")
 FARGATE_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y")
@@ -154,6 +165,9 @@ class ServerConfig:
     # Staff calls over plain HTTP (the lab's AllowStaffOverHttp): only then can a shape without
     # the ALB's HTTPS serve the barista page.
     staff_over_http: bool = False
+    # The most one unit serves within the SLO on the deployed path (make compare's deployed-path
+    # capacity: `fargate.capacity_rps_per_task`, `ec2.capacity_rps_per_instance`); None: CPU alone.
+    capacity_rps_per_unit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +280,18 @@ def _server_common(inp: Inputs, prefix: str, default_log: float) -> dict[str, An
         "log_bytes_per_request": inp.num(f"{prefix}.log_bytes_per_request", default_log),
         "waf": inp.flag(f"{prefix}.waf", False),
         "staff_over_http": inp.flag(f"{prefix}.staff_over_http", False),
+        "capacity_rps_per_unit": _capacity(inp, prefix),
     }
+
+
+def _capacity(inp: Inputs, prefix: str) -> float | None:
+    key = f"{prefix}.capacity_rps_per_task" if prefix == "fargate" else f"{prefix}.capacity_rps_per_instance"
+    if inp.get(key) is None:
+        return None
+    value = inp.num(key)
+    if value <= 0:
+        raise ProfileError(f"{key} must be > 0, not {value!r}")
+    return value
 
 
 def _serves_every_page(cfg: ServerConfig, prefix: str) -> None:

@@ -39,10 +39,16 @@ def peak_rps(profile: Profile) -> float:
     return max(hourly_rps(profile)) * profile.schedule.burst_factor
 
 
-def units_for(rps: float, cpu_ms: float, unit_vcpu: float, utilisation: float) -> int:
-    """Units needed so that CPU demand stays at or below the target utilisation."""
+def units_for(
+    rps: float, cpu_ms: float, unit_vcpu: float, utilisation: float, capacity_rps: float | None = None
+) -> int:
+    """Units needed so that CPU demand stays at or below the target utilisation and, where a unit's
+    deployed-path capacity is known, no unit is asked for more than it serves within the SLO."""
     demand_vcpu = rps * cpu_ms / 1000.0
-    return math.ceil(demand_vcpu / (unit_vcpu * utilisation) - 1e-9)
+    units = math.ceil(demand_vcpu / (unit_vcpu * utilisation) - 1e-9)
+    if capacity_rps:
+        units = max(units, math.ceil(rps / capacity_rps - 1e-9))
+    return units
 
 
 @dataclass
@@ -69,7 +75,10 @@ def plan(profile: Profile, cfg: ServerConfig, unit_vcpu: float, what: str) -> Pl
     rps = hourly_rps(profile)
     sched = profile.schedule
     need = [
-        max(cfg.min_count, units_for(r * burst, cfg.cpu_ms_per_request, unit_vcpu, util))
+        max(
+            cfg.min_count,
+            units_for(r * burst, cfg.cpu_ms_per_request, unit_vcpu, util, cfg.capacity_rps_per_unit),
+        )
         if sched.is_open(h)
         else cfg.min_outside_hours
         for h, r in enumerate(rps)
@@ -84,6 +93,16 @@ def plan(profile: Profile, cfg: ServerConfig, unit_vcpu: float, what: str) -> Pl
             f"{what}: {peak_need} sized for the peak hour ({max(rps) * burst:.3g} req/s × "
             f"{cfg.cpu_ms_per_request:g} ms CPU at ≤ {util:.0%} of {unit_vcpu:g} vCPU each)"
         )
+        if cfg.capacity_rps_per_unit:
+            by_cpu = max(
+                cfg.min_count,
+                units_for(max(rps) * burst, cfg.cpu_ms_per_request, unit_vcpu, util),
+            )
+            bound = "sets the count" if peak_need > by_cpu else f"not binding (CPU alone needs {by_cpu})"
+            out.append(
+                f"{what}: at most {cfg.capacity_rps_per_unit:g} req/s each within the SLO on the "
+                f"deployed path: {bound}"
+            )
     open_hours_month = profile.open_days_per_month * sched.open_hours
     shut_hours_month = max(0.0, profile.hours_per_month - open_hours_month)
 

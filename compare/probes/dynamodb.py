@@ -5,6 +5,9 @@ in CPU. So the comparison measures CPU per request (and Lambda's billed duration
 with the runtimes on DynamoDB: a moto server in its own process on 127.0.0.1, outside every
 envelope and driven at a rate low enough that it is not the bottleneck. moto answers in about
 2 ms; that is not DynamoDB's latency, so these windows give CPU and billed duration, never latency.
+With `delayed=True` the same server holds every call for a draw of the modeled per-operation latency
+(compare.probes.dynamodelay): the deployed path's latency and capacity are measured against that,
+labelled as emulated with modeled delays; the CPU windows above turn the delays off.
 
 Round trips per operation are a property of the shared code, the same on all three runtimes:
 each operation of the café mix runs once through the whole shared API in this process against
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from compare.local.processes import free_port, health_status, stop_processes
+from compare.local.runtimes import ROOT
 
 STAFF = "round-trip-count"  # a throwaway token for the in-process API (never a deployed one)
 ORDER = {"customer": "Count", "items": [{"item_id": "americano", "quantity": 1, "options": {}}]}
@@ -41,6 +45,7 @@ FAKE_CREDENTIALS = {
 class DynamoEndpoint:
     url: str
     table: str
+    delayed: bool = False  # each call held for a draw of the modeled latency (compare.probes.dynamodelay)
 
     def store_env(self) -> dict[str, str]:
         """What a runtime needs to run on this table (the deployed store path)."""
@@ -74,18 +79,25 @@ def new_table(url: str) -> str:
 
 
 @contextmanager
-def moto_dynamodb(log_dir: Path, timeout_s: float = 30.0) -> Iterator[DynamoEndpoint]:
-    """A moto server on a free port with one fresh café table; stopped on exit."""
+def moto_dynamodb(
+    log_dir: Path, timeout_s: float = 30.0, delayed: bool = False, seed: int = 0
+) -> Iterator[DynamoEndpoint]:
+    """A moto server on a free port with one fresh café table; stopped on exit. `delayed`: each
+    DynamoDB call answered after a draw of its modeled latency (compare.probes.dynamodelay)."""
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
-    server = str(Path(sys.executable).with_name("moto_server"))
+    if delayed:
+        argv = [sys.executable, "-m", "compare.probes.dynamodelay", "--seed", str(seed)]
+    else:
+        argv = [str(Path(sys.executable).with_name("moto_server"))]
     with open(log_dir / "moto.log", "ab") as log:
         process = subprocess.Popen(
-            [server, "-H", "127.0.0.1", "-p", str(port)],
+            [*argv, "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, **FAKE_CREDENTIALS},
+            cwd=ROOT,
         )
     try:
         deadline = time.monotonic() + timeout_s
@@ -94,7 +106,7 @@ def moto_dynamodb(log_dir: Path, timeout_s: float = 30.0) -> Iterator[DynamoEndp
                 raise RuntimeError(f"moto server did not start (log: {log_dir / 'moto.log'})")
             time.sleep(0.05)
         url = f"http://127.0.0.1:{port}"
-        yield DynamoEndpoint(url, new_table(url))
+        yield DynamoEndpoint(url, new_table(url), delayed)
     finally:
         stop_processes([process], grace=5.0)
 

@@ -96,6 +96,21 @@ def print_summary(results: RunResults, out: Path, console: Console | None = None
                 f"{escape(first_minute_text(name, fm).split(': ', 1)[1])}"
             )
     for name, entry in results.runtimes.items():
+        path = entry.deployed_path
+        if path is not None:
+            model = path.model
+            agreement = (
+                ""
+                if model is None
+                else f"; projection without front door p50/p99 {model.modeled_p50_ms:.1f}/"
+                f"{model.modeled_p99_ms:.1f} ms, {'within' if model.agrees else 'NOT within'} 20 %"
+            )
+            console.print(
+                f"{name}: deployed path ({escape(path.source)}): {path.capacity_text()} req/s, limited by "
+                f"{path.limited_by or 'no step'}; p50/p99 {path.p50_ms:.1f}/{path.p99_ms:.1f} ms at "
+                f"{path.reference_rps:g} req/s{agreement}"
+            )
+    for name, entry in results.runtimes.items():
         boot = entry.cold_start.launch_to_healthy if entry.cold_start is not None else None
         if boot is not None:
             console.print(f"{name}: {boot.summary_text()}")

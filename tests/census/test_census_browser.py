@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 
 from compare.census import CENSUS_PATH
-from compare.census.run import CHROMIUM_ARGS, chromium
+from compare.census.run import chromium
 from compare.census.scenarios import PHONE, Driver, customer
 from compare.census.server import local_cafe
 from compare.census.tab import Tab, check_server_agrees
 from compare.census.tally import CUSTOMER_FIXED, CUSTOMER_VISIBLE, MINUTE_MS, interval_s
-from tests.browser.conftest import CHROMIUM_ARGS as BROWSER_TEST_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +35,6 @@ def visible_customer() -> Iterator[Any]:
             tab.close()
             driver.close()
         yield outcome.recording
-
-
-def test_the_census_launches_chromium_as_the_browser_tests_do() -> None:
-    assert CHROMIUM_ARGS == BROWSER_TEST_ARGS
 
 
 def test_a_visible_customer_makes_the_requests_the_census_says(visible_customer: Any) -> None:

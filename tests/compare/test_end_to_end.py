@@ -51,6 +51,21 @@ TINY = [
 ]
 
 
+# The deployed path, short: 2 steps of 0.6 s, a 1 s reference window (settling as TINY's).
+DEPLOYED_TINY = [
+    "--deployed-rates",
+    "20,40",
+    "--deployed-step-s",
+    "0.6",
+    "--deployed-warmup-s",
+    "0.2",
+    "--deployed-reference-s",
+    "1",
+    "--deployed-reference-warmup-s",
+    "0.3",
+]
+
+
 def _report(out: Path) -> tuple[Path, dict[str, Any]]:
     (report_dir,) = [p for p in out.iterdir() if p.is_dir()]
     return report_dir, json.loads((report_dir / "results.json").read_text())
@@ -117,6 +132,7 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
         "--out",
         str(tmp_path),
         *TINY,
+        *DEPLOYED_TINY,
     ]
     assert main(args) == 0
     report_dir, results = _report(tmp_path)
@@ -135,6 +151,23 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
     assert lam["settling"]["signal"].startswith("REPORT lines' Init Duration")
     assert lam["first_minute"]["cold_starts"] is not None and lam["first_minute"]["throttles"] is not None
     assert ec2["first_minute"]["cold_starts"] is None and "nothing scales" in ec2["settling"]["signal"]
+    # The deployed path: each runtime in its envelope against DynamoDB delayed as modeled.
+    assert results["store_checks"] and isinstance(results["store_checks"][0]["kept_up"], bool)
+    for entry in (lam, ec2):
+        path = entry["deployed_path"]
+        assert path["source"] == "measured here (local emulation, DynamoDB delayed as modeled)"
+        assert path["capacity_rps"] in (None, 20.0, 40.0)
+        assert path["limited_by"] in (None, "cpu", "concurrency", "store", "generator")
+        assert (path["limited_by"] is None) == (not path["limit_found"])
+        assert path["p50_ms"] > 0 and path["in_flight_max"] >= 1 and isinstance(path["store_kept_up"], bool)
+        assert entry["capacity"]["deployed_path_rps"] == path["capacity_rps"]
+        assert path["reference_store"]["calls"] > 0 and path["raise_by"]
+        # Every DynamoDB call the runtime made was delayed by a figure of the overheads file.
+        assert not path["reference_store"]["undelayed"]
+        assert path["model"]["modeled_p50_ms"] > 0 and isinstance(path["model"]["agrees"], bool)
+    assert ec2["deployed_path"]["concurrency_limit"] >= 1 and lam["deployed_path"]["concurrency_limit"] == 32
+    md = (report_dir / "report.md").read_text()
+    assert "deployed-path capacity req/s" in md and "Model against emulation" in md
 
 
 def test_remote_lambda_reads_report_lines_from_cloudwatch(

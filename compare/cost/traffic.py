@@ -216,25 +216,21 @@ def derive(census: Census, shape: CafeShape, monthly_orders: float, open_days: f
         + _scaled(census.customer_per_visible_minute, minutes * visible)
         + _scaled(census.customer_per_hidden_minute, minutes * (1.0 - visible))
     )
-    barista_per_order = _scaled(census.barista_per_order, 1.0)
+    # One screen's open day: opening the page once, then its polling through the hours it is open.
+    tablet_day = _scaled(census.barista_per_open, 1.0) + _scaled(
+        census.barista_per_open_hour, shape.screen_hours
+    )
+    board_day = _scaled(census.board_per_open, 1.0) + _scaled(census.board_per_open_hour, shape.screen_hours)
+    screens_day = _scaled(tablet_day, shape.barista_tablets) + _scaled(board_day, shape.boards)
     customers = _scaled(per_order, monthly_orders)
-    baristas = _scaled(barista_per_order, monthly_orders) + _scaled(
-        _scaled(census.barista_per_open, 1.0) + _scaled(census.barista_per_open_hour, shape.screen_hours),
-        shape.barista_tablets * open_days,
+    baristas = _scaled(census.barista_per_order, monthly_orders) + _scaled(
+        tablet_day, shape.barista_tablets * open_days
     )
-    boards = _scaled(
-        _scaled(census.board_per_open, 1.0) + _scaled(census.board_per_open_hour, shape.screen_hours),
-        shape.boards * open_days,
-    )
+    boards = _scaled(board_day, shape.boards * open_days)
     by_route: Counter[str] = Counter()
     for part in (customers, baristas, boards):
         by_route.update(part)
-    screens_daily = shape.barista_tablets * (
-        sum(census.barista_per_open.values())
-        + shape.screen_hours * sum(census.barista_per_open_hour.values())
-    ) + shape.boards * (
-        sum(census.board_per_open.values()) + shape.screen_hours * sum(census.board_per_open_hour.values())
-    )
+    screens_daily = sum(screens_day.values())
     return Traffic(
         mode=POLLING,
         monthly_orders=monthly_orders,

@@ -234,6 +234,17 @@ class CafeContext:
         return {"customer": rng.choice(w.customers), "items": lines}
 
 
+async def _list_column(client: Http, ctx: CafeContext, status: str) -> Outcome:
+    """The barista page's GET /orders for one column; the page's view of it is kept in ``ctx``."""
+    params = {"status": status, "limit": QUEUE_LIMIT}
+    outcome, listing, _ = await _request(
+        client, ctx.workload, "barista_list", "GET", "/orders", params=params, headers=ctx.staff_headers
+    )
+    if isinstance(listing, dict):
+        ctx.queue[status] = [str(o["id"]) for o in listing.get("orders", [])]
+    return outcome
+
+
 async def _request(
     client: Http,
     workload: Workload,
@@ -336,19 +347,7 @@ class _Builder:
         status = column
 
         async def list_queue(client: Http) -> Outcome:
-            params = {"status": status, "limit": QUEUE_LIMIT}
-            outcome, listing, _ = await _request(
-                client,
-                ctx.workload,
-                "barista_list",
-                "GET",
-                "/orders",
-                params=params,
-                headers=ctx.staff_headers,
-            )
-            if isinstance(listing, dict):
-                ctx.queue[status] = [str(o["id"]) for o in listing.get("orders", [])]
-            return outcome
+            return await _list_column(client, ctx, status)
 
         self.add(at, "GET /orders", list_queue)
 
@@ -407,18 +406,7 @@ class _Builder:
         async def advance(client: Http) -> Outcome | None:
             work = ctx.next_work(wanted)
             if work is None:
-                params = {"status": wanted, "limit": QUEUE_LIMIT}
-                listed, listing, _ = await _request(
-                    client,
-                    ctx.workload,
-                    "barista_list",
-                    "GET",
-                    "/orders",
-                    params=params,
-                    headers=ctx.staff_headers,
-                )
-                if isinstance(listing, dict):
-                    ctx.queue[wanted] = [str(o["id"]) for o in listing.get("orders", [])]
+                listed = await _list_column(client, ctx, wanted)
                 return Outcome(listed.status, listed.ok, listed.cause, "barista_list")
             status, order_id = work
             path, body = f"/orders/{order_id}/status", {"status": NEXT_STATUS[status]}

@@ -107,7 +107,10 @@ def test_remote_mode_against_a_tiny_server(
     assert "census" in workload["generated_from"] and workload["profile"].endswith("small-cafe.json")
     assert workload["generated_by_route"] == pytest.approx(workload["profile_by_route"], abs=1e-5)
     assert "generated from the census" in (report_dir / "report.md").read_text()
-    assert fake["capacity"]["sustainable_rps"] == 40
+    # Both steps meet a 1 s SLO against the fake café, unless the generator's headroom check (a
+    # 0.5 s window on a machine that may be busy) dropped the 40 req/s step, which the run says.
+    dropped = "capacity step 40 req/s (not measured)" in results["generator"]["affected"]
+    assert fake["capacity"]["sustainable_rps"] == (20 if dropped else 40)
     # Whether this box kept up depends on its load at the time (test_headroom checks the verdict).
     headroom = results["headroom"]
     assert headroom["rate_rps"] == 80 and headroom["sent_rps"] > 0 and isinstance(headroom["kept_up"], bool)

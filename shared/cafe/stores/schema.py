@@ -90,3 +90,37 @@ def create_table_arguments(table_name: str) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": STREAM_SPECIFICATION,
     }
+
+
+# The Lambda runtime's live subscribers (API Gateway WebSocket connections), in their own table so
+# that connection churn never reaches the order book's stream (docs/live.md)::
+#
+#     channel              connection_id   what
+#     order#<id> | board   <connection>    a subscription: ``expiration`` (TTL), ``token_ok``
+#     | queue
+#     connection#<id>      -               the connection itself: ``channels`` (string set of its
+#                                          subscriptions, for $disconnect and the flood limit),
+#                                          ``expiration``
+#
+# API Gateway closes a connection after 2 h at most, so every item expires 2 h after it was written
+# (plus a margin): a $disconnect that never ran leaves nothing behind for long.
+CONNECTIONS_PARTITION_KEY: Final = "channel"
+CONNECTIONS_SORT_KEY: Final = "connection_id"
+CONNECTIONS_ATTRIBUTE_DEFINITIONS: Final[list[dict[str, str]]] = [
+    {"AttributeName": name, "AttributeType": "S"}
+    for name in (CONNECTIONS_PARTITION_KEY, CONNECTIONS_SORT_KEY)
+]
+CONNECTIONS_KEY_SCHEMA: Final[list[dict[str, str]]] = [
+    {"AttributeName": CONNECTIONS_PARTITION_KEY, "KeyType": "HASH"},
+    {"AttributeName": CONNECTIONS_SORT_KEY, "KeyType": "RANGE"},
+]
+
+
+def create_connections_table_arguments(table_name: str) -> dict[str, Any]:
+    """Keyword arguments for ``dynamodb.create_table`` of the connections table (tests, local setup)."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": CONNECTIONS_ATTRIBUTE_DEFINITIONS,
+        "KeySchema": CONNECTIONS_KEY_SCHEMA,
+        "BillingMode": "PAY_PER_REQUEST",
+    }

@@ -156,6 +156,19 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--deployed-reference-s", type=float, default=Options.deployed_reference_s)
     r.add_argument("--deployed-reference-warmup-s", type=float, default=Options.deployed_reference_warmup_s)
     r.add_argument(
+        "--no-modes",
+        action="store_true",
+        help="skip push against polling (notice delay, requests, subscribers held per runtime)",
+    )
+    r.add_argument("--modes-s", type=float, default=Options.modes_s, help="each mode's window, seconds")
+    r.add_argument("--modes-trackers", type=int, default=Options.modes_trackers, help="tracked orders")
+    r.add_argument(
+        "--modes-change-rate", type=float, default=Options.modes_change_rate, help="changes a second"
+    )
+    r.add_argument(
+        "--modes-subscribers", type=int, default=Options.modes_subscribers, help="subscribers held"
+    )
+    r.add_argument(
         "--base-port",
         type=int,
         default=Options.base_port,
@@ -262,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         deployed_warmup_s=args.deployed_warmup_s,
         deployed_reference_s=args.deployed_reference_s,
         deployed_reference_warmup_s=args.deployed_reference_warmup_s,
+        modes=not args.no_modes,
+        modes_s=args.modes_s,
+        modes_trackers=args.modes_trackers,
+        modes_change_rate=args.modes_change_rate,
+        modes_subscribers=args.modes_subscribers,
         base_port=args.base_port,
         workload=args.workload,
         out_dir=args.out,

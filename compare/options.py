@@ -57,6 +57,14 @@ class Options:
     # After settling (the mode's ramp and hold, as before the SQLite reference), before the window.
     deployed_reference_warmup_s: float = 1.0
     deployed_reference_s: float = 4.0
+    # Push against polling (issue 24, compare.modes): per runtime, the screens kept current by
+    # polling and then by push while the barista moves `modes_trackers` orders on at
+    # `modes_change_rate` a second for `modes_s`, then with `modes_subscribers` held.
+    modes: bool = True
+    modes_s: float = 8.0
+    modes_trackers: int = 20
+    modes_change_rate: float = 4.0
+    modes_subscribers: int = 1000
     base_port: int = 18001
     workload: Path = DEFAULT_WORKLOAD
     out_dir: Path = ROOT / "reports"

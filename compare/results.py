@@ -607,6 +607,29 @@ class DeployedPathResult:
 
 
 @dataclass(frozen=True)
+class NoticeMode:
+    """How a runtime keeps the café's screens current in one mode (issue 24): "polling" (the
+    pages' own intervals) or "push" (the runtime's transport: server-sent events or API Gateway's
+    WebSocket API). Notice is from a committed change (its answer reaching the barista) to a
+    tracker seeing it: for polling that includes the wait for the next poll."""
+
+    mode: str  # "polling" | "push"
+    transport: str  # "poll" | "sse" | "websocket"
+    notice_ms: Percentiles
+    changes: int  # changes made in the window
+    deliveries: int  # (change, tracker) pairs seen
+    missed: int  # pairs never seen before the window closed
+    requests_per_s: float  # what the clients sent, per second of the window
+    subscribers: int | None = None  # push: connections held during the window
+    server_rss_mb_per_1k: float | None = None  # push, 1,000-subscriber phase: the server tree's RSS
+    cpu_ms_per_event: float | None = None  # push, 1,000-subscriber phase: server CPU per change
+    notice_ms_at_1k: Percentiles | None = None  # push: the trackers' notice with 1,000 subscribers
+    refused: int = 0  # push: subscriptions refused or dropped
+    note: str = ""
+    source: str = MEASURED_HERE
+
+
+@dataclass(frozen=True)
 class RuntimeResult:
     """Everything measured for one runtime (or one remote target)."""
 
@@ -628,6 +651,8 @@ class RuntimeResult:
     settling: Settling | None = None  # the warm-up before the reference window
     first_minute: FirstMinute | None = None  # the transient after idle, its own figure
     deployed_path: DeployedPathResult | None = None  # on DynamoDB delayed as modeled (issue 27)
+    polling: NoticeMode | None = None  # screens kept current by polling (issue 24)
+    push: NoticeMode | None = None  # ... and by push
 
     @property
     def billed(self) -> ReportSummary | None:
@@ -730,6 +755,11 @@ class Settings:
     deployed_warmup_s: float | None = None
     deployed_reference_warmup_s: float | None = None
     deployed_reference_s: float | None = None
+    modes: bool = False
+    modes_s: float | None = None
+    modes_trackers: int | None = None
+    modes_change_rate: float | None = None
+    modes_subscribers: int | None = None
     first_minute_s: float | None = None
     ramp_s: float | None = None
     settle_interval_s: float | None = None

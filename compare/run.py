@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 import re
 import secrets
 import shutil
@@ -45,6 +46,8 @@ from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
 from compare.modeled import calls_per_request, day_of, with_day, with_projections
+from compare.modes import ModesConfig, measure_modes
+from compare.modes.phase import Server as ModesServer
 from compare.options import Options
 from compare.probes.cloudwatch import lambda_reports_from_cloudwatch
 from compare.probes.coldseen import CloudWatchCounter, ColdStartCounter, ReportLogCounter
@@ -70,6 +73,7 @@ from compare.results import (
     FirstMinute,
     GeneratorRecord,
     Headroom,
+    NoticeMode,
     RunResults,
     RuntimeResult,
     Settling,
@@ -337,6 +341,8 @@ async def run_local(
             for name in opts.runtimes
         ]
         measured = await _drive(targets, opts, ui)
+        pids = {name: cafe.processes[name].pid for name in opts.runtimes}
+        modes = await _modes(opts, ui, urls, pids, ctx)
         emulator = await _emulator_stats(urls["lambda"]) if "lambda" in urls else None
         envelopes = {name: cafe.envelope(name) for name in opts.runtimes}
         cafe.stop()
@@ -354,6 +360,8 @@ async def run_local(
                     deployed_path_rps=paths[name].capacity_rps if name in paths else None,
                 ),
                 deployed_path=paths.get(name),
+                polling=modes[name][0] if name in modes else None,
+                push=modes[name][1] if name in modes else None,
                 settling=measured[name].settling,
                 first_minute=measured[name].first_minute,
                 cold_start=cold[name],
@@ -378,6 +386,23 @@ async def run_local(
         else:
             ui.note(f"[red]run failed; the runtimes' logs are kept in {work}")
     return results, deployed.store_checks if deployed else ()
+
+
+async def _modes(
+    opts: Options, ui: Ui, urls: Mapping[str, str], pids: Mapping[str, int | None], ctx: CafeContext
+) -> dict[str, tuple[NoticeMode, NoticeMode | None]]:
+    """Push against polling on each runtime in turn (compare.modes), after the latency windows."""
+    if not opts.modes:
+        return {}
+    config = ModesConfig(opts.modes_trackers, opts.modes_change_rate, opts.modes_s, opts.modes_subscribers)
+    found: dict[str, tuple[NoticeMode, NoticeMode | None]] = {}
+    body = ctx.order_body(random.Random(ctx.workload.seed))  # noqa: S311 - repeatable
+    for name, url in urls.items():
+        label = f"{name}: screens by polling, then by push ({opts.modes_subscribers} subscribers at the end)"
+        with ui.task(label, 1):
+            server = ModesServer(url, pids.get(name), ctx.staff_token, body)
+            found[name] = await measure_modes(server, config)
+    return found
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,19 @@ def tree_cpu_s(root: int) -> CpuSplit:
     reaped = process_cpu_s(root) - root_own
     children = rest + reaped
     return CpuSplit(root=root_own, children=children, total=root_own + children)
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process tree in MiB (VmRSS of each process, shared pages counted
+    once per process: an upper bound, like the sum `ps` would show)."""
+    total_kb = 0
+    for pid in descendants(root):
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+                        break
+        except OSError:
+            continue  # gone meanwhile
+    return total_kb / 1024

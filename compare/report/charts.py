@@ -42,9 +42,18 @@ class Charts:
     day: Chart | None = None
     breakeven: Chart | None = None
     sensitivity: Chart | None = None
+    notice: Chart | None = None
 
     def all(self) -> list[Chart]:
-        found = (self.latency, self.capacity, self.cold, self.day, self.breakeven, self.sensitivity)
+        found = (
+            self.latency,
+            self.capacity,
+            self.cold,
+            self.day,
+            self.breakeven,
+            self.sensitivity,
+            self.notice,
+        )
         return [c for c in found if c is not None]
 
 
@@ -313,6 +322,52 @@ def sensitivity_chart(results: RunResults, path: Path) -> Chart | None:
     return Chart(finish(fig, text, path), alt, text)
 
 
+def notice_chart(results: RunResults, path: Path) -> Chart | None:
+    """Notice delay per runtime and mode: p50 bars with the p99 as a mark above each (log scale)."""
+    bars: list[tuple[str, str, float, float]] = []  # runtime, mode, p50, p99
+    for name, entry in results.runtimes.items():
+        for measured in (entry.polling, entry.push):
+            if measured is not None and measured.deliveries:
+                bars.append((name, measured.mode, measured.notice_ms.p50, measured.notice_ms.p99))
+    if not bars:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    names = list(dict.fromkeys(b[0] for b in bars))
+    for name, mode, p50, p99 in bars:
+        x = names.index(name) + (-0.2 if mode == "polling" else 0.2)
+        color = runtime_color(name, names.index(name))
+        ax.bar(
+            x,
+            max(p50, 1e-1),
+            width=0.36,
+            color=color,
+            alpha=1.0 if mode == "push" else 0.45,
+            hatch="" if mode == "push" else "//",
+            edgecolor="black",
+            linewidth=0.5,
+        )
+        ax.plot([x - 0.15, x + 0.15], [p99, p99], color="black", linewidth=1.5)
+        ax.annotate(
+            f"{mode}\np99 {ms(p99)}",
+            (x, p99),
+            textcoords="offset points",
+            xytext=(0, 4),
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yscale("log")
+    plain_log_axis(ax.yaxis)
+    ax.set_ylabel("notice delay, ms (bar p50, line p99; log scale)")
+    ax.set_title(f"From a committed change to a screen seeing it — {results.source}")
+    ax.grid(axis="y", alpha=0.3)
+    fig.subplots_adjust(bottom=0.2)
+    text = footer(results)
+    described = "; ".join(f"{n} {m}: p50 {ms(a)} ms, p99 {ms(b)} ms" for n, m, a, b in bars)
+    alt = f"Bars per runtime, polling (hatched) beside push, log scale ({results.source}): {described}."
+    return Chart(finish(fig, text, path), alt, text)
+
+
 def draw_charts(results: RunResults, out: Path) -> Charts:
     return Charts(
         latency=latency_chart(results, out / "latency_percentiles.png"),
@@ -321,4 +376,5 @@ def draw_charts(results: RunResults, out: Path) -> Charts:
         day=day_chart(results, out),
         breakeven=breakeven_chart(results, out),
         sensitivity=sensitivity_chart(results, out / "sensitivity.png"),
+        notice=notice_chart(results, out / "notice_delay.png"),
     )

@@ -66,6 +66,10 @@ DEPLOYED_TINY = [
 ]
 
 
+# Push against polling, short: 4 tracked orders, 2 s windows, 30 subscribers held at the end.
+MODES_TINY = ["--modes-s", "2", "--modes-trackers", "4", "--modes-change-rate", "4", "--modes-subscribers", "30"]
+
+
 def _report(out: Path) -> tuple[Path, dict[str, Any]]:
     (report_dir,) = [p for p in out.iterdir() if p.is_dir()]
     return report_dir, json.loads((report_dir / "results.json").read_text())
@@ -136,6 +140,7 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
         str(tmp_path),
         *TINY,
         *DEPLOYED_TINY,
+        *MODES_TINY,
     ]
     assert main(args) == 0
     report_dir, results = _report(tmp_path)
@@ -171,6 +176,16 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
     assert ec2["deployed_path"]["concurrency_limit"] >= 1 and lam["deployed_path"]["concurrency_limit"] == 32
     md = (report_dir / "report.md").read_text()
     assert "deployed-path capacity req/s" in md and "Model against emulation" in md
+    # Push against polling: every change seen by its tracker in both modes, polling slower.
+    for entry in (lam, ec2):
+        polling = entry["polling"]
+        assert polling["transport"] == "poll" and polling["changes"] == 8 and polling["missed"] == 0
+        assert polling["requests_per_s"] > 1
+    push = ec2["push"]
+    assert push["transport"] == "sse" and push["changes"] == 8 and push["missed"] == 0
+    assert push["subscribers"] == 30 and push["refused"] == 0 and push["cpu_ms_per_event"] > 0
+    assert push["notice_ms"]["p50"] < ec2["polling"]["notice_ms"]["p50"]
+    assert (report_dir / "notice_delay.png").exists() and "notice p99 ms" in md
 
 
 def test_remote_lambda_reads_report_lines_from_cloudwatch(

@@ -156,10 +156,11 @@ export function poll(fn, everyMs, hiddenMs = everyMs * 5) {
   };
 }
 
-// ---- live updates by push (GET /live, then server-sent events; docs/live.md) ----------------
+// ---- live updates by push (GET /live, then server-sent events or a WebSocket; docs/live.md) ---
 
 let liveInfo = null;
-/** What GET /live answers, asked once per page: {transport: "sse", url} or {transport: "none"}. */
+/** What GET /live answers, asked once per page: {transport: "sse" | "websocket", url} or
+ * {transport: "none"}. */
 export function liveTransport() {
   if (!liveInfo) {
     liveInfo = api("/live")
@@ -171,6 +172,11 @@ export function liveTransport() {
 
 const RECONNECT_MS = 3000;
 const RECONNECT_MAX_MS = 30000;
+// API Gateway closes a WebSocket idle for 10 minutes: a ping well inside that keeps it open
+// (each ping is a metered message both ways, so no more often than needed).
+const WEBSOCKET_PING_MS = 5 * 60 * 1000;
+// The HTTP statuses of a refused subscription: retrying would be refused again.
+const REFUSED = [401, 403, 404, 429];
 
 /** Show how this page is kept current in the footer: "live" or "refreshing every few seconds". */
 function showMode(mode) {
@@ -181,6 +187,14 @@ function showMode(mode) {
   document.dispatchEvent(new CustomEvent("cafe:livemode", { detail: mode })); // ui.js words it
 }
 
+/** The WebSocket subscribe frame for a stream query ("order_id=…", "channel=board|queue"). */
+function subscribeFrame(query, token) {
+  const frame = { action: "subscribe" };
+  for (const [name, value] of new URLSearchParams(query)) frame[name] = value;
+  if (token && frame.channel === "queue") frame.token = token;
+  return JSON.stringify(frame);
+}
+
 /**
  * Keep a view current: by push where GET /live offers it, else by polling (`startPolling()`
  * starts the page's own poll(refresh, interval) and returns its stop function). While the
@@ -188,14 +202,16 @@ function showMode(mode) {
  * after each reconnect it resynchronises with one `refresh()` (the stream's first message is the
  * current state too). `onMessage` gets each pushed message (the GET endpoints' shapes);
  * `onRefused(err)` gets a refusal of the subscription itself (a 401/403/429 staff token, a 404
- * order), after which nothing more is tried. The stream is read with fetch(), not EventSource:
- * the staff queue needs the Authorization header, which EventSource cannot send.
+ * order), after which nothing more is tried. Two transports, one contract: server-sent events
+ * (the container and the instance) read with fetch(), not EventSource, because the staff queue
+ * needs the Authorization header, which EventSource cannot send; and API Gateway's WebSocket
+ * API (Lambda), where the subscription is a message and the staff token travels in it.
  * Returns a stop function.
  */
 export function follow({ query, token, onMessage, refresh, startPolling: pollNow, onRefused }) {
   let stopped = false;
   let stopPolling = null;
-  let ctrl = null;
+  let close = null; // ends the open stream or socket
   let retryTimer = null;
   let delay = RECONNECT_MS;
   let connectedBefore = false;
@@ -215,21 +231,40 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
     retryTimer = setTimeout(connect, delay);
     delay = Math.min(RECONNECT_MAX_MS, delay * 2);
   };
+  const refuse = (error) => {
+    stopped = true;
+    close?.();
+    onRefused?.(error);
+  };
+  // The first message of a connection is the current state: from then on the page is live.
+  const deliver = (message, first) => {
+    if (first) {
+      stopPollingNow();
+      showMode("live");
+      delay = RECONNECT_MS;
+      if (connectedBefore) refresh().catch(() => {}); // resync once after a reconnect
+      connectedBefore = true;
+    }
+    onMessage(message);
+  };
 
   async function connect() {
     if (stopped) return;
     const info = await liveTransport();
     if (stopped) return;
-    if (info.transport !== "sse" || !info.url || !globalThis.ReadableStream) {
-      startPolling();
-      return;
-    }
-    ctrl = new AbortController();
+    if (info.transport === "sse" && info.url && globalThis.ReadableStream) await readEvents(info.url);
+    else if (info.transport === "websocket" && info.url && globalThis.WebSocket) openSocket(info.url);
+    else startPolling();
+  }
+
+  async function readEvents(url) {
+    const ctrl = new AbortController();
+    close = () => ctrl.abort();
     const headers = { Accept: "text/event-stream" };
     if (token) headers.Authorization = `Bearer ${token}`;
     let res;
     try {
-      res = await fetch(new URL(`${info.url.replace(/^\//, "")}?${query}`, API_ROOT), {
+      res = await fetch(new URL(`${url.replace(/^\//, "")}?${query}`, API_ROOT), {
         headers,
         cache: "no-store",
         signal: ctrl.signal,
@@ -247,12 +282,8 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
       }
       const e = (data && data.error) || {};
       const error = new ApiError(res.status, e.code || `http_${res.status}`, e.message, e.details);
-      if ([401, 403, 404, 429].includes(res.status)) {
-        stopped = true;
-        onRefused?.(error);
-        return;
-      }
-      retryLater();
+      if (REFUSED.includes(res.status)) refuse(error);
+      else retryLater();
       return;
     }
     emit({ method: "GET", path: `/events?${query}`, status: res.status, ms: 0, ok: true, live: true });
@@ -273,15 +304,8 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
           else if (line === "" && data.length) {
             const message = JSON.parse(data.join("\n"));
             data = [];
-            if (first) {
-              first = false;
-              stopPollingNow();
-              showMode("live");
-              delay = RECONNECT_MS;
-              if (connectedBefore) refresh().catch(() => {}); // resync once after a reconnect
-              connectedBefore = true;
-            }
-            onMessage(message);
+            deliver(message, first);
+            first = false;
           }
         }
       }
@@ -291,11 +315,53 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
     if (!stopped) retryLater();
   }
 
+  function openSocket(url) {
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      retryLater();
+      return;
+    }
+    let first = true;
+    let pinger = null;
+    close = () => socket.close(1000);
+    socket.addEventListener("open", () => {
+      emit({ method: "WS", path: "subscribe", status: 101, ms: 0, ok: true, live: true });
+      socket.send(subscribeFrame(query, token));
+      pinger = setInterval(() => socket.send('{"action":"ping"}'), WEBSOCKET_PING_MS);
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return; // not ours: the contract sends one JSON object per frame
+      }
+      if (message.type === "pong") return;
+      if (message.type === "error") {
+        const e = message.error || {};
+        const status = e.status || 400;
+        // Refused before any state arrived: the subscription itself was refused.
+        if (!first) return; // a later message refused (a ping, say): the subscription stands
+        if (REFUSED.includes(status)) refuse(new ApiError(status, e.code, e.message, e.details));
+        else socket.close(1000); // refused for now (the store, a limit): poll, then try again
+        return;
+      }
+      deliver(message, first);
+      first = false;
+    });
+    socket.addEventListener("close", () => {
+      clearInterval(pinger);
+      if (!stopped) retryLater();
+    });
+  }
+
   connect();
   return () => {
     stopped = true;
     clearTimeout(retryTimer);
-    ctrl?.abort();
+    close?.();
     stopPollingNow();
   };
 }

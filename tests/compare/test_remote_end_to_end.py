@@ -17,6 +17,7 @@ from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from devtools.local import local_env
+from tests.compare.test_end_to_end import MODES_TINY
 
 # A few seconds when the machine is quiet; the bound leaves room for a loaded CI machine, where a
 # cold Lambda environment's p99 takes longer to stop moving.
@@ -48,6 +49,8 @@ SHORT = [
     "1000",
     "--no-headroom",
     "--quiet",
+    # Push against polling, short (the remote path of compare.modes: no process tree to read).
+    *MODES_TINY,
 ]
 
 
@@ -78,3 +81,8 @@ def test_remote_mode_against_freshly_started_runtimes(
         assert first["requests"] > 0 and sum(first["errors_by_cause"].values()) == first["errors"]
         assert entry["source"] == "measured here (remote mode against a local endpoint)"
     assert "## Warm-up and the first minute after idle" in md and "was not steady" not in md
+    for name in ("fargate", "ec2"):
+        polling, push = results["runtimes"][name]["polling"], results["runtimes"][name]["push"]
+        assert polling["missed"] == 0 and push["missed"] == 0 and push["transport"] == "sse", name
+        assert push["server_rss_mb_per_1k"] is None  # remote: no process tree here
+        assert push["source"] == "measured here (remote mode against a local endpoint)"

@@ -76,6 +76,7 @@ SHORT = [
     "0.3",
     "--no-headroom",
     "--quiet",
+    "--no-modes",  # against a fake café: the modes need a real one (tests/compare/test_end_to_end.py)
 ]
 
 

@@ -248,6 +248,7 @@ TINY = [
     "0.2",
     "--settle-max-s",
     "2",
+    "--no-modes",  # against a fake café: the modes need a real one
     "--no-headroom",
     "--quiet",
 ]

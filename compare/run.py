@@ -63,6 +63,7 @@ from compare.probes.dynamodb import DynamoEndpoint, moto_dynamodb, round_trips
 from compare.probes.dynamodelay import read_stats, reset_now, set_delayed, store_check
 from compare.probes.ec2boot import ec2_launch_to_healthy, instance_id_of
 from compare.probes.machine import provenance
+from compare.probes.scaling import scaling_counter
 from compare.progress import Ui
 from compare.results import (
     LOCAL_LABEL,
@@ -660,11 +661,18 @@ async def run_remote(opts: Options, ui: Ui) -> dict[str, RuntimeResult]:
         if not opts.staff_token:
             ui.note(f"[yellow]{target.name}: no staff token: the barista rounds will be refused (401)")
         log_group = opts.lambda_log_group or target.log_group if target.name == "lambda" else None
-        counter = CloudWatchCounter(log_group, opts.region or target.region) if log_group else None
+        region = opts.region or target.region
+        counter: ColdStartCounter | None
         if target.name == "lambda":
+            counter = CloudWatchCounter(log_group, region) if log_group else None
             signal = LATENCY_SIGNAL + ("" if counter else " (no REPORT lines: no Lambda log group given)")
         else:
-            signal = LATENCY_SIGNAL + " (scaling activity not read: no ECS or Auto Scaling call here)"
+            counter = scaling_counter(target.name, target.extra, region)
+            signal = LATENCY_SIGNAL + (
+                ""
+                if counter
+                else " (scaling activity not read: the outputs name no ECS service or Auto Scaling group)"
+            )
         idle = (
             "as found before this run (only the set-up requests: open the store, read the menu, "
             "place one order)"

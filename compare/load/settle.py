@@ -58,8 +58,9 @@ def _interval(
     )
 
 
-def judge(hold: Sequence[Interval], cfg: SettleConfig) -> tuple[bool, str]:
-    """Whether the last `cfg.stable` held intervals show a runtime that stopped changing, and why."""
+def judge(hold: Sequence[Interval], cfg: SettleConfig, noun: str = "cold starts") -> tuple[bool, str]:
+    """Whether the last `cfg.stable` held intervals show a runtime that stopped changing, and why
+    (`noun`: what the intervals' counts are, cold starts or scaling activities)."""
     if len(hold) < cfg.stable:
         return False, f"fewer than {cfg.stable} intervals held at the rate"
     recent = list(hold[-cfg.stable :])
@@ -67,10 +68,8 @@ def judge(hold: Sequence[Interval], cfg: SettleConfig) -> tuple[bool, str]:
         return False, "an interval with no answers"
     cold = [i.cold_starts for i in recent]
     if any(c for c in cold):
-        return (
-            False,
-            f"still cold-starting: {sum(c or 0 for c in cold)} new cold starts in the last {cfg.stable}",
-        )
+        changing = "still cold-starting" if noun == "cold starts" else "still scaling"
+        return False, f"{changing}: {sum(c or 0 for c in cold)} new {noun} in the last {cfg.stable}"
     foreign: dict[str, int] = {}
     for i in recent:
         for cause, n in not_the_app(i.errors_by_cause).items():
@@ -85,7 +84,7 @@ def judge(hold: Sequence[Interval], cfg: SettleConfig) -> tuple[bool, str]:
     shown = " / ".join(f"{p:.1f}" for p in p99s)
     if max(p99s) - min(p99s) > allowed:
         return False, f"p99 still moving ({shown} ms, more than {allowed:.1f} ms apart)"
-    cold_text = "no new cold start, " if all(c is not None for c in cold) else ""
+    cold_text = f"no new {noun}, " if all(c is not None for c in cold) else ""
     return True, (
         f"steady: {cold_text}no error from the front door or transport and p99 within "
         f"{allowed:.1f} ms over the last {cfg.stable} intervals ({shown} ms)"
@@ -134,7 +133,8 @@ async def settle(
     steady, reason = False, "no interval held"
     while True:
         await drive("hold", rate, cfg.interval_s)
-        steady, reason = judge([i for i in intervals if i.phase == "hold"], cfg)
+        noun = counter.noun if counter is not None else "cold starts"
+        steady, reason = judge([i for i in intervals if i.phase == "hold"], cfg, noun)
         if steady:
             break
         if time.monotonic() - started + cfg.interval_s > cfg.max_s:

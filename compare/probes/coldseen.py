@@ -17,7 +17,11 @@ from compare.probes.cloudwatch import fetch_reports, parse_report_lines
 
 
 class ColdStartCounter(Protocol):
+    """What changes a runtime while it warms up, counted between two marks: new Lambda cold
+    starts here, scaling activities for a deployed service or group (compare.probes.scaling)."""
+
     signal: str  # what the count is read from, for the report
+    noun: str  # what is counted, for the verdict on steadiness
 
     def mark(self) -> int: ...
 
@@ -30,6 +34,7 @@ class ReportLogCounter:
 
     path: Path
     signal: str = "REPORT lines' Init Duration (the local emulator's log)"
+    noun: str = "cold starts"
 
     def mark(self) -> int:
         return self.path.stat().st_size if self.path.exists() else 0
@@ -50,6 +55,7 @@ class CloudWatchCounter:
     log_group: str
     region: str | None = None
     signal: str = ""
+    noun: str = "cold starts"
     client: Any = field(default=None, repr=False)
     failed: str | None = None
 

@@ -47,7 +47,7 @@ from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
-from compare.modeled import calls_per_request, day_of, with_day, with_projections
+from compare.modeled import calls_per_request, day_of, local_hop_ms, with_day, with_projections
 from compare.modes import ModesConfig, measure_modes
 from compare.modes.phase import Server as ModesServer
 from compare.options import Options
@@ -480,11 +480,14 @@ async def _dynamodb_path(
             if endpoint.delayed:
                 await set_delayed(endpoint.url, True)
                 checks = await _store_checks(endpoint, opts, ctx, ui)
+                hop = local_hop_ms(checks)
+                await set_delayed(endpoint.url, True, hop_ms=hop)
                 for name in opts.runtimes:
                     probe = Probe(pid=cafe.processes[name].pid, report_log=log if name == "lambda" else None)
-                    paths[name] = await _deployed_runtime(
+                    found = await _deployed_runtime(
                         name, cafe, ctx, probe, endpoint, opts, ui, generator_limit_rps
                     )
+                    paths[name] = replace(found, hop_ms=round(hop, 3))
         finally:
             cafe.stop()
     return DeployedPath(windows, trips, paths, checks)

@@ -48,3 +48,23 @@ def test_when_the_generator_fell_short_every_figure_above_its_rate_is_named() ->
     assert not any("100 req/s" in a for a in affected)
     kept = GeneratorRecord(kept_up=True, processes=1, highest_rate_rps=400.0, checked_rate_rps=800.0)
     assert _affected(kept, runtimes, Options()) == kept
+
+
+def test_the_projection_adds_the_dynamodb_clients_cpu_measured_here() -> None:
+    from compare.results import CpuPerStore
+
+    entry = sample_results().runtimes["ec2"]
+    overheads = load_overheads()
+    without = projection("ec2", replace(entry, cpu_ms_per_request=None), overheads)
+    measured = CpuPerStore(sqlite=0.8, dynamodb=3.8)
+    with_client = projection("ec2", replace(entry, cpu_ms_per_request=measured), overheads)
+    assert without is not None and with_client is not None
+    # The same draws plus a constant 3.0 ms: the whole distribution moves by it.
+    assert abs(with_client.p50_ms - without.p50_ms - 3.0) < 0.05
+    (client,) = [i for i in with_client.inputs if "DynamoDB client CPU" in i.name]
+    assert client.value == 3.0 and "measured here" in client.source
+    # A runtime whose DynamoDB path cost no more CPU than SQLite's adds nothing.
+    same = projection(
+        "ec2", replace(entry, cpu_ms_per_request=CpuPerStore(sqlite=2.0, dynamodb=1.5)), overheads
+    )
+    assert same is not None and not any("DynamoDB client" in i.name for i in same.inputs)

@@ -138,3 +138,23 @@ def test_the_body_is_read_before_moto_s_time_starts() -> None:
     environ["wsgi.input"] = SlowBody(b"{}")
     _call(app, environ)
     assert _stats(app)["excess_p99_ms"] < 10
+
+
+def test_the_local_hop_is_taken_off_each_draw_once_set() -> None:
+    from compare.probes.dynamodelay import MODE_PATH
+
+    slept: list[float] = []
+    app = DelayedDynamo(
+        _moto(), {"GetItem": LogNormal.from_percentile(5.0, 15.0, "p99")}, seed=3, sleep=slept.append
+    )
+    answer = json.loads(_call(app, {"PATH_INFO": MODE_PATH, "QUERY_STRING": "on&hop_ms=2.000"}))
+    assert answer == {"delayed": True, "hop_ms": 2.0}
+    for _ in range(500):
+        _call(app, _environ("GetItem"))
+    stats = _stats(app)
+    held = np.asarray(slept) * 1000
+    # Each call is held for its draw less the 2 ms hop (a draw under 2 ms is not held at all).
+    assert np.median(held) == pytest.approx(3.0, rel=0.1)
+    assert stats["by_operation"]["GetItem"]["drawn_p50_ms"] == pytest.approx(5.0, rel=0.1)
+    off = json.loads(_call(app, {"PATH_INFO": MODE_PATH, "QUERY_STRING": "off&hop_ms=0"}))
+    assert off == {"delayed": False, "hop_ms": 0.0}

@@ -3,6 +3,11 @@
 Thin by design: Chalice routes each path of the shared route table to ``CafeApi.dispatch``;
 everything else (parsing, auth, errors) is the shared package's. The package reaches the
 Lambda zip through ``vendor/`` (built by ``make package-lambda``), never as a copy in git.
+
+Live push (issue 28, docs/live.md): API Gateway's WebSocket API holds the clients' connections
+and invokes ``ws_connect`` / ``ws_message`` / ``ws_disconnect``; the order book's DynamoDB stream
+invokes ``order_book_stream``, which posts each change to the subscribers. All four only hand
+their event to ``cafe.live.websocket``.
 """
 
 from __future__ import annotations
@@ -15,14 +20,20 @@ import gc
 # collections never rescan it.
 gc.disable()
 
-from typing import Any  # noqa: E402
+import os  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from chalice import Chalice, Response  # noqa: E402
+from chalice.app import DynamoDBEvent, WebsocketEvent  # noqa: E402
 
 from cafe.api import ROUTES, Request, Route, build_api  # noqa: E402
 from cafe.api import Response as CafeResponse  # noqa: E402
 
+if TYPE_CHECKING:
+    from cafe.live.websocket import LiveSockets
+
 app = Chalice(app_name="cafe")
+app.experimental_feature_flags.update(["WEBSOCKETS"])
 # Built during the Lambda init phase, once per execution environment, store client included.
 cafe_api = build_api("lambda")
 cafe_api.service.store.connect()
@@ -88,6 +99,52 @@ for _template in dict.fromkeys(route.template for route in ROUTES):
         name="not_allowed_" + _template,
         content_types=ACCEPTED_TYPES,
     )(_not_allowed(_template))
+
+
+# -- live push over API Gateway WebSockets -----------------------------------------------
+# The table's stream, which infra sets (its ARN is known only once the data stack exists).
+# ``chalice package`` writes whatever this is into the event source mapping, so the
+# placeholder says plainly what to set rather than naming a real stream.
+STREAM_ARN_PLACEHOLDER = (
+    "arn:aws:dynamodb:us-east-1:000000000000:table/cafe-orders/stream/SET-CAFE_TABLE_STREAM_ARN"
+)
+_live: LiveSockets | None = None
+
+
+def _live_sockets() -> LiveSockets:
+    """Built on first use: the HTTP function never imports the WebSocket side (cold start)."""
+    global _live
+    if _live is None:
+        from cafe.live.websocket import LiveSockets
+
+        _live = LiveSockets.from_env(cafe_api)
+    return _live
+
+
+@app.on_ws_connect()
+def ws_connect(event: WebsocketEvent) -> dict[str, Any]:
+    return _live_sockets().connect(event.connection_id)
+
+
+@app.on_ws_message()
+def ws_message(event: WebsocketEvent) -> dict[str, Any]:
+    return _live_sockets().message(event.connection_id, event.to_dict())
+
+
+@app.on_ws_disconnect()
+def ws_disconnect(event: WebsocketEvent) -> dict[str, Any]:
+    return _live_sockets().disconnect(event.connection_id)
+
+
+@app.on_dynamodb_record(
+    stream_arn=os.environ.get("CAFE_TABLE_STREAM_ARN") or STREAM_ARN_PLACEHOLDER,
+    batch_size=100,
+    starting_position="LATEST",
+)
+def order_book_stream(event: DynamoDBEvent) -> None:
+    # A raised error fails the batch and Lambda retries it: delivery is at least once.
+    _live_sockets().on_records(event.to_dict().get("Records", []))
+
 
 gc.freeze()
 gc.enable()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from cafe.errors import CafeError
 
 STORES = ("sqlite", "dynamodb", "memory")
+# A host name or address with an optional port, as a URL's authority holds it (no user part).
+HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class ConfigurationError(CafeError):
@@ -29,6 +33,9 @@ class Config:
     currency: str = "KRW"
     timezone: str = "Asia/Seoul"
     menu_path: str | None = None
+    # Where clients connect for live push over WebSockets (Lambda: API Gateway's WebSocket
+    # API); unset: the runtime serves server-sent events itself, or the pages poll.
+    websocket_url: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -47,6 +54,7 @@ class Config:
             currency=env.get("CAFE_CURRENCY", cls.currency),
             timezone=env.get("CAFE_TIMEZONE", cls.timezone),
             menu_path=env.get("CAFE_MENU_PATH") or None,
+            websocket_url=env.get("CAFE_WS_URL") or None,
         )
         config.validate()
         return config
@@ -60,3 +68,20 @@ class Config:
             raise ConfigurationError(f"CAFE_TIMEZONE {self.timezone!r} is not a known time zone") from exc
         if not (len(self.currency) == 3 and self.currency.isalpha() and self.currency.isupper()):
             raise ConfigurationError(f"CAFE_CURRENCY must be an ISO 4217 code, not {self.currency!r}")
+        if self.websocket_url is not None and self.websocket_origin is None:
+            raise ConfigurationError(f"CAFE_WS_URL must be a ws:// or wss:// URL, not {self.websocket_url!r}")
+
+    @property
+    def websocket_origin(self) -> str | None:
+        """``CAFE_WS_URL``'s scheme and host (what the pages' CSP lets them connect to), if valid."""
+        return websocket_origin(self.websocket_url)
+
+
+def websocket_origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    # Only what a CSP source may hold: the URL ends up in a response header.
+    if parts.scheme not in ("ws", "wss") or not HOST.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

@@ -31,6 +31,8 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 128
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # The pickup board shows at most this many numbers per column (more would not fit a screen).
 PICKUP_BOARD_LIMIT = 200
+# The statuses the pickup board shows, in its two columns.
+PICKUP_STATUSES = (Status.PREPARING, Status.READY)
 
 
 class StoreClosed(Unavailable):
@@ -238,7 +240,7 @@ class CafeService:
 
         Numbers only, never names or items: the board is public, on a screen anyone can read.
         """
-        found = self.store.list_by_statuses((Status.PREPARING, Status.READY), limit)
+        found = self.store.list_by_statuses(PICKUP_STATUSES, limit)
         return {
             "preparing": [order.number for order in found[Status.PREPARING]],
             "ready": [order.number for order in found[Status.READY]],

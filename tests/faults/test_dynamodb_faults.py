@@ -39,6 +39,7 @@ from cafe.observability import Telemetry
 from cafe.service import CafeService
 from cafe.stores import dynamodb, dynamodb_waiting
 from cafe.stores.dynamodb import DynamoDBStore, client_config, create_table
+from cafe.stores.dynamodb_codec import order_from_item
 from cafe.stores.dynamodb_items import BODY_ATTRIBUTE
 from tests.contract.dynamodb_factory import DUMMY_ENVIRONMENT, REGION, moto_server
 from tests.faults.injector import Fault, FaultInjector, Mode
@@ -110,7 +111,7 @@ class Cafe:
         table = self.a.store.table_name
         with_faults_off(self)
         items = client.scan(TableName=table, ConsistentRead=True)["Items"]
-        return [dynamodb._order_from_item(item) for item in items if BODY_ATTRIBUTE in item]
+        return [order_from_item(item) for item in items if BODY_ATTRIBUTE in item]
 
     def place(self, instance: Instance, customer: str) -> dict[str, Any]:
         response = instance.call("POST", "/orders", order_body(customer), idempotency_key=str(uuid.uuid4()))

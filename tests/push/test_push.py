@@ -22,12 +22,13 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-def validate(message: dict[str, Any]) -> None:
-    """The message is one the AsyncAPI document describes (its payload schema, refs resolved)."""
+def validate(message: dict[str, Any], name: str | None = None) -> None:
+    """The message is one the AsyncAPI document describes (its payload schema, refs resolved):
+    the message named ``name``, by default its ``type``."""
     registry: Registry = Registry().with_resource(
         "urn:asyncapi", Resource.from_contents(asyncapi_document(), default_specification=DRAFT202012)
     )
-    schema = {"$ref": f"urn:asyncapi#/components/messages/{message['type']}/payload"}
+    schema = {"$ref": f"urn:asyncapi#/components/messages/{name or message['type']}/payload"}
     Draft202012Validator(schema, registry=registry).validate(message)
 
 
@@ -52,15 +53,17 @@ def test_asyncapi_is_served_beside_openapi(runtime: Runtime):
     assert answer.status_code == 200
     document = answer.json()
     assert document["asyncapi"] == "3.0.0"
-    assert set(document["channels"]) == {"order", "board", "queue"}
+    assert set(document["channels"]) == {"order", "board", "queue", "websocket"}
     assert (
         document["components"]["schemas"]["Order"]
         == runtime.call("GET", "/openapi.json").json()["components"]["schemas"]["Order"]
     )
+    client_frames = {"subscribe", "ping"}  # what a client sends over a WebSocket
     for operation in document["operations"].values():
-        assert operation["action"] == "receive"
         channel = operation["channel"]["$ref"].split("/")[-1]
-        assert channel in document["channels"]
+        names = {message["$ref"].split("/")[-1] for message in operation["messages"]}
+        assert names <= set(document["channels"][channel]["messages"])
+        assert operation["action"] == ("send" if names <= client_frames else "receive")
 
 
 # -- subscribing: refusals before the stream -----------------------------------------------------

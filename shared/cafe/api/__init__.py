@@ -51,6 +51,7 @@ def build_api(runtime: str, config: Config | None = None) -> CafeApi:
         origin=Origin.from_env(),
         guard=StaffGuard.from_env(),
         staff_require_https=os.environ.get("CAFE_STAFF_REQUIRE_HTTPS", "0") == "1",
+        websocket_url=config.websocket_url,
     )
     if staff_token is None:
         telemetry.logger.warning("CAFE_STAFF_TOKEN is not set: every staff action will be refused")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from cafe import __version__
 from cafe.api import parsing
@@ -17,16 +19,17 @@ from cafe.api.auth import HttpsRequired, require_staff
 from cafe.api.errors import MethodNotAllowed, error_response
 from cafe.api.guard import StaffGuard
 from cafe.api.http import (
-    SECURITY_HEADERS,
     Request,
     Response,
     json_response,
     json_text_response,
     new_request_id,
+    security_headers,
 )
 from cafe.api.origin import Origin
 from cafe.api.routes import Route, RouteNotFound, resolve
 from cafe.api.static import asset
+from cafe.config import websocket_origin
 from cafe.domain.orders import Order, StaleVersion
 from cafe.errors import CafeError, NotPermitted
 from cafe.observability import Telemetry
@@ -36,6 +39,7 @@ from cafe.stores.base import StoreUnavailable
 MENU_CACHE_SIZE = 64
 # Where the server-sent-events stream is served (by the ASGI adapter, cafe.live.asgi).
 LIVE_EVENTS_PATH = "/events"
+T = TypeVar("T")
 PAGES = {"customer_page": "index.html", "barista_page": "barista.html", "board_page": "board.html"}
 
 
@@ -76,6 +80,7 @@ class CafeApi:
         origin: Origin | None = None,
         guard: StaffGuard | None = None,
         staff_require_https: bool = False,
+        websocket_url: str | None = None,
     ) -> None:
         self.service = service
         self.runtime = runtime
@@ -84,6 +89,8 @@ class CafeApi:
         self.origin = origin or Origin.from_env({})
         self.guard = guard or StaffGuard()
         self.staff_require_https = staff_require_https
+        self.websocket_url = websocket_url
+        self.security_headers = security_headers(websocket_origin(websocket_url))
         self._menus: dict[frozenset[str], Response] = {}
 
     # -- entry points ------------------------------------------------------------------
@@ -157,7 +164,7 @@ class CafeApi:
     def _finish(self, request: Request, response: Response) -> Response:
         response.headers["X-Request-Id"] = request.request_id
         response.headers["X-Cafe-Runtime"] = self.runtime
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(self.security_headers)
         return response
 
     # -- handlers ----------------------------------------------------------------------
@@ -242,9 +249,12 @@ class CafeApi:
         return json_response(200, document(self.service.menu), {"Cache-Control": "no-cache"})
 
     def live(self, request: Request) -> Response:
-        """Push where the runtime holds streams and the store keeps a feed; else poll."""
+        """Push where the runtime holds streams and the store keeps a feed; else over the
+        WebSocket API the configuration names (Lambda, ``CAFE_WS_URL``); else poll."""
         if request.streams and self.service.store.has_feed:
             return json_response(200, {"transport": "sse", "url": LIVE_EVENTS_PATH})
+        if self.websocket_url:
+            return json_response(200, {"transport": "websocket", "url": self.websocket_url})
         return json_response(200, {"transport": "none"})
 
     def asyncapi(self, request: Request) -> Response:
@@ -261,19 +271,52 @@ class CafeApi:
         """
         request = with_safe_request_id(request)
         self.telemetry.start_request(request.request_id, request.method, request.path)
-        try:
-            if request.method != "GET":
-                error = MethodNotAllowed(
-                    f"{request.method} is not allowed on {request.path}", {"allowed": ["GET"]}
-                )
-                return self._finish(request, self._reject(error, {"Allow": "GET"}))
+        if request.method != "GET":
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.path}", {"allowed": ["GET"]}
+            )
+            return self._finish(request, self._reject(error, {"Allow": "GET"}))
+
+        def check() -> tuple[str, str]:
             channel, order_id = parsing.live_channel(request)
-            if channel == "queue":
-                self._admit_staff(request)
-            elif channel == "order":
-                self.service.get_order(order_id)
-                self.telemetry.annotate(order_id=order_id)
+            self._check_subscription(request, channel, order_id)
             return channel, order_id
+
+        return self._refusing(request, check)
+
+    def live_frame(self, request: Request) -> Response | parsing.LiveFrame:
+        """Check one WebSocket client frame (``request.body``) as ``open_live`` checks a
+        subscription: the frame, or the finished error response to answer with instead.
+
+        A queue subscription's ``token`` is checked as the bearer token of a staff call from the
+        same client (``request``'s peer), through the same lockout.
+        """
+        request = with_safe_request_id(request)
+        self.telemetry.start_request(request.request_id, request.method, request.path)
+
+        def check() -> parsing.LiveFrame:
+            frame = parsing.live_frame(request.body)
+            if frame.action == "subscribe":
+                subscriber = request
+                if frame.token is not None:
+                    headers = {**request.headers, "authorization": f"Bearer {frame.token}"}
+                    subscriber = dataclasses.replace(request, headers=headers)
+                self._check_subscription(subscriber, frame.channel, frame.order_id)
+            return frame
+
+        return self._refusing(request, check)
+
+    def _check_subscription(self, request: Request, channel: str, order_id: str) -> None:
+        if channel == "queue":
+            self._admit_staff(request)
+        elif channel == "order":
+            self.service.get_order(order_id)
+            self.telemetry.annotate(order_id=order_id)
+
+    def _refusing(self, request: Request, check: Callable[[], T]) -> T | Response:
+        """``check()``, or the finished error response for the café error it raised."""
+        try:
+            return check()
         except StoreUnavailable as error:
             self.telemetry.log("warning", "store fault", cause=repr(error.cause))
             return self._finish(request, self._reject(error))

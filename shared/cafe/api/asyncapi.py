@@ -65,6 +65,76 @@ MESSAGES: dict[str, dict[str, Any]] = {
     ),
 }
 
+# Over a WebSocket (Lambda: API Gateway's WebSocket API) the client also sends frames, and is
+# answered a refusal or a pong as a message of its own.
+_ORDER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+WEBSOCKET_MESSAGES: dict[str, dict[str, Any]] = {
+    "subscribe": _message(
+        "subscribe",
+        "Client → server: subscribe to one order, the board, or (with the staff token) the queue",
+        {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["action", "order_id"],
+                    "additionalProperties": False,
+                    "properties": {"action": {"const": "subscribe"}, "order_id": _ORDER_ID},
+                },
+                {
+                    "type": "object",
+                    "required": ["action", "channel"],
+                    "additionalProperties": False,
+                    "properties": {"action": {"const": "subscribe"}, "channel": {"const": "board"}},
+                },
+                {
+                    "type": "object",
+                    "required": ["action", "channel", "token"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "action": {"const": "subscribe"},
+                        "channel": {"const": "queue"},
+                        "token": {"type": "string"},
+                    },
+                },
+            ]
+        },
+    ),
+    "ping": _message(
+        "ping",
+        "Client → server: keep the connection alive (API Gateway closes it after 10 idle minutes)",
+        {
+            "type": "object",
+            "required": ["action"],
+            "additionalProperties": False,
+            "properties": {"action": {"const": "ping"}},
+        },
+    ),
+    "pong": _message(
+        "pong",
+        "The answer to a ping",
+        {"type": "object", "required": ["type"], "properties": {"type": {"const": "pong"}}},
+    ),
+    "error": _message(
+        "error",
+        "A refused frame, with the code the HTTP API answers the same refusal with",
+        {
+            "type": "object",
+            "required": ["type", "error"],
+            "properties": {"type": {"const": "error"}, "error": SCHEMAS["Error"]["properties"]["error"]},
+        },
+    ),
+}
+WEBSOCKET_NOTE = (
+    'Where GET /live answers {"transport": "websocket", "url"} (Lambda), open a WebSocket to url'
+    " and send one JSON text frame per subscription (the websocket channel; up to 10 per"
+    " connection); each message then arrives as one text frame. A refused frame is answered"
+    " with an error message carrying the HTTP API's code (validation_failed, malformed_request,"
+    " payload_too_large, order_not_found, authentication_required, not_permitted,"
+    " staff_locked_out, too_many_subscriptions, unavailable). API Gateway closes a connection"
+    " after 10 idle minutes and any after 2 hours: ping every few minutes, and on close"
+    " reconnect, subscribe again and take the first message as the current state."
+)
+
 SUBSCRIBE_ERRORS = (
     "Refused before the stream starts, with the usual JSON error document: 422 for a missing or"
     " unknown channel or parameter, 404 for an unknown order, 401/403/429 for the queue without"
@@ -82,6 +152,14 @@ def _channel(address: str, description: str, message: str, **extra: Any) -> dict
     }
 
 
+def _over_websocket(action: str, *messages: str) -> dict[str, Any]:
+    return {
+        "action": action,
+        "channel": {"$ref": "#/channels/websocket"},
+        "messages": [{"$ref": f"#/channels/websocket/messages/{name}"} for name in messages],
+    }
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     return {
@@ -91,14 +169,15 @@ def document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 'Ask GET /live first: {"transport": "sse", "url"} where this runtime pushes'
-                ' (Fargate, EC2 on a store that keeps a change feed), {"transport": "none"}'
-                " elsewhere (Lambda): then poll the GET endpoints, whose answers have the same"
-                " shapes. Subscribe with GET <url>?order_id=<id> | ?channel=board |"
+                ' itself (Fargate, EC2 on a store that keeps a change feed), {"transport":'
+                ' "websocket", "url"} where API Gateway holds the connections (Lambda), {"transport":'
+                ' "none"} elsewhere: then poll the GET endpoints, whose answers have the same'
+                " shapes. SSE: subscribe with GET <url>?order_id=<id> | ?channel=board |"
                 " ?channel=queue (staff Authorization header), Accept: text/event-stream. Each"
                 " SSE event's data is one JSON message; a new subscriber first gets the current"
                 " state, then each change once, in order. " + HEARTBEAT_NOTE + " After a dropped"
                 " connection, reconnect and resync with one GET: the first message is the"
-                " current state anyway. " + SUBSCRIBE_ERRORS
+                " current state anyway. " + SUBSCRIBE_ERRORS + " " + WEBSOCKET_NOTE
             ),
         },
         "defaultContentType": "application/json",
@@ -117,6 +196,15 @@ def document() -> dict[str, Any]:
                 "The staff queue and the store settings; needs Authorization: Bearer <staff token>",
                 "queue",
             ),
+            "websocket": {
+                # The URL is the deployment's: GET /live names it.
+                "address": None,
+                "description": "One WebSocket connection: the url GET /live answers with transport websocket",
+                "messages": {
+                    name: {"$ref": f"#/components/messages/{name}"}
+                    for name in (*WEBSOCKET_MESSAGES, *MESSAGES)
+                },
+            },
         },
         "operations": {
             f"receive_{name}": {
@@ -130,9 +218,14 @@ def document() -> dict[str, Any]:
                 ),
             }
             for name in MESSAGES
+        }
+        | {
+            "send_subscribe": _over_websocket("send", "subscribe"),
+            "send_ping": _over_websocket("send", "ping"),
+            "receive_over_websocket": _over_websocket("receive", "order", "board", "queue", "error", "pong"),
         },
         "components": {
-            "messages": MESSAGES,
+            "messages": {**MESSAGES, **WEBSOCKET_MESSAGES},
             "schemas": SCHEMAS,
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer"}},
         },

@@ -79,3 +79,12 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
 }
+
+
+def security_headers(websocket_origin: str | None = None) -> dict[str, str]:
+    """``SECURITY_HEADERS``, letting the pages also connect to the live WebSocket API's origin
+    where one is configured (Lambda: API Gateway serves it on a host of its own)."""
+    if not websocket_origin:
+        return SECURITY_HEADERS
+    policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", f"connect-src 'self' {websocket_origin}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}

@@ -201,10 +201,15 @@ SCHEMAS: dict[str, Any] = {
         "required": ["transport"],
         "properties": {
             "transport": {
-                "enum": ["sse", "none"],
-                "description": "sse: subscribe at url (see /asyncapi.json); none: poll the GET endpoints",
+                "enum": ["websocket", "sse", "none"],
+                "description": (
+                    "websocket or sse: subscribe at url (see /asyncapi.json); none: poll the GET endpoints"
+                ),
             },
-            "url": {"type": "string", "description": "Where to subscribe (root-relative), with sse"},
+            "url": {
+                "type": "string",
+                "description": "Where to subscribe: root-relative (sse), a wss:// or ws:// URL (websocket)",
+            },
         },
     },
     "ItemAvailability": {

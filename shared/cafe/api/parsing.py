@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from cafe.api.http import MAX_BODY_BYTES, Request
@@ -24,16 +25,21 @@ class ValidationFailed(InvalidInput):
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    if len(request.body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes", {"limit": MAX_BODY_BYTES})
+    return json_object(request.body, MAX_BODY_BYTES, "request body")
+
+
+def json_object(raw: bytes, limit: int, what: str) -> dict[str, Any]:
+    """``raw`` as a JSON object, refused past ``limit`` bytes before parsing (``what`` names it)."""
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"{what} is over {limit} bytes", {"limit": limit})
     try:
-        document = json.loads(request.body or b"null")
+        document = json.loads(raw or b"null")
     except ValueError as exc:  # not UTF-8, not JSON, or an integer of thousands of digits
-        raise MalformedRequest(f"request body is not valid JSON: {exc}") from None
+        raise MalformedRequest(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:  # a few KiB of "[[[[..." nests deeper than the parser's stack
-        raise MalformedRequest("request body nests too deeply") from None
+        raise MalformedRequest(f"{what} nests too deeply") from None
     if not isinstance(document, dict):
-        raise MalformedRequest("request body must be a JSON object")
+        raise MalformedRequest(f"{what} must be a JSON object")
     return document
 
 
@@ -171,11 +177,13 @@ ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def live_channel(request: Request) -> tuple[str, str]:
     """``?order_id=<id>``, ``?channel=board`` or ``?channel=queue`` → (channel, order id or "")."""
-    channel = request.query.get("channel")
-    order_id = request.query.get("order_id")
     unknown = sorted(set(request.query) - {"channel", "order_id"})
     if unknown:
         raise ValidationFailed(f"unknown parameter {unknown[0]!r}", {"field": unknown[0]})
+    return _live_target(request.query.get("channel"), request.query.get("order_id"))
+
+
+def _live_target(channel: str | None, order_id: str | None) -> tuple[str, str]:
     if order_id is not None:
         if channel not in (None, "order"):
             raise ValidationFailed("give either order_id or channel=board|queue", {"field": "channel"})
@@ -190,3 +198,43 @@ def live_channel(request: Request) -> tuple[str, str]:
             {"field": "channel", "allowed": ["board", "queue"]},
         )
     return channel, ""
+
+
+# A WebSocket client's frames (cafe.live.websocket). A subscription is a few dozen bytes;
+# parsing no more than this keeps a flood of big frames cheap to refuse.
+MAX_FRAME_BYTES = 4096
+LIVE_ACTIONS = ("subscribe", "ping")
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """One client frame: ``subscribe`` (to a channel, and for the queue a staff token) or ``ping``."""
+
+    action: str
+    channel: str = ""
+    order_id: str = ""
+    token: str | None = None
+
+
+def live_frame(raw: bytes) -> LiveFrame:
+    """``{"action":"subscribe","order_id":…}`` | ``{"action":"subscribe","channel":"board"}`` |
+    ``{"action":"subscribe","channel":"queue","token":…}`` | ``{"action":"ping"}``, refused by
+    the same rules (and codes) as ``live_channel`` and request bodies."""
+    document = json_object(raw, MAX_FRAME_BYTES, "message")
+    action = _field(document, "action", str)
+    if action not in LIVE_ACTIONS:
+        raise ValidationFailed(
+            f"action must be {' or '.join(LIVE_ACTIONS)}", {"field": "action", "allowed": list(LIVE_ACTIONS)}
+        )
+    if action == "ping":
+        _no_unknown_fields(document, {"action"})
+        return LiveFrame("ping")
+    _no_unknown_fields(document, {"action", "channel", "order_id", "token"})
+    present = {
+        name: _field(document, name, str) for name in ("channel", "order_id", "token") if name in document
+    }
+    channel, order_id = _live_target(present.get("channel"), present.get("order_id"))
+    token = present.get("token")
+    if token is not None and channel != "queue":
+        raise ValidationFailed("token is only for channel=queue", {"field": "token"})
+    return LiveFrame("subscribe", channel, order_id, token)

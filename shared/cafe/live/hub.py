@@ -7,7 +7,7 @@ file) reaches every subscriber. Each subscriber has a bounded queue of encoded m
 that does not keep up (a client that never reads) is dropped when its queue is full and its
 stream ends, so it cannot grow the process's memory or hold up anyone else.
 
-Messages are the public shapes the GET endpoints answer (``cafe.api.asyncapi``):
+Messages are ``cafe.live.messages``' (the public shapes the GET endpoints answer):
 
 - ``order``: the feed's own copy of the order, which is ``GET /orders/{id}``'s body;
 - ``board``: ``GET /pickup``, read once per batch of order changes while someone watches it;
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cafe.api.application import CafeApi
-from cafe.domain.orders import Status
 from cafe.errors import Unavailable
+from cafe.live import messages
 from cafe.stores.base import FeedEvent
 
 #: How often the feed reader asks the store for new events while someone is subscribed.
@@ -48,20 +48,12 @@ MAX_SUBSCRIBERS = int(os.environ.get("CAFE_LIVE_MAX_SUBSCRIBERS", "10000"))
 BATCH = 500
 #: After a failed feed read, wait this long before the next (the store is struggling).
 FAILURE_BACKOFF_SECONDS = 1.0
-# What the barista's queue shows (the page's three columns) and how many per status.
-QUEUE_STATUSES = (Status.PLACED, Status.PREPARING, Status.READY)
-QUEUE_LIMIT_PER_STATUS = 500
 
 T = TypeVar("T")
 
 
 class TooManySubscribers(Unavailable):
     code = "too_many_subscribers"
-
-
-def _json(document: Any) -> str:
-    """The encoding ``json_response`` uses, so a message's parts are the GET answers' bytes."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(eq=False)
@@ -172,35 +164,13 @@ class LiveHub:
             del self._channels[subscriber.key]
 
     async def _current(self, channel: str, order_id: str) -> tuple[str, int | str]:
-        if channel == "order":
-            order = await self._call(self.api.service.get_order, order_id)
-            return self._order_message(order.as_json), order.version
-        if channel == "board":
-            board = await self._read_board()
-            return board, board
-        queue = await self._read_queue()
-        return queue, queue
-
-    # -- the messages ------------------------------------------------------------------
-    @staticmethod
-    def _order_message(order_json: str) -> str:
-        return '{"type":"order","order":' + order_json + "}"
+        return await self._call(messages.current, self.api.service, channel, order_id)
 
     async def _read_board(self) -> str:
-        board = await self._call(self.api.service.pickup_board)
-        return '{"type":"board","board":' + _json(board) + "}"
+        return await self._call(messages.board_message, self.api.service)
 
     async def _read_queue(self) -> str:
-        service = self.api.service
-        orders = await self._call(service.orders_in, QUEUE_STATUSES, QUEUE_LIMIT_PER_STATUS)
-        store = await self._call(service.settings)
-        return (
-            '{"type":"queue","queue":'
-            + _json({"orders": [order.to_dict() for order in orders]})
-            + ',"store":'
-            + _json(store)
-            + "}"
-        )
+        return await self._call(messages.queue_message, self.api.service)
 
     # -- the feed reader ----------------------------------------------------------------
     async def _read_feed(self) -> None:
@@ -232,7 +202,9 @@ class LiveHub:
                 if order_watched:
                     document = json.loads(event.body)
                     self._fan_out(
-                        ("order", document["id"]), self._order_message(event.body), int(document["version"])
+                        ("order", document["id"]),
+                        messages.order_message(event.body),
+                        int(document["version"]),
                     )
             elif event.kind == "store":
                 store_changed = True
@@ -256,7 +228,7 @@ class LiveHub:
                 order = await self._call(self.api.service.get_order, order_id)
             except Exception:  # noqa: S112 - gone or unreadable: the next change will tell
                 continue
-            self._fan_out((channel, order_id), self._order_message(order.as_json), order.version)
+            self._fan_out((channel, order_id), messages.order_message(order.as_json), order.version)
 
     def _fan_out(self, key: tuple[str, str], message: str, marker: int | str) -> None:
         for subscriber in list(self._channels.get(key, ())):

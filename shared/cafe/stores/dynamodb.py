@@ -45,11 +45,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from cafe.domain.orders import Order, OrderNotFound, Status, StatusChange, Transition
-from cafe.domain.settings import DEFAULT_MAX_WAITING, StoreSettings
+from cafe.domain.settings import StoreSettings
 from cafe.errors import Unavailable
 from cafe.stores.base import (
     MOVE_ATTEMPTS,
@@ -62,10 +62,16 @@ from cafe.stores.base import (
     StoreUnavailable,
     faults_as_unavailable,
 )
+from cafe.stores.dynamodb_codec import (
+    ACTIVE_STATUSES,
+    history_entry,
+    index_partition,
+    order_from_item,
+    order_item,
+    settings_from_item,
+    writes_in_place,
+)
 from cafe.stores.dynamodb_items import (
-    ACTIVE_PARTITION,
-    BODY_ATTRIBUTE,
-    CHANGING_FIELDS,
     COUNTER_PREFIX,
     FINGERPRINT_ATTRIBUTE,
     HISTORY_ATTRIBUTE,
@@ -77,7 +83,6 @@ from cafe.stores.dynamodb_items import (
     SETTINGS_SORT,
     SOLD_OUT_ATTRIBUTE,
     STATUS_ATTRIBUTE,
-    STATUS_PREFIX,
     STORE_PARTITION,
     VERSION_ATTRIBUTE,
     number_attr,
@@ -109,10 +114,6 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
-# The statuses of the ACTIVE index partition. Their names sort in the order of the status
-# machine (PLACED < PREPARING < READY), which makes the queue (PLACED, PREPARING) and the
-# pickup board (PREPARING, READY) each one contiguous range of the partition.
-ACTIVE_STATUSES: Final = (Status.PLACED, Status.PREPARING, Status.READY)
 # Day counters older than a week are dropped from the store item by the placements that follow.
 STALE_COUNTER_DAYS: Final = range(8, 15)
 # Orders whose last seen version a store remembers, to write transitions without reading first.
@@ -195,83 +196,8 @@ def _faulted(error: BaseException) -> bool:
     return isinstance(error, StoreUnavailable) or is_store_fault(error)
 
 
-def _body(order: Order) -> str:
-    """The part of the order that never changes, as compact JSON."""
-    fixed = {name: value for name, value in order.to_dict().items() if name not in CHANGING_FIELDS}
-    return json.dumps(fixed, ensure_ascii=False, separators=(",", ":"))
-
-
-def _history_entry(change: StatusChange) -> AttributeValueTypeDef:
-    return string_attr(f"{change.status.value}@{change.at.isoformat(timespec='microseconds')}")
-
-
-def _index_sort_key(status: Status, created: str, order_id: str) -> str:
-    return f"{status.value}#{created}#{order_id}"
-
-
-def _writes_in_place(change: Transition) -> bool:
-    """Can ``change`` be one UpdateItem on an order this process has not read?
-
-    Whenever some status allows it: the queue cap's bookkeeping never needs the order's
-    transition (``cafe.stores.dynamodb_waiting``), so the order is the only item written.
-    """
-    return bool(change.sources)
-
-
-# The statuses an order can enter by one UpdateItem; each order carries its index sort key for them.
-IN_PLACE_TARGETS: Final = tuple(
-    status for status in Status if _writes_in_place(Transition(status, datetime.min))
-)
-
-
-def _index_partition(status: Status) -> str:
-    return ACTIVE_PARTITION if status in ACTIVE_STATUSES else STATUS_PREFIX + status.value
-
-
-def _order_item(order: Order) -> Item:
-    """The order as stored: the fixed part as JSON, status, version and history beside it (for
-    conditions and in-place transitions), its index keys, and the index sort keys it will take
-    when it enters a status by an in-place transition (UpdateItem cannot build strings).
-
-    In the index the order sits in its status's partition, sorted by status and then oldest first.
-    """
-    created = order.created_at.isoformat(timespec="microseconds")
-    return {
-        **order_key(order.id),
-        STATUS_INDEX_PARTITION_KEY: string_attr(_index_partition(order.status)),
-        STATUS_INDEX_SORT_KEY: string_attr(_index_sort_key(order.status, created, order.id)),
-        STATUS_ATTRIBUTE: string_attr(order.status.value),
-        VERSION_ATTRIBUTE: number_attr(order.version),
-        HISTORY_ATTRIBUTE: {"L": [_history_entry(change) for change in order.history]},
-        BODY_ATTRIBUTE: string_attr(_body(order)),
-        **{
-            NEXT_SORT_KEY_PREFIX + status.value: string_attr(_index_sort_key(status, created, order.id))
-            for status in IN_PLACE_TARGETS
-        },
-    }
-
-
-def _order_from_item(item: Mapping[str, Any]) -> Order:
-    raw = json.loads(item[BODY_ATTRIBUTE]["S"])
-    history = item.get(HISTORY_ATTRIBUTE)
-    if history is not None:  # else an item written before the history left the body: all in it
-        raw["history"] = [
-            dict(zip(("status", "at"), entry["S"].split("@", 1), strict=True)) for entry in history["L"]
-        ]
-        raw["version"] = item[VERSION_ATTRIBUTE]["N"]
-    return Order.from_dict(raw)
-
-
-def _settings_from_item(item: Mapping[str, Any]) -> tuple[StoreSettings, frozenset[str]]:
-    """The settings (defaults for what was never saved) and the sold-out items of the store item."""
-    open_ = item.get(OPEN_ATTRIBUTE)
-    max_waiting = item.get(MAX_WAITING_ATTRIBUTE)
-    settings = StoreSettings(
-        open=True if open_ is None else bool(open_["BOOL"]),
-        max_waiting=DEFAULT_MAX_WAITING if max_waiting is None else int(max_waiting["N"]),
-    )
-    sold_out = item.get(SOLD_OUT_ATTRIBUTE)
-    return settings, frozenset(sold_out["SS"]) if sold_out else frozenset()
+# The name compare/cost/dynamodb_units.py imports the order's item builder by.
+_order_item = order_item
 
 
 def _remembered_from_item(item: Mapping[str, Any]) -> Remembered:
@@ -386,7 +312,7 @@ class DynamoDBStore(OrderStore):
             ReturnValues="ALL_NEW",
         )
         item = response["Attributes"]
-        return (int(item[COUNTER_PREFIX + business_day]["N"]), *_settings_from_item(item))
+        return (int(item[COUNTER_PREFIX + business_day]["N"]), *settings_from_item(item))
 
     def _commit(self, order: Order, max_waiting: int, remember: Remember | None) -> Order | Remembered:
         """Store the numbered order, its place in the queue and its idempotency record at once."""
@@ -398,7 +324,7 @@ class DynamoDBStore(OrderStore):
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": _order_item(order),
+                    "Item": order_item(order),
                     "ConditionExpression": "attribute_not_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
                 }
@@ -484,7 +410,7 @@ class DynamoDBStore(OrderStore):
         )
         if "Item" not in response:
             raise OrderNotFound(f"no order {order_id}", {"id": order_id})
-        return self._see(_order_from_item(response["Item"]))
+        return self._see(order_from_item(response["Item"]))
 
     @_store_call
     def replace(self, order: Order) -> None:
@@ -518,7 +444,7 @@ class DynamoDBStore(OrderStore):
             # Nothing seen here, or the copy seen here refuses: a copy is only a guess, and a
             # refusal may rest only on the table's current state (another process may have
             # moved the order since), so ask the table.
-            if _writes_in_place(change):
+            if writes_in_place(change):
                 moved, current = self._move_in_place(order_id, change)
                 if moved is not None:
                     return moved
@@ -572,8 +498,8 @@ class DynamoDBStore(OrderStore):
                     **expected,
                     ":to": string_attr(change.target.value),
                     ":one": number_attr(1),
-                    ":change": {"L": [_history_entry(StatusChange(change.target, change.at))]},
-                    ":index_pk": string_attr(_index_partition(change.target)),
+                    ":change": {"L": [history_entry(StatusChange(change.target, change.at))]},
+                    ":index_pk": string_attr(index_partition(change.target)),
                 },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -582,8 +508,8 @@ class DynamoDBStore(OrderStore):
             stored = error.response.get("Item")
             if stored is None:
                 raise OrderNotFound(f"no order {order_id}", {"id": order_id}) from None
-            return None, self._see(_order_from_item(stored))
-        return self._see(_order_from_item(response["Attributes"])), None
+            return None, self._see(order_from_item(stored))
+        return self._see(order_from_item(response["Attributes"])), None
 
     def _write_next_version(self, order: Order) -> Order | None:
         """Write ``order`` if the stored one is still its previous version.
@@ -593,7 +519,7 @@ class DynamoDBStore(OrderStore):
         """
         put: PutTypeDef = {
             "TableName": self.table_name,
-            "Item": _order_item(order),
+            "Item": order_item(order),
             "ConditionExpression": "#version = :expected",
             "ExpressionAttributeNames": {"#version": VERSION_ATTRIBUTE},
             "ExpressionAttributeValues": {":expected": number_attr(order.version - 1)},
@@ -611,7 +537,7 @@ class DynamoDBStore(OrderStore):
             return None
         if stored is None:
             raise OrderNotFound(f"no order {order.id}", {"id": order.id})
-        return self._see(_order_from_item(stored))
+        return self._see(order_from_item(stored))
 
     def _see(self, order: Order) -> Order:
         """Remember the newest version of ``order`` seen here (bounded, least recent out)."""
@@ -675,7 +601,7 @@ class DynamoDBStore(OrderStore):
 
     def _query_statuses(self, run: list[Status], limit: int, found: dict[Status, list[Order]]) -> None:
         """Fill ``found`` with up to ``limit`` orders of each status of ``run`` (consecutive)."""
-        partition = _index_partition(run[0])
+        partition = index_partition(run[0])
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "IndexName": STATUS_INDEX,
@@ -695,7 +621,7 @@ class DynamoDBStore(OrderStore):
                 query["Limit"] = limit - len(last)
             response = self.client.query(**query)
             for item in response["Items"]:
-                order = self._see(_order_from_item(item))
+                order = self._see(order_from_item(item))
                 orders = found.get(order.status)
                 if orders is not None and len(orders) < limit:
                     orders.append(order)
@@ -719,7 +645,7 @@ class DynamoDBStore(OrderStore):
 
     @_store_call
     def get_settings(self) -> StoreSettings:
-        return _settings_from_item(self._store_item())[0]
+        return settings_from_item(self._store_item())[0]
 
     @_store_call
     def settings_and_waiting(self) -> tuple[StoreSettings, int]:
@@ -731,7 +657,7 @@ class DynamoDBStore(OrderStore):
             ConsistentRead=True,
         )
         by_sort = {item[SORT_KEY]["S"]: item for item in response["Items"]}
-        settings = _settings_from_item(by_sort.get(SETTINGS_SORT, {}))[0]
+        settings = settings_from_item(by_sort.get(SETTINGS_SORT, {}))[0]
         return settings, self._waiting.count(by_sort.get(QUEUE_SORT, {}))
 
     @_store_call
@@ -750,7 +676,7 @@ class DynamoDBStore(OrderStore):
 
     @_store_call
     def unavailable_items(self) -> frozenset[str]:
-        return _settings_from_item(self._store_item())[1]
+        return settings_from_item(self._store_item())[1]
 
     @_store_call
     def set_item_available(self, item_id: str, available: bool) -> None:

@@ -281,13 +281,26 @@ class Deployer:
         key = f"lambda/{self.stage}/deployment-{digest}.zip"
         self.client("s3").upload_file(str(zip_path), shared["ArtifactBucket"], key)
         params = {
-            "TableName": shared["TableName"],
+            **self._lambda_tables(shared),
             "TokenParameter": staff_token.ensure_staff_token(self.client("ssm"), self.stage),
             "CodeBucket": shared["ArtifactBucket"],
             "CodeKey": key,
             **params,
         }
-        return self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
+        result = self._deploy("lambda", template, params, bucket=shared["ArtifactBucket"])
+        print(f"live push (WebSocket): {result.get('WebSocketUrl', '')}")
+        return result
+
+    def _lambda_tables(self, shared: dict[str, str]) -> dict[str, str]:
+        """The data stack's tables and the order book's stream, which the live functions read."""
+        wanted = {name: shared.get(name) for name in ("TableName", "ConnectionsTableName", "TableStreamArn")}
+        missing = [name for name, value in wanted.items() if not value]
+        if missing:
+            raise DeployError(
+                f"{stack_name('data', self.stage)} has no {', '.join(missing)} output (a data stack from "
+                f"before live push): run make deploy-data STAGE={self.stage} first"
+            )
+        return {name: str(value) for name, value in wanted.items()}
 
     def _lab_tracing(self) -> str:
         """Active X-Ray tracing only when the preflight saw LabRole allowed to write traces:

@@ -6,21 +6,29 @@ Steps (each a function, tested):
    domain package reaches the zip without a copy in git;
 2. ``stage_project`` — a staging copy of the app under ``build/lambda/<stage>/project`` with the
    deploy settings merged into ``.chalice/config.json`` (arm64, tracing, log retention, the
-   powertools environment, our own least-privilege policy file ``policy-<stage>.json``); the
+   powertools environment, one least-privilege policy file per function from
+   :mod:`infra.lambda_policy`: ``policy-<stage>.json`` for the HTTP function,
+   ``policy-<stage>-<function>.json`` for the WebSocket handlers and the stream handler); the
    lead's config stays as written;
-3. ``chalice package`` (needs only ``AWS_DEFAULT_REGION``; downloads manylinux wheels);
+3. ``chalice package`` (needs only ``AWS_DEFAULT_REGION``; downloads manylinux wheels). The app's
+   ``WEBSOCKETS`` handlers become an ``AWS::ApiGatewayV2`` WebSocket API (routes, integrations,
+   stage, invoke permissions) and its ``on_dynamodb_record`` handler an event source mapping;
 4. ``add_bytecode`` — precompiled ``.pyc`` (unchecked-hash, so unzipped mtimes don't matter):
    imports from a zip without bytecode are about twice as slow at cold start;
-5. ``finish_template`` — the table becomes a parameter (``TableName``) and the policy's
-   ``${...}`` placeholders become ``Fn::Sub``, so the ARN is resolved in the target account
-   without knowing it offline; the staff token is a NoEcho parameter; the code location is a
-   parameter pair (``CodeBucket``/``CodeKey``) filled in by the deploy after the upload; the API
-   stage is throttled (``ThrottleRateLimit``/``ThrottleBurstLimit``), the function may get
+5. ``finish_template`` — the tables and the order book's stream become parameters
+   (``TableName``, ``ConnectionsTableName``, ``TableStreamArn``: the event source mapping never
+   holds a literal ARN) and the policies' ``${...}`` placeholders become ``Fn::Sub``, so the ARNs
+   are resolved in the target account without knowing it offline; the staff token is a parameter
+   (read only by the functions that check it); the code location is a parameter pair
+   (``CodeBucket``/``CodeKey``) filled in by the deploy after the upload; each function gets its
+   environment (``CAFE_WS_URL`` and, for the live functions, ``CAFE_WS_CALLBACK_URL`` and
+   ``CAFE_CONNECTIONS_TABLE``, built from the WebSocket API with ``Fn::Sub``); both API stages
+   are throttled (``ThrottleRateLimit``/``ThrottleBurstLimit``), the HTTP function may get
    reserved concurrency (``ReservedConcurrency``, 0 = none), ``CAFE_STAFF_REQUIRE_HTTPS``
-   is "1" (API Gateway is HTTPS-only); in Learner Lab mode (``lab=True``) chalice's role is dropped and the
-   function runs as the lab's ``LabRole``, with X-Ray tracing a parameter (``LambdaTracing``,
-   default PassThrough: active tracing needs X-Ray writes on LabRole, which only the deploy's
-   preflight can confirm);
+   is "1" (API Gateway is HTTPS-only); the stack outputs ``Url`` and ``WebSocketUrl``. In
+   Learner Lab mode (``lab=True``) chalice's roles are dropped and every function runs as the
+   lab's ``LabRole``, with X-Ray tracing a parameter (``LambdaTracing``, default PassThrough:
+   active tracing needs X-Ray writes on LabRole, which only the deploy's preflight can confirm);
 6. ``expand`` — the SAM template expanded into plain CloudFormation with AWS's own translator
    (aws-sam-translator), written next to it as ``template.json``: the deploy creates that, so
    what is deployed is reviewable offline and moto can create it in the tests.
@@ -47,15 +55,27 @@ from pathlib import Path
 from typing import Any
 
 from infra import lab as learner_lab
-from infra import policy, runtime_env
-from infra.cfn import NO_VALUE, Json, checkov_skips, equals, if_, not_, ref
+from infra import lambda_policy, runtime_env
+from infra.cfn import NO_VALUE, Json, checkov_skips, equals, if_, not_, ref, sub
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_DIR = ROOT / "chalice_app"
 #: What Chalice packages from a project (everything else is ignored by it anyway).
 PROJECT_FILES = ("app.py", "requirements.txt", "chalicelib", "vendor")
-TABLE_PLACEHOLDER = "${TableName}"
-ARN_PREFIX = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+#: A DynamoDB stream's ARN (the deploy passes the data stack's; its label is a timestamp).
+STREAM_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+/stream/[0-9A-Za-z:._-]+$"
+)
+#: What ``chalice package`` sees as CAFE_TABLE_STREAM_ARN (the app puts it in the event source
+#: mapping): fixed, so a stream ARN in the packager's own environment never reaches a template;
+#: finish_template replaces it with the ``TableStreamArn`` parameter anyway.
+PACKAGE_STREAM_ARN = (
+    "arn:aws:dynamodb:us-east-1:000000000000:table/cafe-package/stream/replaced-by-TableStreamArn"
+)
+#: The stream function's timeout: a batch of up to 100 changes, each posted to its channel's
+#: subscribers. A timeout fails the whole batch and Lambda retries it (subscribers then get the
+#: delivered part twice), and the function is billed only for the time it runs, so it gets room.
+STREAM_TIMEOUT = 60
 
 
 #: When Lambda deprecates each Python runtime: AWS's dates (Lambda "Lambda runtimes" page) as
@@ -124,7 +144,16 @@ def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 
         "xray": True,
         "log_retention_in_days": log_retention_days,
         "autogen_policy": False,
-        "iam_policy_file": f"policy-{stage}.json",
+        # Each function its own role and policy file (infra/lambda_policy.py): chalice's
+        # stage-wide file would give every function the union of what any of them needs.
+        "iam_policy_file": lambda_policy.policy_file(stage, lambda_policy.HTTP),
+        "lambda_functions": {
+            function: {
+                "iam_policy_file": lambda_policy.policy_file(stage, function),
+                **({"lambda_timeout": STREAM_TIMEOUT} if function == lambda_policy.STREAM else {}),
+            }
+            for function in lambda_policy.LIVE
+        },
         "environment_variables": {
             "CAFE_STORE": "dynamodb",
             "CAFE_TABLE": f"cafe-{stage}",  # replaced by Ref TableName in finish_template
@@ -132,54 +161,6 @@ def deploy_settings(stage: str, *, memory: int = 512, log_retention_days: int = 
             **runtime_env.POWERTOOLS,
         },
         "tags": {"project": "cafe-compute", "stage": stage},
-    }
-
-
-def policy_document() -> Json:
-    """The Lambda role's policy: the table actions on the table and its indexes, plus logs.
-
-    Resources carry ``${...}`` placeholders resolved by ``Fn::Sub`` in the finished template
-    (Chalice copies the file verbatim). X-Ray writes are what ``xray: true`` needs.
-    """
-    table = ARN_PREFIX + TABLE_PLACEHOLDER
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OrderBookTable",
-                "Effect": "Allow",
-                "Action": list(policy.TABLE_ACTIONS),
-                "Resource": table,
-            },
-            {
-                "Sid": "OrderBookIndexes",
-                "Effect": "Allow",
-                "Action": list(policy.INDEX_ACTIONS),
-                "Resource": table + "/index/*",
-            },
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                # SAM names the function <stack>-<logical id>-<suffix>; its log group follows.
-                "Resource": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
-                ":log-group:/aws/lambda/${AWS::StackName}-*",
-            },
-            {
-                "Sid": "StaffToken",
-                "Effect": "Allow",
-                "Action": ["ssm:GetParameter"],
-                # The name starts with a slash (/cafe/<stage>/staff-token).
-                "Resource": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
-                ":parameter${TokenParameter}",
-            },
-            {
-                "Sid": "Tracing",
-                "Effect": "Allow",
-                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                "Resource": "*",
-            },
-        ],
     }
 
 
@@ -229,7 +210,9 @@ def stage_project(stage: str, out_dir: Path, app_dir: Path = APP_DIR, **settings
     stage_config.setdefault("api_gateway_stage", "api")
     stage_config.update(deploy_settings(stage, **settings))
     (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (project / ".chalice" / f"policy-{stage}.json").write_text(json.dumps(policy_document(), indent=2) + "\n")
+    for function in lambda_policy.LOGICAL_IDS:
+        document = json.dumps(lambda_policy.document(function), indent=2) + "\n"
+        (project / ".chalice" / lambda_policy.policy_file(stage, function)).write_text(document)
     return project
 
 
@@ -237,7 +220,7 @@ def run_chalice_package(project: Path, stage: str, region: str, out_dir: Path) -
     out_dir = out_dir.resolve()
     shutil.rmtree(out_dir, ignore_errors=True)
     chalice = Path(sys.executable).with_name("chalice")
-    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    env = {**os.environ, "AWS_DEFAULT_REGION": region, "CAFE_TABLE_STREAM_ARN": PACKAGE_STREAM_ARN}
     result = subprocess.run(
         [str(chalice), "package", "--stage", stage, str(out_dir)],
         cwd=project,
@@ -288,20 +271,34 @@ CHECKOV_SKIPS: dict[str, list[tuple[str, str]]] = {
         ),
         ("CKV_AWS_120", "A cache costs from $0.02/hour and would serve stale order states."),
     ],
+    "AWS::ApiGatewayV2::Stage": [
+        (
+            "CKV_AWS_95",
+            "WebSocket API access logs, like REST ones, need the account-wide API Gateway "
+            "CloudWatch role (an account setting outside this stack, and a role a Learner Lab "
+            "cannot create); each connect, message and disconnect is a function invocation, "
+            "logged by that function.",
+        ),
+    ],
     "AWS::Serverless::Function": [
         (
             "CKV_AWS_116",
-            "API Gateway invokes synchronously; a dead-letter queue only applies to async calls.",
+            "Every function is invoked synchronously (API Gateway, or the stream's event source "
+            "mapping, which retries a failed batch itself); a dead-letter queue only applies to "
+            "asynchronous invocations.",
         ),
         (
             "CKV_AWS_117",
-            "Only DynamoDB over IAM-authenticated HTTPS is reached; a VPC would add NAT or "
-            "endpoint costs and cold-start latency without isolating anything.",
+            "Only AWS APIs (DynamoDB and its stream, API Gateway's @connections, SSM) over "
+            "IAM-authenticated HTTPS are reached; a VPC would add NAT or endpoint costs and "
+            "cold-start latency without isolating anything.",
         ),
         (
             "CKV_AWS_115",
-            "Reserved concurrency is the ReservedConcurrency parameter, off by default: Lambda keeps "
-            "100 unreserved, so accounts with a low limit (new ones, Learner Labs) cannot reserve any.",
+            "Reserved concurrency is the HTTP function's ReservedConcurrency parameter, off by "
+            "default: Lambda keeps 100 unreserved, so accounts with a low limit (new ones, Learner "
+            "Labs) cannot reserve any. The live functions stay in the shared pool too (the stream's "
+            "is one environment per shard).",
         ),
         (
             "CKV_AWS_173",
@@ -323,116 +320,175 @@ def _subst(value: Any) -> Any:
     return value
 
 
-def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: str | None = None) -> Json:
-    """Parameterise the table and the staff token's parameter; make the policy ARNs account-independent;
-    add the stage throttling, the reserved-concurrency option and the HTTPS-only staff setting."""
+def _parameters(stage: str, *, lab: bool) -> Json:
     lab_tracing: Json = {
         TRACING_PARAMETER: {
             "Type": "String",
             "Default": "PassThrough",
             "AllowedValues": ["Active", "PassThrough"],
-            "Description": "Learner Lab mode: X-Ray tracing of the function. "
+            "Description": "Learner Lab mode: X-Ray tracing of the functions. "
             "Active needs xray:PutTraceSegments on the lab's role (make lab-check shows it); "
             "the deploy sets Active only when the preflight saw it allowed.",
         }
     }
-    template.setdefault("Parameters", {}).update(
-        {
-            **(learner_lab.role_parameter() if lab else {}),
-            **(lab_tracing if lab else {}),
-            "ThrottleRateLimit": {
-                "Type": "Number",
-                "Default": THROTTLE_RATE,
-                "MinValue": 1,
-                "MaxValue": 10000,
-                "Description": "API Gateway stage throttling: steady requests per second for the "
-                "whole API (above it: 429).",
-            },
-            "ThrottleBurstLimit": {
-                "Type": "Number",
-                "Default": THROTTLE_BURST,
-                "MinValue": 1,
-                "MaxValue": 5000,
-                "Description": "API Gateway stage throttling: burst size (token bucket).",
-            },
-            "ReservedConcurrency": {
-                "Type": "Number",
-                "Default": 0,
-                "MinValue": 0,
-                "MaxValue": 1000,
-                "Description": "Reserved concurrency for the function: caps it (and guarantees it) "
-                "at this many environments. 0 = none, the account's shared pool (Lambda keeps 100 "
-                "unreserved, so accounts with a low limit - new ones, Learner Labs - cannot reserve).",
-            },
-            "CodeBucket": {"Type": "String", "Description": "Bucket of the uploaded deployment.zip."},
-            "CodeKey": {"Type": "String", "Description": "Key of the uploaded deployment.zip."},
-            "TableName": {
-                "Type": "String",
-                "Default": f"cafe-{stage}",
-                "Description": "The shared DynamoDB table (output of the data stack).",
-            },
-            "TokenParameter": {
-                "Type": "String",
-                "Default": f"/cafe/{stage}/staff-token",
-                "AllowedPattern": "^/[A-Za-z0-9/_.-]+$",
-                "Description": "SSM SecureString holding the staff token; the function reads it at "
-                "cold start, so the token is in neither the template nor the function's settings.",
-            },
-        }
-    )
-    template.setdefault("Conditions", {}).update(
-        {
-            "HasReservedConcurrency": not_(equals(ref("ReservedConcurrency"), 0)),
-        }
-    )
+    return {
+        **(learner_lab.role_parameter() if lab else {}),
+        **(lab_tracing if lab else {}),
+        "ThrottleRateLimit": {
+            "Type": "Number",
+            "Default": THROTTLE_RATE,
+            "MinValue": 1,
+            "MaxValue": 10000,
+            "Description": "API Gateway stage throttling, REST and WebSocket stage alike: steady "
+            "requests (WebSocket: messages and connects) per second for the whole API (above it: "
+            "429, or the message is refused).",
+        },
+        "ThrottleBurstLimit": {
+            "Type": "Number",
+            "Default": THROTTLE_BURST,
+            "MinValue": 1,
+            "MaxValue": 5000,
+            "Description": "API Gateway stage throttling of both stages: burst size (token bucket).",
+        },
+        "ReservedConcurrency": {
+            "Type": "Number",
+            "Default": 0,
+            "MinValue": 0,
+            "MaxValue": 1000,
+            "Description": "Reserved concurrency for the HTTP function: caps it (and guarantees it) "
+            "at this many environments. 0 = none, the account's shared pool (Lambda keeps 100 "
+            "unreserved, so accounts with a low limit - new ones, Learner Labs - cannot reserve).",
+        },
+        "CodeBucket": {"Type": "String", "Description": "Bucket of the uploaded deployment.zip."},
+        "CodeKey": {"Type": "String", "Description": "Key of the uploaded deployment.zip."},
+        "TableName": {
+            "Type": "String",
+            "Default": f"cafe-{stage}",
+            "Description": "The shared DynamoDB table (output of the data stack).",
+        },
+        "TableStreamArn": {
+            "Type": "String",
+            "AllowedPattern": STREAM_ARN_PATTERN,
+            "Description": "The shared table's stream (the data stack's TableStreamArn output): "
+            "the order book's change feed the live-push function reads.",
+        },
+        "ConnectionsTableName": {
+            "Type": "String",
+            "Default": f"cafe-{stage}-connections",
+            "Description": "The WebSocket subscribers' table (output of the data stack).",
+        },
+        "TokenParameter": {
+            "Type": "String",
+            "Default": f"/cafe/{stage}/staff-token",
+            "AllowedPattern": "^/[A-Za-z0-9/_.-]+$",
+            "Description": "SSM SecureString holding the staff token; the functions that check it "
+            "read it at cold start, so the token is in neither the template nor their settings.",
+        },
+    }
+
+
+def _functions(template: Json) -> dict[str, str]:
+    """Logical id → chalice function name, refusing a function without its own policy."""
+    names = {logical_id: name for name, logical_id in lambda_policy.LOGICAL_IDS.items()}
+    found = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    unknown = sorted(set(found) - set(names))
+    missing = sorted(set(names) - set(found))
+    if unknown or missing:
+        raise PackageError(
+            f"the chalice template's functions are {sorted(found)}: "
+            + (f"{unknown} have no policy in infra/lambda_policy.py; " if unknown else "")
+            + (f"{missing} are missing" if missing else "")
+        )
+    return {logical_id: names[logical_id] for logical_id in found}
+
+
+def _websocket_stage(template: Json) -> str:
+    stage = template["Resources"].get("WebsocketAPIStage")
+    if stage is None or "WebsocketAPI" not in template["Resources"]:
+        raise PackageError("the chalice template has no WebSocket API (the WEBSOCKETS feature flag)")
+    name: str = stage["Properties"]["StageName"]
+    return name
+
+
+def _websocket_urls(stage: str) -> tuple[Json, Json]:
+    """What clients connect to (wss) and where the functions post (https): one API, one stage."""
+    host = "${WebsocketAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + stage
+    return sub("wss://" + host), sub("https://" + host)
+
+
+def _environment(function: str, ws_stage: str) -> Json:
+    """The settings finish_template adds to a function's environment (chalice writes the rest)."""
+    client_url, callback_url = _websocket_urls(ws_stage)
+    variables: Json = {
+        "CAFE_TABLE": ref("TableName"),
+        # API Gateway's endpoints are HTTPS-only (REST ones forward X-Forwarded-Proto: https),
+        # so there is no plain-HTTP staff call to allow: always "1", no AllowStaffOverHttp here.
+        runtime_env.STAFF_REQUIRE_HTTPS: "1",
+        # GET /live answers it (HTTP function); the live functions know their own API by it.
+        "CAFE_WS_URL": client_url,
+    }
+    if function in lambda_policy.READS_STAFF_TOKEN:
+        variables["CAFE_STAFF_TOKEN_PARAMETER"] = ref("TokenParameter")
+    if function in lambda_policy.LIVE:
+        variables["CAFE_WS_CALLBACK_URL"] = callback_url
+        variables["CAFE_CONNECTIONS_TABLE"] = ref("ConnectionsTableName")
+    return variables
+
+
+def _finish_function(props: Json, function: str, ws_stage: str, *, lab: bool, runtime: str | None) -> None:
+    props["CodeUri"] = {"Bucket": ref("CodeBucket"), "Key": ref("CodeKey")}
+    props.setdefault("Environment", {}).setdefault("Variables", {}).update(_environment(function, ws_stage))
+    if function == lambda_policy.HTTP:
+        props["ReservedConcurrentExecutions"] = if_(
+            "HasReservedConcurrency", ref("ReservedConcurrency"), NO_VALUE
+        )
+    for event in props.get("Events", {}).values():
+        if event["Type"] == "DynamoDB":
+            # chalice package writes the ARN it was given at package time; the stream exists only
+            # once the data stack does, so the deploy passes it (never a literal in the template).
+            event["Properties"]["Stream"] = ref("TableStreamArn")
+    if runtime:
+        props["Runtime"] = runtime
     if lab:
-        for name in learner_lab.iam_resources(template):
-            del template["Resources"][name]
-    functions = [
-        name for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+        props["Role"] = learner_lab.role_arn()
+        props["Tracing"] = ref(TRACING_PARAMETER)
+
+
+def _finish_rest_api(props: Json, stage: str) -> None:
+    # chalice's xray flag traces the function only. (API Gateway sends its own traces, with no
+    # role of ours, so the stage is traced in a lab too.)
+    props["TracingEnabled"] = True
+    props["Name"] = f"cafe-{stage}"  # a readable API name (chalice leaves it to the body)
+    props["MethodSettings"] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": ref("ThrottleRateLimit"),
+            "ThrottlingBurstLimit": ref("ThrottleBurstLimit"),
+        }
     ]
-    if len(functions) != 1:
-        raise PackageError(f"expected one AWS::Serverless::Function in the chalice template, got {functions}")
-    for resource in template["Resources"].values():
-        kind = resource["Type"]
-        props = resource.get("Properties", {})
-        if kind in CHECKOV_SKIPS:
-            resource.setdefault("Metadata", {}).update(checkov_skips(*CHECKOV_SKIPS[kind]))
-        if kind == "AWS::Serverless::Api":
-            # chalice's xray flag traces the function only. (API Gateway sends its own traces,
-            # with no role of ours, so the stage is traced in a lab too.)
-            props["TracingEnabled"] = True
-            props["Name"] = f"cafe-{stage}"  # a readable API name (chalice leaves it to the body)
-            props["MethodSettings"] = [
-                {
-                    "ResourcePath": "/*",
-                    "HttpMethod": "*",
-                    "ThrottlingRateLimit": ref("ThrottleRateLimit"),
-                    "ThrottlingBurstLimit": ref("ThrottleBurstLimit"),
-                }
-            ]
-        if kind == "AWS::IAM::Role":
-            for item in props.get("Policies", []):
-                item["PolicyDocument"] = _subst(item["PolicyDocument"])
-        elif kind == "AWS::Logs::LogGroup":
-            # chalice 1.34 names the log group after "ApiHandler" but the function "APIHandler".
-            props["LogGroupName"] = {"Fn::Sub": "/aws/lambda/${" + functions[0] + "}"}
-        elif kind == "AWS::Serverless::Function":
-            props["CodeUri"] = {"Bucket": ref("CodeBucket"), "Key": ref("CodeKey")}
-            variables = props.setdefault("Environment", {}).setdefault("Variables", {})
-            variables["CAFE_TABLE"] = ref("TableName")
-            variables["CAFE_STAFF_TOKEN_PARAMETER"] = ref("TokenParameter")
-            # API Gateway REST endpoints are HTTPS-only (and forward X-Forwarded-Proto: https), so
-            # there is no plain-HTTP staff call to allow: always "1", no AllowStaffOverHttp here.
-            variables[runtime_env.STAFF_REQUIRE_HTTPS] = "1"
-            props["ReservedConcurrentExecutions"] = if_(
-                "HasReservedConcurrency", ref("ReservedConcurrency"), NO_VALUE
-            )
-            if runtime:
-                props["Runtime"] = runtime
-            if lab:
-                props["Role"] = learner_lab.role_arn()
-                props["Tracing"] = ref(TRACING_PARAMETER)
+
+
+def _finish_websocket_stage(props: Json) -> None:
+    # Every route ($connect, $default, $disconnect) under the REST stage's limits: a flood of
+    # connects or messages is refused by API Gateway before it invokes (and bills) a function.
+    props["DefaultRouteSettings"] = {
+        "ThrottlingRateLimit": ref("ThrottleRateLimit"),
+        "ThrottlingBurstLimit": ref("ThrottleBurstLimit"),
+    }
+
+
+def _log_group_function(props: Json, functions: dict[str, str]) -> str:
+    """The function a chalice log group belongs to. chalice 1.34 names it after "ApiHandler"
+    while the function is "APIHandler", so match the logical ids without case."""
+    named = props["LogGroupName"]["Fn::Sub"].removeprefix("/aws/lambda/${").removesuffix("}")
+    for logical_id in functions:
+        if logical_id.lower() == named.lower():
+            return logical_id
+    raise PackageError(f"log group /aws/lambda/{named} names no function of the template")
+
+
+def _outputs(template: Json, ws_stage: str) -> None:
     endpoint = template.get("Outputs", {}).get("EndpointURL", {}).get("Value")
     if endpoint is None:
         raise PackageError("the chalice template has no EndpointURL output")
@@ -440,6 +496,42 @@ def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: s
         "Description": "base URL of the service (API Gateway stage)",
         "Value": {"Fn::Sub": endpoint["Fn::Sub"].rstrip("/")},
     }
+    template["Outputs"]["WebSocketUrl"] = {
+        "Description": "where clients connect for live push (GET /live answers it)",
+        "Value": _websocket_urls(ws_stage)[0],
+    }
+
+
+def finish_template(template: Json, stage: str, *, lab: bool = False, runtime: str | None = None) -> Json:
+    """Parameterise the tables, the table's stream and the staff token's parameter; make the
+    policy ARNs account-independent; give each function its environment; add both stages'
+    throttling, the reserved-concurrency option and the HTTPS-only staff setting."""
+    template.setdefault("Parameters", {}).update(_parameters(stage, lab=lab))
+    template.setdefault("Conditions", {}).update(
+        {"HasReservedConcurrency": not_(equals(ref("ReservedConcurrency"), 0))}
+    )
+    if lab:
+        for name in learner_lab.iam_resources(template):
+            del template["Resources"][name]
+    functions = _functions(template)
+    ws_stage = _websocket_stage(template)
+    for logical_id, resource in template["Resources"].items():
+        kind = resource["Type"]
+        props = resource.get("Properties", {})
+        if kind in CHECKOV_SKIPS:
+            resource.setdefault("Metadata", {}).update(checkov_skips(*CHECKOV_SKIPS[kind]))
+        if kind == "AWS::Serverless::Api":
+            _finish_rest_api(props, stage)
+        elif kind == "AWS::ApiGatewayV2::Stage":
+            _finish_websocket_stage(props)
+        elif kind == "AWS::IAM::Role":
+            for item in props.get("Policies", []):
+                item["PolicyDocument"] = _subst(item["PolicyDocument"])
+        elif kind == "AWS::Logs::LogGroup":
+            props["LogGroupName"] = sub("/aws/lambda/${" + _log_group_function(props, functions) + "}")
+        elif kind == "AWS::Serverless::Function":
+            _finish_function(props, functions[logical_id], ws_stage, lab=lab, runtime=runtime)
+    _outputs(template, ws_stage)
     return template
 
 

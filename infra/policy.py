@@ -25,6 +25,20 @@ TABLE_ACTIONS: Final = (
 )
 #: The status GSI is only ever queried.
 INDEX_ACTIONS: Final = ("dynamodb:Query",)
+#: The store's reads alone: an order (GetItem), the store item and the queue item (GetItem, the
+#: STORE partition's Query), the waiting orders' statuses behind the waiting count (BatchGetItem),
+#: and the board and queue through the status GSI (INDEX_ACTIONS). What the live-push functions
+#: need to build a subscriber's first state and each change's board or queue view; they write
+#: nothing to the order book.
+ORDER_READ_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+#: What Lambda's event source mapping calls on the table's stream, as the function's role (AWS's
+#: own example policy scopes all four to the stream ARN, ListStreams included).
+STREAM_READ_ACTIONS: Final = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 
 
 def table_statements(table_name: Any) -> list[Json]:

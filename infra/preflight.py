@@ -14,7 +14,8 @@ The probes, in order:
   EC2);
 - the service-linked roles the stacks need (:mod:`infra.service_roles`);
 - ``iam simulate-principal-policy`` for the actions the stacks need, as the caller's role, and
-  (lab mode) for what the runtimes do as ``LabRole`` — X-Ray writes decide the Lambda tracing;
+  (lab mode) for what the runtimes do as ``LabRole`` — X-Ray writes decide the Lambda tracing,
+  the table stream's reads whether Lambda's event source mapping can be created;
 - the AL2023 AMI lookup (SSM parameter, then ``ec2 describe-images``);
 - ``ec2 run-instances --dry-run`` with the real instance type, AMI, subnet and instance profile;
 - AccessDenied-versus-validation probes for load balancers, Auto Scaling groups and ECS scalable
@@ -35,7 +36,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from infra import ami, credentials, lab, network, service_roles
+from infra import ami, credentials, lab, network, policy, service_roles
 from infra.templates import ec2 as ec2_template
 
 ALLOWED: Final = "allowed"
@@ -67,7 +68,13 @@ CALLER_ACTIONS: Final = {
         "s3:PutObject",
         "ssm:PutParameter",
     ),
-    LAMBDA: ("lambda:CreateFunction", "apigateway:POST", "logs:CreateLogGroup", "iam:PassRole"),
+    LAMBDA: (
+        "lambda:CreateFunction",
+        "lambda:CreateEventSourceMapping",
+        "apigateway:POST",
+        "logs:CreateLogGroup",
+        "iam:PassRole",
+    ),
     FARGATE: (
         "ecr:CreateRepository",
         "ecs:CreateCluster",
@@ -91,6 +98,11 @@ LAB_ROLE_ACTIONS: Final = (
     "s3:GetObject",
 )
 XRAY_ACTIONS: Final = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+#: Lambda's live push as LabRole: the stream's event source mapping reads the table's stream with
+#: the function's role (Lambda checks it when CloudFormation creates the mapping, so a refusal
+#: rolls the stack back), and the functions post to the WebSocket clients.
+STREAM_ACTIONS: Final = policy.STREAM_READ_ACTIONS
+PUSH_ACTIONS: Final = ("execute-api:ManageConnections",)
 #: Whom LabRole must trust, and who breaks otherwise.
 TRUSTS: Final = {"lambda.amazonaws.com": LAMBDA, "ecs-tasks.amazonaws.com": FARGATE}
 
@@ -365,7 +377,7 @@ def _simulate_lab_role(report: Report, iam: Any, who: credentials.Identity, role
     partition = who.arn.split(":", 2)[1]
     role_arn = f"arn:{partition}:iam::{who.account}:role/{role_name}"
     try:
-        decided = _simulate(iam, role_arn, (*LAB_ROLE_ACTIONS, *XRAY_ACTIONS))
+        decided = _simulate(iam, role_arn, (*LAB_ROLE_ACTIONS, *XRAY_ACTIONS, *STREAM_ACTIONS, *PUSH_ACTIONS))
     except NO_ANSWER as error:
         reason = _code(error) if isinstance(error, ClientError) else type(error).__name__
         report.add(_simulator_unavailable("sim:lab-role", f"for {role_name}", reason))
@@ -386,6 +398,24 @@ def _simulate_lab_role(report: Report, iam: Any, who: credentials.Identity, role
             (LAMBDA,),
             "Lambda refuses active tracing for a role without X-Ray writes: make deploy-lambda "
             "deploys with LambdaTracing=PassThrough (untraced)",
+            False,
+        ),
+        (
+            "sim:lab-role-stream",
+            f"{role_name} stream reads",
+            STREAM_ACTIONS,
+            (LAMBDA,),
+            "Lambda cannot create the order book stream's event source mapping for this role: "
+            "the Lambda stack rolls back",
+            True,
+        ),
+        (
+            "sim:lab-role-push",
+            f"{role_name} WebSocket posts",
+            PUSH_ACTIONS,
+            (LAMBDA,),
+            "the Lambda functions cannot post to WebSocket clients: live push on Lambda stays "
+            "silent (the pages fall back to polling)",
             False,
         ),
     ):

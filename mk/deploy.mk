@@ -97,19 +97,19 @@ lab-check: $(STAMP)
 	$(BIN)/python -m infra.preflight --region $(REGION) $(LAB_FLAG) \
 	  $(if $(INSTANCE_TYPE),--instance-type $(INSTANCE_TYPE))
 
-.PHONY: deploy-data  ## deploy the shared DynamoDB table + artifact bucket (stack cafe-data-STAGE)
+.PHONY: deploy-data  ## deploy the shared DynamoDB tables + artifact bucket (stack cafe-data-STAGE)
 deploy-data: $(STAMP)
 	$(DEPLOY) data --deletion-protection $(DELETION_PROTECTION)
 
-.PHONY: destroy-data  ## delete the data stack: the TABLE AND ALL ORDERS, the bucket, the staff token
+.PHONY: destroy-data  ## delete the data stack: the TABLES AND ALL ORDERS, the bucket, the staff token
 destroy-data: $(STAMP)
 	$(DEPLOY) data --destroy
 
-.PHONY: deploy-lambda  ## package and deploy the Chalice app (stack cafe-lambda-STAGE); prints the URL
+.PHONY: deploy-lambda  ## package and deploy the Chalice app (stack cafe-lambda-STAGE); prints the URL and the WebSocket URL
 deploy-lambda: deploy-data package-lambda
 	$(DEPLOY) lambda --package-dir $(BUILD)/lambda/$(STAGE)/package $(STACK_PARAMS)
 
-.PHONY: destroy-lambda  ## delete the Lambda stack (function, API, role, log group)
+.PHONY: destroy-lambda  ## delete the Lambda stack (functions, REST and WebSocket APIs, stream mapping, roles, log groups)
 destroy-lambda: $(STAMP)
 	$(DEPLOY) lambda --destroy
 

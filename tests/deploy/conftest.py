@@ -107,11 +107,105 @@ def _teach_moto_rest_api_bodies() -> None:
     models.RestAPI.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign]
 
 
+def _camel(properties: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's property names as the API's JSON spells them (ThrottlingRateLimit →
+    throttlingRateLimit), one level deep: what moto's apigatewayv2 stage keeps."""
+    return {
+        key[0].lower() + key[1:]: _camel(value) if isinstance(value, dict) else value
+        for key, value in properties.items()
+    }
+
+
+def _create_v2(kind: str, backend: Any, props: dict[str, Any]) -> str:
+    """Create one AWS::ApiGatewayV2 resource with moto's own API; its physical id (what Ref gives)."""
+    if kind == "Api":
+        return str(
+            backend.create_api(
+                api_key_selection_expression=None, cors_configuration=None, description=None,
+                disable_schema_validation=None, disable_execute_api_endpoint=None, name=props["Name"],
+                protocol_type=props["ProtocolType"], tags={}, version=None,
+                route_selection_expression=props.get("RouteSelectionExpression"),
+            ).api_id
+        )  # fmt: skip
+    if kind == "Integration":
+        return str(
+            backend.create_integration(
+                api_id=props["ApiId"], connection_id=None, connection_type=props.get("ConnectionType"),
+                content_handling_strategy=props.get("ContentHandlingStrategy"), credentials_arn=None,
+                description=None, integration_method=None, integration_subtype=None,
+                integration_type=props["IntegrationType"], integration_uri=props["IntegrationUri"],
+                passthrough_behavior=None, payload_format_version=None, request_parameters=None,
+                request_templates=None, response_parameters=None, template_selection_expression=None,
+                timeout_in_millis=None, tls_config=None,
+            ).id
+        )  # fmt: skip
+    if kind == "Route":
+        return str(
+            backend.create_route(
+                api_id=props["ApiId"], api_key_required=False, authorization_scopes=[],
+                authorization_type=props.get("AuthorizationType", "NONE"), authorizer_id=None,
+                model_selection_expression=None, operation_name=None, request_models=None,
+                request_parameters=None, route_key=props["RouteKey"],
+                route_response_selection_expression=None, target=props.get("Target"),
+            ).route_id
+        )  # fmt: skip
+    if kind == "Stage":
+        config = _camel({k: v for k, v in props.items() if k not in ("ApiId", "DeploymentId")})
+        return str(backend.create_stage(props["ApiId"], config).name)
+    return f"{kind.lower()}-{len(backend.apis)}"  # Deployment: moto keeps none; the stage is live
+
+
+def _teach_moto_websocket_apis() -> None:
+    """moto's CloudFormation has no AWS::ApiGatewayV2 resources (a stack would leave them out and
+    every Ref to them unresolved). Create each with moto's own apigatewayv2 API, so the WebSocket
+    API, its routes, integrations and stage exist and answer like any other moto resource."""
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    if "AWS::ApiGatewayV2::Api" in parsing.get_model_map():
+        return
+
+    def model(kind: str) -> type:
+        def create(
+            cls: Any, /, name: str, cfn_json: dict[str, Any], account_id: str, region: str, **kw: Any
+        ) -> Any:
+            resource = cls()
+            resource.physical_resource_id = _create_v2(
+                kind, apigatewayv2_backends[account_id][region], cfn_json["Properties"]
+            )
+            return resource
+
+        def delete(self: Any, account_id: str, region: str) -> None:
+            if kind == "Api":  # its routes, integrations and stages go with it
+                apigatewayv2_backends[account_id][region].delete_api(self.physical_resource_id)
+
+        return type(
+            f"CafeV2{kind}",
+            (CloudFormationModel,),
+            {
+                "cloudformation_type": staticmethod(lambda: f"AWS::ApiGatewayV2::{kind}"),
+                "cloudformation_name_type": staticmethod(lambda: ""),
+                "create_from_cloudformation_json": classmethod(create),
+                "delete": delete,
+            },
+        )
+
+    _v2_models.extend(model(kind) for kind in ("Api", "Integration", "Route", "Deployment", "Stage"))
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+#: The shim's classes (kept referenced: CloudFormationModel.__subclasses__ holds them weakly).
+_v2_models: list[type] = []
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     _teach_moto_rest_api_bodies()
+    _teach_moto_websocket_apis()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

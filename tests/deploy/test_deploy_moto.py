@@ -386,7 +386,8 @@ def test_lambda_stack(aws: Aws, lambda_package: Path) -> None:
     assert_least_privilege(statements, "cafe-dev")
     assert not [s for s in statements if s["Resource"] == "*" and s["Sid"] != "Tracing"]
     groups = aws.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
-    assert [g.get("retentionInDays") for g in groups] == [14]
+    # one log group per function: the HTTP API, the three WebSocket handlers, the stream handler
+    assert [g.get("retentionInDays") for g in groups] == [14] * 5
     api = aws.client("apigateway").get_rest_api(restApiId=out["outputs"]["RestAPIId"])
     assert api["name"] == "cafe-dev"
     # the code that was deployed is the packaged zip

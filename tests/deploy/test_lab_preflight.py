@@ -100,9 +100,10 @@ def test_simulator_refusals_name_the_make_target_they_break() -> None:
     report = preflight.Report()
     caller = {a: "allowed" for actions in preflight.CALLER_ACTIONS.values() for a in actions}
     caller |= {"iam:CreateServiceLinkedRole": "implicitDeny", "ecs:CreateService": "explicitDeny"}
-    lab_role = {a: "allowed" for a in preflight.LAB_ROLE_ACTIONS} | {
+    lab_role = {a: "allowed" for a in (*preflight.LAB_ROLE_ACTIONS, *preflight.STREAM_ACTIONS)} | {
         "xray:PutTraceSegments": "implicitDeny",
         "xray:PutTelemetryRecords": "implicitDeny",
+        "execute-api:ManageConnections": "implicitDeny",
     }
     with Stubber(iam) as stub:
         stub.add_response("simulate_principal_policy", _simulation(caller))
@@ -119,6 +120,9 @@ def test_simulator_refusals_name_the_make_target_they_break() -> None:
         report.status("sim:slr") == preflight.REFUSED and report.status("sim:lab-role") == preflight.ALLOWED
     )
     assert report.status("sim:xray") == preflight.REFUSED and report.blocking("deploy-lambda") == []
+    # Lambda's live push: the stream reads allowed; posting refused is a warning, not a stop
+    assert report.status("sim:lab-role-stream") == preflight.ALLOWED
+    assert report.status("sim:lab-role-push") == preflight.REFUSED
     table = report.table()
     assert "denied: ecs:CreateService" in table and "[make deploy-fargate]" in table
     assert "LambdaTracing=PassThrough" in table
@@ -390,19 +394,35 @@ def test_scale_out_uses_only_zones_offering_the_type(moto_session: boto3.session
         network.scale_out_subnets(ec2, [subnets["us-east-1a"], subnets["us-east-1e"]], "t4g.small")
 
 
+def _function(handler: str, **extra: Any) -> dict[str, Any]:
+    properties = {"Runtime": "python3.11", "Handler": handler, "Tracing": "Active", **extra}
+    return {"Type": "AWS::Serverless::Function", "Properties": properties}
+
+
 def _sam() -> dict[str, Any]:
-    """The smallest chalice-shaped SAM template finish_template accepts."""
+    """The smallest chalice-shaped SAM template finish_template accepts: the HTTP function and API,
+    the WebSocket handlers and API stage, the stream handler, a role."""
+    stream = {
+        "Type": "DynamoDB",
+        "Properties": {"Stream": "arn:aws:dynamodb:x", "StartingPosition": "LATEST"},
+    }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Resources": {
-            "APIHandler": {
-                "Type": "AWS::Serverless::Function",
-                "Properties": {"Runtime": "python3.11", "Handler": "app.app", "Tracing": "Active"},
-            },
+            "APIHandler": _function("app.app"),
+            "WebsocketConnect": _function("app.ws_connect"),
+            "WebsocketMessage": _function("app.ws_message"),
+            "WebsocketDisconnect": _function("app.ws_disconnect"),
+            "OrderBookStream": _function("app.order_book_stream", Events={"Stream": stream}),
             "RestAPI": {
                 "Type": "AWS::Serverless::Api",
                 "Properties": {"StageName": "api", "DefinitionBody": {"swagger": "2.0", "paths": {}}},
+            },
+            "WebsocketAPI": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET"}},
+            "WebsocketAPIStage": {
+                "Type": "AWS::ApiGatewayV2::Stage",
+                "Properties": {"ApiId": {"Ref": "WebsocketAPI"}, "StageName": "api"},
             },
             "DefaultRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
         },
@@ -414,7 +434,9 @@ def _sam() -> dict[str, Any]:
 def test_lambda_tracing_is_a_parameter_only_in_a_lab(lab_mode: bool, mode: Any) -> None:
     sam = finish_template(_sam(), "dev", lab=lab_mode)
     resources = expand(sam, REGION)["Resources"]
-    assert resources["APIHandler"]["Properties"]["TracingConfig"] == {"Mode": mode}
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 5  # every function, the WebSocket and stream handlers too
+    assert [f["Properties"]["TracingConfig"] for f in functions] == [{"Mode": mode}] * 5
     assert ("LambdaTracing" in sam["Parameters"]) is lab_mode
     if lab_mode:
         assert sam["Parameters"]["LambdaTracing"]["Default"] == "PassThrough"

@@ -337,6 +337,9 @@ def test_bad_frames_get_an_error_with_the_http_apis_code(lam: LambdaCafe, frame:
     [message] = answer
     assert message["type"] == "error"
     assert message["error"]["code"] == code
+    # The HTTP API's status for the same refusal: what a page tells "refused" from "not now" by.
+    expected = {"order_not_found": 404, "authentication_required": 401, "not_permitted": 403}
+    assert message["status"] == expected.get(code, message["status"]) and 400 <= message["status"] < 500
     validate(message)
     if isinstance(frame, dict) and code not in (
         "order_not_found",

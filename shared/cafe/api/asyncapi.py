@@ -119,8 +119,12 @@ WEBSOCKET_MESSAGES: dict[str, dict[str, Any]] = {
         "A refused frame, with the code the HTTP API answers the same refusal with",
         {
             "type": "object",
-            "required": ["type", "error"],
-            "properties": {"type": {"const": "error"}, "error": SCHEMAS["Error"]["properties"]["error"]},
+            "required": ["type", "status", "error"],
+            "properties": {
+                "type": {"const": "error"},
+                "status": {"type": "integer", "description": "the HTTP API's status for the same refusal"},
+                "error": SCHEMAS["Error"]["properties"]["error"],
+            },
         },
     ),
 }
@@ -128,7 +132,7 @@ WEBSOCKET_NOTE = (
     'Where GET /live answers {"transport": "websocket", "url"} (Lambda), open a WebSocket to url'
     " and send one JSON text frame per subscription (the websocket channel; up to 10 per"
     " connection); each message then arrives as one text frame. A refused frame is answered"
-    " with an error message carrying the HTTP API's code (validation_failed, malformed_request,"
+    " with an error message carrying the HTTP API's status and code (validation_failed, malformed_request,"
     " payload_too_large, order_not_found, authentication_required, not_permitted,"
     " staff_locked_out, too_many_subscriptions, unavailable). API Gateway closes a connection"
     " after 10 idle minutes and any after 2 hours: ping every few minutes, and on close"

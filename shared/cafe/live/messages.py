@@ -63,9 +63,11 @@ def current(service: CafeService, channel: str, order_id: str = "") -> tuple[str
     return message, message
 
 
-def error_message(error: Any) -> str:
-    """A refusal, ``{"type":"error","error":{...}}``: the error object of the HTTP answer's body."""
-    return '{"type":"error","error":' + _json(error) + "}"
+def error_message(error: Any, status: int) -> str:
+    """A refusal, ``{"type":"error","status":404,"error":{...}}``: the HTTP answer's status and the
+    error object of its body, so a client tells a refused subscription (401, 403, 404, 429: asking
+    again is refused again) from a passing one (503: try again later)."""
+    return '{"type":"error","status":' + str(int(status)) + ',"error":' + _json(error) + "}"
 
 
 PONG = '{"type":"pong"}'

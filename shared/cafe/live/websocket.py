@@ -82,7 +82,7 @@ class LiveSockets:
             self.api.telemetry.log("exception", "live message failed")
             checked = self.api.refuse(request, None)
         if isinstance(checked, Response):
-            self._send(connection_id, messages.error_message(checked.json()["error"]))
+            self._send(connection_id, messages.error_message(checked.json()["error"], checked.status))
         elif checked.action == "ping":
             self._send(connection_id, messages.PONG)
         else:
@@ -124,7 +124,7 @@ class LiveSockets:
             if not isinstance(error, CafeError):
                 self.api.telemetry.log("exception", "live subscription failed")
             refusal = self.api.refuse(request, error if isinstance(error, CafeError) else None)
-            return [messages.error_message(refusal.json()["error"])]
+            return [messages.error_message(refusal.json()["error"], refusal.status)]
 
     def _request(self, event: Mapping[str, Any]) -> Request:
         """The frame as a café request from API Gateway's client (the staff lockout's key)."""

@@ -341,7 +341,7 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
       if (message.type === "pong") return;
       if (message.type === "error") {
         const e = message.error || {};
-        const status = e.status || 400;
+        const status = message.status || 400;
         // Refused before any state arrived: the subscription itself was refused.
         if (!first) return; // a later message refused (a ping, say): the subscription stands
         if (REFUSED.includes(status)) refuse(new ApiError(status, e.code, e.message, e.details));

@@ -435,6 +435,18 @@ def _environment(function: str, ws_stage: str) -> Json:
     return variables
 
 
+#: How the stream's event source mapping treats a batch that keeps failing. Lambda's default
+#: retries it until its records expire (24 h), holding every later change back that long. A live
+#: update is worth little after minutes and every page resynchronises when it reconnects, so: split
+#: a failing batch to find the record at fault, retry a few times, and drop changes older than
+#: five minutes (the emulator's stream poller does the same: compare/local/lambda_emu).
+STREAM_RETRIES: Json = {
+    "BisectBatchOnFunctionError": True,
+    "MaximumRetryAttempts": 5,
+    "MaximumRecordAgeInSeconds": 300,
+}
+
+
 def _finish_function(props: Json, function: str, ws_stage: str, *, lab: bool, runtime: str | None) -> None:
     props["CodeUri"] = {"Bucket": ref("CodeBucket"), "Key": ref("CodeKey")}
     props.setdefault("Environment", {}).setdefault("Variables", {}).update(_environment(function, ws_stage))
@@ -447,6 +459,7 @@ def _finish_function(props: Json, function: str, ws_stage: str, *, lab: bool, ru
             # chalice package writes the ARN it was given at package time; the stream exists only
             # once the data stack does, so the deploy passes it (never a literal in the template).
             event["Properties"]["Stream"] = ref("TableStreamArn")
+            event["Properties"].update(STREAM_RETRIES)
     if runtime:
         props["Runtime"] = runtime
     if lab:

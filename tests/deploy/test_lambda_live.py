@@ -89,6 +89,11 @@ def test_the_stream_arn_is_a_parameter_never_a_literal(lambda_package: Path) -> 
     mappings = _of_type(template, "AWS::Lambda::EventSourceMapping")
     assert [m["Properties"]["EventSourceArn"] for m in mappings.values()] == [{"Ref": "TableStreamArn"}]
     assert [m["Properties"]["FunctionName"] for m in mappings.values()] == [{"Ref": "OrderBookStream"}]
+    # A batch that keeps failing is split and retried a few times, never held for 24 h.
+    (mapping,) = mappings.values()
+    assert mapping["Properties"]["MaximumRetryAttempts"] == 5
+    assert mapping["Properties"]["BisectBatchOnFunctionError"] is True
+    assert mapping["Properties"]["MaximumRecordAgeInSeconds"] == 300
     # neither the ARN chalice package was given nor any literal table or stream ARN is left
     for path in (lambda_package / "sam.json", lambda_package / "template.json"):
         text = path.read_text(encoding="utf-8")

@@ -4,7 +4,9 @@ Everything that starts a runtime on this machine reads this module: `make run-*`
 (devtools.local), the tests' `live_cafe`, the benchmarks and the comparison.
 
 - lambda:  the local Lambda (compare.local.lambda_emu): API-Gateway-style front, one `awslambdaric`
-           process per execution environment, cwd chalice_app/, handler app.app.
+           process per execution environment, cwd chalice_app/, handler app.app; with API Gateway's
+           WebSocket API (app.ws_connect / ws_message / ws_disconnect) and the order book's change
+           feed handed to app.order_book_stream, each its own function, as deployed.
 - fargate: the container's entry command `python -m fargate.serve` with the task's worker count.
 - ec2:     the systemd unit's command `gunicorn -c ec2/gunicorn.conf.py ec2.app:application`
            (one worker per vCPU).
@@ -71,6 +73,7 @@ def runtime_spec(
     if name == "lambda":
         argv = [py, "-m", "compare.local.lambda_emu", "--port", str(port), "--app-dir"]
         argv += [str(ROOT / "chalice_app"), "--handler", "app.app"]
+        argv += ["--websocket", "--stream-handler", "app.order_book_stream"]  # live push (issue 28)
         argv += [
             "--concurrency",
             str(options.lambda_concurrency),

@@ -38,8 +38,11 @@ from compare.local.envelopes import Envelopes, Group, Limits
 
 API = "/2018-06-01/runtime"
 IDLE_REAP_S = 600.0  # not documented by AWS: see the module docstring
-FUNCTION_NAME = "cafe-local"
-FUNCTION_ARN = f"arn:aws:lambda:us-east-1:000000000000:function:{FUNCTION_NAME}"
+FUNCTION_NAME = "cafe-local"  # the HTTP function's name; the others are named after their handler
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
 
 
 class EnvironmentFailed(RuntimeError):
@@ -87,6 +90,7 @@ class FunctionConfig:
     python: str = sys.executable
     extra_env: Mapping[str, str] = field(default_factory=dict)
     idle_reap_s: float | None = IDLE_REAP_S
+    name: str = FUNCTION_NAME  # AWS_LAMBDA_FUNCTION_NAME and the log group's name
 
     def limits(self) -> Limits:
         """The envelope Lambda gives one environment of this memory size."""
@@ -166,7 +170,7 @@ class Environment:
         headers = {
             "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
+            "Lambda-Runtime-Invoked-Function-Arn": function_arn(self.config.name),
             "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
             "Content-Type": "application/json",
         }
@@ -200,20 +204,21 @@ class Environment:
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.config.extra_env)
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
         env.update(
             {
                 "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.port}",
                 "_HANDLER": self.config.handler,
-                "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+                "AWS_LAMBDA_FUNCTION_NAME": self.config.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.config.memory_mb),
-                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.config.name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]env{self.id}",
                 "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
                 "LAMBDA_TASK_ROOT": str(self.config.app_dir),
-                "AWS_REGION": env.get("AWS_REGION", "us-east-1"),
-                "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                "AWS_REGION": env.get("AWS_REGION", region),
+                "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", region),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -419,6 +424,23 @@ class Pool:
             self.idle.append(env)
         record = self.record(env, invocation, kind, cold)
         return kind, body, record
+
+    def figures(self) -> dict[str, Any]:
+        """This function's counters, as /__emulator/stats reports them."""
+        return {
+            "name": self.config.name,
+            "handler": self.config.handler,
+            "environments": len(self.environments),
+            "idle": len(self.idle),
+            "concurrency_limit": self.concurrency,
+            "cold_starts": self.cold_starts,
+            "throttles": self.throttles,
+            "invocations": self.invocations,
+            "reaped": self.reaped,
+            "idle_reap_s": self.config.idle_reap_s,
+            "memory_mb": self.config.memory_mb,
+            "cpu_seconds": self.cpu_seconds(),
+        }
 
     def record(self, env: Environment, invocation: Invocation, kind: str, cold: bool) -> InvokeRecord:
         duration = (invocation.finished_at - invocation.handed_at) * 1000

@@ -1,9 +1,12 @@
 """The API-Gateway-style HTTP front of the local Lambda, plus its control endpoints.
 
-Every request becomes a REST proxy event dispatched to the pool. Control endpoints live under
-/__emulator/ (never a route of the app): `stats` (cold starts, throttles, environments) and
-`coldstart` (start N fresh environments one after another, each answering one event, and report
-init and first-invocation durations separately).
+Every request becomes a REST proxy event dispatched to the pool. With the WebSocket API on,
+`/ws` and `/{stage}/@connections/{id}` are API Gateway's WebSocket API and its management API
+(websocket.py, connections_api.py). Control endpoints live under /__emulator/ (never a route of
+the app): `stats` (cold starts, throttles, environments: the HTTP function's at the top level,
+every function's under `functions`, plus `connections` and `stream`) and `coldstart` (start N
+fresh environments one after another, each answering one event, and report init and
+first-invocation durations separately).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import asyncio
 import json
 import statistics
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from compare.local.lambda_emu.connections_api import ConnectionsApi
 from compare.local.lambda_emu.events import (
     GREEDY_PROXY,
     HttpResponse,
@@ -32,6 +37,10 @@ from compare.local.lambda_emu.runtime import (
     Throttled,
     billed_ms,
 )
+from compare.local.lambda_emu.websocket import WebSocketApi
+
+if TYPE_CHECKING:  # the poller imports the café package; the front needs it only when streaming
+    from compare.local.lambda_emu.stream_poller import StreamPoller
 
 CONTROL = "/__emulator"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -47,15 +56,30 @@ def _to_web(response: HttpResponse) -> web.Response:
 class Front:
     """Turns HTTP requests into proxy events for the pool and proxy results back into HTTP."""
 
-    def __init__(self, pool: Pool, routes: RouteTable | None) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        routes: RouteTable | None,
+        *,
+        functions: Mapping[str, Pool] | None = None,
+        websocket: WebSocketApi | None = None,
+        stream: StreamPoller | None = None,
+    ) -> None:
         self.pool = pool
         self.routes = routes or RouteTable([Route.parse(GREEDY_PROXY)])
+        self.functions = dict(functions or {pool.config.handler: pool})
+        self.websocket = websocket
+        self.stream = stream
         self.started = time.time()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_PAYLOAD)
         app.router.add_get(f"{CONTROL}/stats", self.stats)
         app.router.add_post(f"{CONTROL}/coldstart", self.coldstart)
+        if self.websocket is not None:
+            # Before the catch-all: these paths are API Gateway's, not the app's.
+            self.websocket.add_routes(app)
+            ConnectionsApi(self.websocket).add_routes(app)
         # [\s\S]: a path may hold an encoded newline; aiohttp would answer it with its own text 404.
         app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
         return app
@@ -101,26 +125,21 @@ class Front:
 
     async def stats(self, request: web.Request) -> web.Response:
         pool = self.pool
-        return web.json_response(
-            {
-                "environments": len(pool.environments),
-                "idle": len(pool.idle),
-                "concurrency_limit": pool.concurrency,
-                "cold_starts": pool.cold_starts,
-                "throttles": pool.throttles,
-                "invocations": pool.invocations,
-                "reaped": pool.reaped,
-                "idle_reap_s": pool.config.idle_reap_s,
+        figures: dict[str, Any] = {
+            **pool.figures(),  # the HTTP function's, where the comparison reads them
+            "envelope": {
+                "cpu_vcpu": pool.config.limits().cpu_vcpu,
                 "memory_mb": pool.config.memory_mb,
-                "cpu_seconds": pool.cpu_seconds(),
-                "envelope": {
-                    "cpu_vcpu": pool.config.limits().cpu_vcpu,
-                    "memory_mb": pool.config.memory_mb,
-                    "enforced": pool.envelopes is not None and pool.envelopes.enforced,
-                    "mechanism": pool.envelopes.mechanism if pool.envelopes is not None else "none",
-                },
-            }
-        )
+                "enforced": pool.envelopes is not None and pool.envelopes.enforced,
+                "mechanism": pool.envelopes.mechanism if pool.envelopes is not None else "none",
+            },
+            "functions": {handler: each.figures() for handler, each in self.functions.items()},
+        }
+        if self.websocket is not None:
+            figures["connections"] = self.websocket.figures()
+        if self.stream is not None:
+            figures["stream"] = self.stream.stats()
+        return web.json_response(figures)
 
     async def coldstart(self, request: web.Request) -> web.Response:
         """Fresh environments one at a time: spawn → ready (init) → one event (first invocation)."""

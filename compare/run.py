@@ -403,7 +403,9 @@ async def _modes(
     for name, url in urls.items():
         label = f"{name}: screens by polling, then by push ({opts.modes_subscribers} subscribers at the end)"
         with ui.task(label, 1):
-            server = ModesServer(url, pids.get(name), ctx.staff_token, body)
+            server = ModesServer(
+                url, pids.get(name), ctx.staff_token, body, connections_in_root=name == "lambda"
+            )
             try:
                 found[name] = await measure_modes(server, config)
             except (OSError, aiohttp.ClientError, RuntimeError, KeyError, ValueError) as error:

@@ -56,6 +56,10 @@ class Server:
     pid: int | None
     staff_token: str
     order_body: dict[str, Any]
+    # Where the connections are held: the whole process tree (a server's workers), or its root
+    # alone (the local Lambda: the emulator's front plays API Gateway; the function environments
+    # it starts for $connect and the stream are not memory held per connection).
+    connections_in_root: bool = False
 
     @property
     def staff(self) -> dict[str, str]:
@@ -142,6 +146,14 @@ class Held:
     refused: int
 
 
+# Subscribers connect in waves of this many at once, as a café's screens and phones arrive over
+# time rather than in one instant (a burst of 1,000 $connect calls would meet Lambda's concurrency
+# limit here, which real arrivals spread over minutes do not); a refused one tries again once,
+# as the pages do after their reconnect delay.
+WAVE = 50
+RETRY_AFTER_S = 1.0
+
+
 async def _open(
     session: aiohttp.ClientSession,
     server: Server,
@@ -150,26 +162,52 @@ async def _open(
     stop: asyncio.Event,
     subscriptions: list[tuple[dict[str, str], clients.OnMessage]],
 ) -> Held:
-    """Open the subscriptions and wait until each got its first message (or failed)."""
-    connected = [asyncio.Event() for _ in subscriptions]
-    tasks: list[asyncio.Future[bool]] = [
-        asyncio.ensure_future(
-            clients.subscribe(session, live, query, server.staff_token, on_message, counter, ready, stop)
-        )
-        for (query, on_message), ready in zip(subscriptions, connected, strict=True)
-    ]
+    """Open the subscriptions wave by wave; each wave waits until every one got its first message
+    (or failed), the failed ones are tried once more."""
+    tasks: list[asyncio.Future[bool]] = []
+    held = refused = 0
+    for start in range(0, len(subscriptions), WAVE):
+        wave = subscriptions[start : start + WAVE]
+        for attempt in range(2):
+            opened = [_start(session, server, live, counter, stop, sub) for sub in wave]
+            results = await asyncio.gather(*(_first(ready, task) for task, ready in opened))
+            tasks += [task for (task, _), ok in zip(opened, results, strict=True) if ok]
+            held += sum(results)
+            wave = [sub for sub, ok in zip(wave, results, strict=True) if not ok]
+            if not wave:
+                break
+            if attempt == 0:
+                await asyncio.sleep(RETRY_AFTER_S)
+        refused += len(wave)
+    return Held(tasks, held, refused)
 
-    async def first(ready: asyncio.Event, task: asyncio.Future[bool]) -> bool:
-        waiting: asyncio.Future[bool] = asyncio.ensure_future(ready.wait())
-        await asyncio.wait(
-            {waiting, task}, timeout=clients.CONNECT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
-        )
-        waiting.cancel()
-        return ready.is_set()
 
-    results = await asyncio.gather(*(first(r, t) for r, t in zip(connected, tasks, strict=True)))
-    held = sum(results)
-    return Held(tasks, held, len(results) - held)
+def _start(
+    session: aiohttp.ClientSession,
+    server: Server,
+    live: Live,
+    counter: Counter,
+    stop: asyncio.Event,
+    subscription: tuple[dict[str, str], clients.OnMessage],
+) -> tuple[asyncio.Future[bool], asyncio.Event]:
+    query, on_message = subscription
+    ready = asyncio.Event()
+    task: asyncio.Future[bool] = asyncio.ensure_future(
+        clients.subscribe(session, live, query, server.staff_token, on_message, counter, ready, stop)
+    )
+    return task, ready
+
+
+async def _first(ready: asyncio.Event, task: asyncio.Future[bool]) -> bool:
+    """Whether the subscription got its first message (the current state) before it ended."""
+    waiting: asyncio.Future[bool] = asyncio.ensure_future(ready.wait())
+    await asyncio.wait(
+        {waiting, task}, timeout=clients.CONNECT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+    )
+    waiting.cancel()
+    if not ready.is_set():
+        task.cancel()
+    return ready.is_set()
 
 
 async def _connect(
@@ -231,7 +269,8 @@ async def _many(
         return Many([], 0, 0, None, None, None, "")
     ledger = Ledger()
     orders = await clients.place_orders(client, server.order_body, config.trackers)
-    rss_before = tree_rss_mb(server.pid) if server.pid else None
+    tree = not server.connections_in_root
+    rss_before = tree_rss_mb(server.pid, tree) if server.pid else None
     subscriptions: list[tuple[dict[str, str], clients.OnMessage]] = []
     for tracker in range(extra):
         order_id = orders[tracker % len(orders)]
@@ -240,7 +279,7 @@ async def _many(
     random.Random(0).shuffle(subscriptions)  # noqa: S311 - connect order only
     opened = await _open(session, server, live, counter, stop, subscriptions)
     await asyncio.sleep(1.0)  # let the server's memory settle after the connection burst
-    rss_after = tree_rss_mb(server.pid) if server.pid else None
+    rss_after = tree_rss_mb(server.pid, tree) if server.pid else None
     cpu_before = tree_cpu_s(server.pid).total if server.pid else None
     changes = await clients.barista(client, server.staff, ledger, orders, config.change_rate, config.window_s)
     await asyncio.sleep(PUSH_GRACE_S)

@@ -66,17 +66,19 @@ def tree_cpu_s(root: int) -> CpuSplit:
     return CpuSplit(root=root_own, children=children, total=root_own + children)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process tree in MiB (VmRSS of each process, shared pages counted
-    once per process: an upper bound, like the sum `ps` would show)."""
-    total_kb = 0
-    for pid in descendants(root):
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total_kb += int(line.split()[1])
-                        break
-        except OSError:
-            continue  # gone meanwhile
-    return total_kb / 1024
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # gone meanwhile
+    return 0
+
+
+def tree_rss_mb(root: int, include_children: bool = True) -> float:
+    """Resident memory of a process tree (or of its root alone) in MiB: VmRSS of each process,
+    shared pages counted once per process, an upper bound like the sum `ps` would show."""
+    pids = descendants(root) if include_children else [root]
+    return sum(_rss_kb(pid) for pid in pids) / 1024

@@ -187,15 +187,17 @@ def test_local_mode_starts_stops_and_reports(tmp_path: Path) -> None:
     assert ec2["deployed_path"]["concurrency_limit"] >= 1 and lam["deployed_path"]["concurrency_limit"] == 32
     md = (report_dir / "report.md").read_text()
     assert "deployed-path capacity req/s" in md and "Model against emulation" in md
-    # Push against polling: every change seen by its tracker in both modes, polling slower.
+    # Push against polling: every change seen by its tracker in both modes (which is faster is a
+    # measurement, in the report; a 2 s window of 8 changes on a busy machine decides nothing).
     for entry in (lam, ec2):
         polling = entry["polling"]
         assert polling["transport"] == "poll" and polling["changes"] == 8 and polling["missed"] == 0
         assert polling["requests_per_s"] > 1
-    push = ec2["push"]
-    assert push["transport"] == "sse" and push["changes"] == 8 and push["missed"] == 0
-    assert push["subscribers"] == 30 and push["refused"] == 0 and push["cpu_ms_per_event"] > 0
-    assert push["notice_ms"]["p50"] < ec2["polling"]["notice_ms"]["p50"]
+    for entry, transport in ((ec2, "sse"), (lam, "websocket")):
+        push = entry["push"]
+        assert push["transport"] == transport and push["changes"] == 8 and push["missed"] == 0
+        assert push["subscribers"] == 30 and push["refused"] == 0 and push["cpu_ms_per_event"] > 0
+        assert push["notice_ms_at_1k"]["p50"] > 0 and push["server_rss_mb_per_1k"] is not None
     assert (report_dir / "notice_delay.png").exists() and "notice p99 ms" in md
 
 

@@ -1,7 +1,8 @@
 """Does the verdict survive its assumptions? The decision rerun at each end of every assumed range.
 
-The decision is the cost model's recommendation: the cheapest runtime whose p99 meets the SLO.
-Two kinds of input carry a range:
+The decision is the cost model's recommendation: the cheapest runtime and mode (push or polling)
+whose request p99 meets the SLO and whose screens show a change within the profile's notice-delay
+target; an answer reads "lambda push". Two kinds of input carry a range:
 
 - the café's assumptions in the cost profile: the waits, the share of the wait with the tab
   visible, the screens open (``traffic``): each end re-derives the traffic and reprices;
@@ -59,13 +60,50 @@ class Swing:
         }
 
 
+def answer(recommendation: Mapping[str, Any]) -> str:
+    """The recommendation in two words: ``"<runtime> <mode>"``, or ``"none"``."""
+    runtime = recommendation.get("runtime")
+    return f"{runtime} {recommendation.get('mode')}" if runtime else "none"
+
+
 def decide(raw_profile: dict[str, Any], p99_ms: Mapping[str, float]) -> str:
-    """The runtime the cost model recommends for ``raw_profile`` with these p99s."""
+    """The runtime and mode the cost model recommends for ``raw_profile`` with these p99s."""
     raw = copy.deepcopy(raw_profile)
     if p99_ms:
         raw["p99_ms"] = dict(p99_ms)
     result = estimate(raw, with_breakeven=False)
-    return str(result["recommendation"]["runtime"] or "none")
+    return answer(result["recommendation"])
+
+
+def close_combinations(recommendation: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every runtime × mode the recommendation priced, the pick first, each with its gap to the
+    pick and whether it is close (within ``recommend.CLOSE_SHARE``) and works (SLO and target)."""
+    rows = list(recommendation.get("combinations", []))
+    pick = next(
+        (
+            r
+            for r in rows
+            if r["runtime"] == recommendation.get("runtime") and r["mode"] == recommendation.get("mode")
+        ),
+        None,
+    )
+    if pick is None:
+        return []
+    base = float(pick["monthly_usd"])
+    out = []
+    for row in sorted(rows, key=lambda r: (r is not pick, float(r["monthly_usd"]))):
+        out.append(
+            {
+                "answer": f"{row['runtime']} {row['mode']}",
+                "monthly_usd": row["monthly_usd"],
+                "gap_share": round((float(row["monthly_usd"]) - base) / base, 4) if base else 0.0,
+                "notice_p99_ms": row["notice_p99_ms"],
+                "works": row.get("meets_slo") is not False and row.get("meets_notice_target") is not False,
+                "close": bool(row.get("close")),
+                "pick": row is pick,
+            }
+        )
+    return out
 
 
 def _set(raw: dict[str, Any], dotted: str, value: float) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from compare.census import CENSUS_PATH
 from compare.census.provenance import provenance
 from compare.census.run import chromium, run_all
-from compare.census.server import local_cafe
+from compare.census.server import POLLING, PUSH, RUNTIMES, local_cafe
 from compare.census.tally import census
 
 
@@ -22,13 +22,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The café's EMF metric lines would mix with the summary on stdout: the census needs none.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from cafe.live.hub import HEARTBEAT_SECONDS
+
     began = time.monotonic()
-    with local_cafe() as cafe, chromium() as browser:
-        runs = run_all(browser, cafe)
-        document = census(runs, provenance(browser.version))
+    with chromium() as browser:
+        # The same scenarios twice: push unavailable (the pages poll), then a café that pushes.
+        with local_cafe(POLLING) as cafe:
+            polling = run_all(browser, cafe)
+        with local_cafe(PUSH) as cafe:
+            push = run_all(browser, cafe)
+        document = census(polling, push, provenance(browser.version), RUNTIMES, HEARTBEAT_SECONDS)
     args.out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out} in {time.monotonic() - began:.0f} s", file=sys.stderr)
-    print(json.dumps({k: document[k] for k in ("intervals_s", "customer", "barista", "board")}, indent=2))
+    summary = {k: document[k] for k in ("intervals_s", "customer", "barista", "board")}
+    summary["push"] = {k: document["push"][k] for k in ("customer", "barista", "board", "streams")}
+    print(json.dumps(summary, indent=2))
     return 0
 
 

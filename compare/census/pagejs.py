@@ -2,9 +2,10 @@
 
 For each page (customer, barista, board): the static files its HTML and its modules' imports load,
 the API routes its modules call (``api(`/orders/${id}`, {method: "POST"})`` → ``POST
-/orders/{order_id}``), and the polling intervals (``poll(fn, POLL_MS)``, ``poll``'s hidden-tab
-factor in api.js, the footer's ``setInterval(refreshHealth, …)`` in ui.js). A call this reader
-cannot resolve to a literal is an error, not a skip: the test must see every call.
+/orders/{order_id}``), the polling intervals (``poll(fn, POLL_MS)``, ``poll``'s hidden-tab
+factor in api.js, the footer's ``setInterval(refreshHealth, …)`` in ui.js), the channel it follows
+by push (``follow({query: "channel=board", …})``) and the WebSocket ping interval of api.js. A call
+this reader cannot resolve to a literal is an error, not a skip: the test must see every call.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ PAGES = {
 }
 
 _CONST = re.compile(r"\bconst\s+([A-Z_][A-Z0-9_]*)\s*=\s*(\d+)\s*;")
+_PRODUCT = re.compile(r"\bconst\s+WEBSOCKET_PING_MS\s*=\s*(\d+(?:\s*\*\s*\d+)*)\s*;")
+_FOLLOW_QUERY = re.compile(r"""\bquery\s*:\s*[`"']([a-z_]+)=([^`"'&]*)""")
 _IMPORT = re.compile(r"""\bimport\b[^;]*?\bfrom\s+["']\./([\w.-]+)["']""")
 _HTML_STATIC = re.compile(r"""(?:src|href)="static/([\w.-]+)\"""")
 _HIDDEN_FACTOR = re.compile(r"function\s+poll\s*\(\s*\w+\s*,\s*(\w+)\s*,\s*\w+\s*=\s*\1\s*\*\s*(\d+)\s*\)")
@@ -42,6 +45,7 @@ class PageSource:
     static_files: frozenset[str]
     api_routes: frozenset[str]
     poll_ms: int
+    channel: str  # what it follows by push: "order", "board" or "queue"
 
 
 def _call_args(text: str, open_paren: int) -> list[str]:
@@ -145,7 +149,33 @@ def page(name: str) -> PageSource:
             )
         ),
         poll_ms=_number(polls[0][1], consts, entries[0]),
+        channel=_followed(entry_text, entries[0]),
     )
+
+
+def _followed(text: str, where: str) -> str:
+    """The channel of the page's one ``follow({query: …})``: an order id, or ``channel=<name>``."""
+    found = [_FOLLOW_QUERY.search(args[0]) for args in _calls(text, "follow")]
+    if len(found) != 1 or found[0] is None:
+        raise PageSourceError(f"{where}: expected one follow({{query: ...}}) call with a literal query")
+    name, value = found[0].groups()
+    if name == "order_id":
+        return "order"
+    if name == "channel" and value:
+        return value
+    raise PageSourceError(f"{where}: follow() query {name}={value!r} is not an order id or a channel")
+
+
+def websocket_ping_ms() -> int:
+    """How often a page pings its WebSocket (api.js ``WEBSOCKET_PING_MS``): API Gateway closes a
+    connection idle for 10 minutes, and every ping is a metered message each way."""
+    found = _PRODUCT.search(source("api.js"))
+    if not found:
+        raise PageSourceError("api.js: const WEBSOCKET_PING_MS = <number or product of numbers>; not found")
+    product = 1
+    for factor in found.group(1).split("*"):
+        product *= int(factor)
+    return product
 
 
 def hidden_factor() -> int:

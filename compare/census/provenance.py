@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 
 from compare.census import ROOT
-from compare.census.server import RUNTIME
 
 
 def git_revision() -> str:
@@ -33,5 +32,4 @@ def provenance(browser_version: str) -> dict[str, str]:
         "playwright": version("playwright"),
         "git_revision": git_revision(),
         "date": datetime.now(UTC).date().isoformat(),
-        "runtime": RUNTIME,
     }

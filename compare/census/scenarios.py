@@ -3,6 +3,7 @@ working the queue, a pickup board. Times are page time (Playwright's clock), in 
 
 The driver's own calls (placing orders for the barista and the board, moving orders along for the
 customer and the board) carry ``server.DRIVER_AGENT`` and are not counted: only the pages are.
+The same scenarios run against a café that pushes and one that does not (the pages' fallback).
 Each scenario names its phases; ``tally`` turns them into the census:
 
 - customer: ``load``, ``browse``, ``place`` (one order's fixed requests), ``visible`` and
@@ -59,6 +60,7 @@ Action = Callable[[], None]
 class Outcome:
     recording: Recording
     orders: int  # orders the scenario's page placed, tracked or worked
+    changes: int  # events the order book's change feed gained meanwhile (each one a push)
 
 
 class Driver:
@@ -67,6 +69,8 @@ class Driver:
     def __init__(self, cafe: LocalCafe) -> None:
         self.customer = cafe.driver(staff=False)
         self.staff = cafe.driver(staff=True)
+        self.settle = cafe.settle  # push: wait until every change is on the pages' streams
+        self.sequence = cafe.sequence
         items = self.customer.get("/menu").raise_for_status().json()["items"]
         self.item_id = next(str(i["id"]) for i in items if i["available"])
 
@@ -83,10 +87,15 @@ class Driver:
         self.staff.close()
 
 
-def _timeline(tab: Tab, events: list[tuple[int, Action]]) -> None:
+def _timeline(tab: Tab, driver: Driver, events: list[tuple[int, Action]]) -> None:
+    """Each action at its page time; a change it makes is on every stream before time moves on
+    (the server pushes in real time while the page clock waits), so its messages count in the
+    phase it was made in."""
     for at_ms, action in sorted(events, key=lambda e: e[0]):
         tab.run_to(at_ms)
         action()
+        driver.settle()
+        tab.quiet()
 
 
 # ---- the customer ------------------------------------------------------------------------------
@@ -94,6 +103,7 @@ def _timeline(tab: Tab, events: list[tuple[int, Action]]) -> None:
 
 def customer(tab: Tab, driver: Driver, name: str, *, hide: bool) -> Outcome:
     """Open the customer page, order one drink, track it to pickup (hiding the tab if ``hide``)."""
+    first = driver.sequence()
     tab.begin(name, "load")
     tab.open("/", "#menu .item")
     tab.phase("browse")
@@ -126,14 +136,17 @@ def customer(tab: Tab, driver: Driver, name: str, *, hide: bool) -> Outcome:
     ]
     if hide:
         events += [(placed + HIDE_AFTER_MS, hidden), (placed + SHOW_AFTER_MS, shown)]
-    _timeline(tab, events)
+    _timeline(tab, driver, events)
     tab.run_until("document.getElementById('t-status').dataset.status === 'COMPLETED'", limit_ms=MINUTE)
     tab.phase("tail")
     tab.run(TAIL_MS)
-    outcome = Outcome(tab.finish(), orders=1)
+    outcome = Outcome(tab.finish(), orders=1, changes=driver.sequence() - first)
     tracked_after = [s for s in outcome.recording.seen if s.phase == "tail" and "/orders/" in s.route]
     if tracked_after:
         raise CensusError(f"{name}: the page kept tracking after pickup: {tracked_after}")
+    still_held = [h for h in outcome.recording.held if h.closed_ms is None]
+    if still_held:
+        raise CensusError(f"{name}: the page still followed the order by push after pickup: {still_held}")
     return outcome
 
 
@@ -142,6 +155,7 @@ def customer(tab: Tab, driver: Driver, name: str, *, hide: bool) -> Outcome:
 
 def barista(tab: Tab, driver: Driver, token: str) -> Outcome:
     """Sign in on the barista page and work the queue for SCREEN_MS: every order start to end."""
+    first = driver.sequence()
     tab.begin("barista", "open")
     tab.open("/barista", "#token")
     tab.page.locator("#token").fill(token)
@@ -159,13 +173,15 @@ def barista(tab: Tab, driver: Driver, token: str) -> Outcome:
             tab.phase("work")
             tab.page.locator(f'.order[data-number="{numbers[index]}"] button[data-to="{to}"]').click()
             tab.quiet()
+            driver.settle()
+            tab.quiet()
             tab.phase("periodic")
 
         return act
 
-    _timeline(tab, _order_lives(arrive, press))
+    _timeline(tab, driver, _order_lives(arrive, press))
     tab.run_to(SCREEN_MS)
-    return Outcome(tab.finish(), orders=len(numbers))
+    return Outcome(tab.finish(), orders=len(numbers), changes=driver.sequence() - first)
 
 
 def _order_lives(arrive: Action, step: Callable[[int, str], Action]) -> list[tuple[int, Action]]:
@@ -188,6 +204,7 @@ def _order_lives(arrive: Action, step: Callable[[int, str], Action]) -> list[tup
 
 def board(tab: Tab, driver: Driver) -> Outcome:
     """Keep the pickup board open for SCREEN_MS while orders arrive and move along."""
+    first = driver.sequence()
     tab.begin("board", "open")
     tab.open("/board", "#b-ready li")
     tab.phase("periodic")
@@ -199,6 +216,6 @@ def board(tab: Tab, driver: Driver) -> Outcome:
     def move(index: int, status: str) -> Action:
         return lambda: driver.move(ids[index], status)
 
-    _timeline(tab, _order_lives(arrive, move))
+    _timeline(tab, driver, _order_lives(arrive, move))
     tab.run_to(SCREEN_MS)
-    return Outcome(tab.finish(), orders=len(ids))
+    return Outcome(tab.finish(), orders=len(ids), changes=driver.sequence() - first)

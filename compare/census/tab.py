@@ -11,6 +11,10 @@ A small init script stamps each ``fetch`` the page starts with the page clock's 
 (the request times the intervals come from) and tells the driver when answers are still being
 read. It changes no request: counting is Playwright's ``request``/``response`` events, checked
 against the server's own log.
+
+A live stream (``GET /events``, where the page follows the café by push) stays open for as long as
+the page follows: it is never "in flight" for the quiet check, and its opening and closing are
+recorded in page time (how long a page holds its connection).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Response
 
-from compare.census.routes import route_key
-from compare.census.server import Answered, ServerLog
+from compare.census.routes import STREAM_ROUTE, route_key
+from compare.census.server import Answered, Pushed, ServerLog
 
 STEP_MS = 500
 # A Monday morning in the café's time zone: the page clock's start.
@@ -42,6 +46,8 @@ PROBE = """
   window.fetch = function (input, init) {
     const method = String((init && init.method) || "GET").toUpperCase();
     log.push([Date.now(), method, String(input instanceof Request ? input.url : input)]);
+    const accept = String((init && init.headers && init.headers.Accept) || "");
+    if (accept.includes("text/event-stream")) return realFetch(input, init); // held open: never quiet
     pending += 1;
     return realFetch(input, init).then(
       (res) => {
@@ -100,6 +106,16 @@ class Fetched:
 
 
 @dataclass
+class Held:
+    """One live stream the page opened: when (page time since the scenario began) and until when
+    (None: still open when the scenario ended)."""
+
+    phase: str
+    opened_ms: int
+    closed_ms: int | None = None
+
+
+@dataclass
 class Recording:
     """Everything one scenario's tab did."""
 
@@ -108,6 +124,8 @@ class Recording:
     seen: list[Seen] = field(default_factory=list)
     fetched: list[Fetched] = field(default_factory=list)
     answered: list[Answered] = field(default_factory=list)
+    pushed: list[Pushed] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
     phase_ms: Counter[str] = field(default_factory=Counter)
     page_ms: int = 0
 
@@ -138,6 +156,7 @@ class Tab:
         self.page.on("response", self._on_response)
         self._inflight = 0
         self._answered: set[Request] = set()
+        self._streams: dict[Request, Held] = {}
         self._fetches_seen = 0
         self._fetches_read = 0
         self._phase = "idle"
@@ -158,7 +177,12 @@ class Tab:
         self.phase("idle")
         rec, self.rec = self.rec, Recording("idle", self.now_ms)
         rec.page_ms = self.now_ms - rec.start_ms
-        rec.answered = [a for a in self.log.take() if a.phase != "idle"]
+        answered, pushed = self.log.take()
+        rec.answered = [a for a in answered if a.phase != "idle"]
+        rec.pushed = [p for p in pushed if p.phase != "idle"]
+        # Streams still open belong to the page, not to the finished recording: their end (a later
+        # navigation, the tab closing) must not be written into it.
+        self._streams = {request: Held("idle", held.opened_ms) for request, held in self._streams.items()}
         if self.errors:
             raise CensusError(f"{rec.name}: {len(self.errors)} errors on the page, e.g. {self.errors[:3]}")
         return rec
@@ -170,21 +194,33 @@ class Tab:
             self.log.phase = name
 
     def _on_request(self, request: Request) -> None:
-        self._inflight += 1
+        route = route_key(request.method, request.url)
         if request.resource_type == "fetch":
             self._fetches_seen += 1
+        if route == STREAM_ROUTE:
+            held = Held(self._phase, self.now_ms - self.rec.start_ms)
+            self._streams[request] = held
+            if self._phase != "idle":
+                self.rec.held.append(held)
+        else:
+            self._inflight += 1
         if self._phase != "idle":
             self.rec.seen.append(
-                Seen(
-                    self._phase,
-                    self._window,
-                    route_key(request.method, request.url),
-                    self.now_ms - self.rec.start_ms,
-                    request.resource_type,
-                )
+                Seen(self._phase, self._window, route, self.now_ms - self.rec.start_ms, request.resource_type)
             )
 
+    def _stream_ended(self, request: Request) -> bool:
+        """A live stream closed (the page stopped following, or the tab closed): not an error."""
+        held = self._streams.pop(request, None)
+        if held is None:
+            return False
+        held.closed_ms = self.now_ms - self.rec.start_ms
+        self._answered.discard(request)
+        return True
+
     def _on_done(self, request: Request) -> None:
+        if self._stream_ended(request):
+            return
         self._inflight -= 1
         self._answered.discard(request)
 
@@ -192,6 +228,8 @@ class Tab:
         self._answered.add(response.request)
 
     def _on_failed(self, request: Request) -> None:
+        if self._stream_ended(request):
+            return
         # Chromium ends a fetch answered 304 (If-None-Match sent by the page) as "aborted" once
         # the empty answer is handed over: answered, not failed.
         self._inflight -= 1
@@ -243,12 +281,14 @@ class Tab:
         self.run(max(0, self.rec.start_ms + at_ms - self.now_ms))
 
     def run_until(self, done: str, *, limit_ms: int) -> None:
-        """Run step by step until the page expression ``done`` is true (checked after fetches)."""
+        """Run step by step until the page expression ``done`` is true (checked after each step)."""
         for _ in range(limit_ms // STEP_MS):
             self.now_ms += STEP_MS
             self.rec.phase_ms[self._phase] += STEP_MS
             self.page.clock.run_for(STEP_MS)
-            if self.quiet() and self.page.evaluate(done):
+            self.quiet()
+            # Every step, not only after a fetch: a pushed change arrives without one.
+            if self.page.evaluate(done):
                 return
         raise CensusError(f"{self.rec.name}: {done} not true within {limit_ms} ms of page time")
 

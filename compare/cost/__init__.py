@@ -1,7 +1,9 @@
 """Cost model: what Lambda, Fargate and EC2 cost per month for a café's workload profile.
 
-`estimate(profile)` returns one JSON-ready dict; `breakeven_chart(result, path)` draws its
-break-even curves. Every figure is modeled from an offline price snapshot (see prices/).
+`estimate(profile, mode=None)` returns one JSON-ready dict, the runtimes priced in ``mode`` (push or
+polling; default the profile's own) and the recommendation weighing both; `breakeven_chart(result,
+path)` draws its break-even curves. Every figure is modeled from an offline price snapshot (see
+prices/).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pathlib import Path
 from compare.cost.model import estimate
 from compare.cost.prices import PriceError
 from compare.cost.profile import ProfileError
+from compare.cost.traffic import MODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prices", type=Path, help="price snapshot (default: newest in compare/cost/prices/)"
     )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        help="how the pages keep current: push (they follow a stream) or polling; default: the profile's "
+        "own `mode` (push when it says none)",
+    )
     parser.add_argument("--chart", type=Path, help="also write the break-even chart to this PNG")
     parser.add_argument("--no-breakeven", action="store_true", help="skip the break-even curves (faster)")
     parser.add_argument("--table", action="store_true", help="print a rich table for people instead of JSON")
@@ -39,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         raw = json.loads(args.profile.read_text(encoding="utf-8"))
-        result = estimate(raw, prices=args.prices, with_breakeven=not args.no_breakeven)
+        result = estimate(raw, prices=args.prices, with_breakeven=not args.no_breakeven, mode=args.mode)
         if args.chart:
             from compare.cost import breakeven_chart
 

@@ -1,5 +1,6 @@
 """The break-even chart: monthly cost against monthly orders, log-scale x, one line per option,
-coloured by runtime as every other chart of the comparison and stamped with the same footer."""
+coloured by runtime as every other chart of the comparison, solid for push and dashed for polling,
+the configured options bold, and stamped with the same footer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import matplotlib.pyplot as plt
 
 from compare.chartstyle import finish, plain_log_axis, plain_number, provenance_footer, runtime_color
 
-STYLE = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)))  # one per pricing option of a runtime
+#: One line style per mode: the reader tells push from polling at a glance.
+MODE_STYLE = {"push": "-", "polling": "--"}
 
 
 def default_footer(result: dict[str, Any]) -> str:
@@ -32,15 +34,20 @@ def breakeven_chart(result: dict[str, Any], path: str | Path, footer: str | None
     path = Path(path)
     fig, ax = plt.subplots(figsize=(10, 6))
     x = be["orders_grid"]
-    seen: dict[str, int] = {}
-    configured = set(be.get("configured", {}).values())
+    by_mode = be.get("configured_by_mode") or {"": be.get("configured", {})}
+    configured = {key for keys in by_mode.values() for key in keys.values()}
     for key, ys in be["curves"].items():
-        runtime = key.split()[0]
-        style = STYLE[seen.get(runtime, 0) % len(STYLE)]
-        seen[runtime] = seen.get(runtime, 0) + 1
-        width = 2.4 if key in configured else 1.1
-        label = f"{key} (configured)" if key in configured else key
-        ax.plot(x, ys, linestyle=style, color=runtime_color(runtime), label=label, linewidth=width)
+        runtime, mode = key.split()[0], key.rsplit(" ", 1)[-1]
+        mine = key in configured
+        ax.plot(
+            x,
+            ys,
+            linestyle=MODE_STYLE.get(mode, ":"),
+            color=runtime_color(runtime),
+            label=f"{key} (configured)" if mine else key,
+            linewidth=2.4 if mine else 0.9,
+            alpha=1.0 if mine else 0.45,
+        )
     for pair in be["pairs"]:
         first = pair["crossovers"][0]
         ax.plot([first["monthly_orders"]], [first["usd"]], "k.", markersize=5)
@@ -53,9 +60,12 @@ def breakeven_chart(result: dict[str, Any], path: str | Path, footer: str | None
     ax.yaxis.set_major_formatter(lambda v, _pos: f"${plain_number(v)}")
     ax.set_ylim(bottom=0)
     ax.set_xlabel("orders per month (log scale)")
-    ax.set_ylabel("USD per month (runtime only, modeled)")
+    ax.set_ylabel("USD per month (runtime + its mode's DynamoDB and transfer, modeled)")
     snap = result.get("prices", {}).get("snapshot", "")
-    ax.set_title(f"Café Compute break-even, {result.get('region', '')} (modeled from {snap})")
+    ax.set_title(
+        f"Café Compute break-even, {result.get('region', '')}: solid push, dashed polling "
+        f"(modeled from {snap})"
+    )
     ax.grid(True, which="major", linewidth=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout(rect=(0, 0.04, 1, 1))

@@ -34,4 +34,6 @@ def fargate_settings() -> dict[str, Any]:
     return {
         "log_retention_days": int(t["Parameters"]["LogRetentionDays"]["Default"]),
         "images_kept": kept,
+        # Server processes per task (WEB_CONCURRENCY): each holds its own live hub and feed reader.
+        "workers_per_task": int(t["Parameters"]["WebConcurrency"]["Default"]),
     }

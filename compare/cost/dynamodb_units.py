@@ -36,6 +36,14 @@ CALLS: dict[str, dict[str, int]] = {
     "PUT /store": {"UpdateItem": 1, "Query": 1, "BatchGetItem": 1},
     "PATCH /menu/{item_id}": {"UpdateItem": 1},
 }
+# The reads behind live push (cafe.live.hub, and the Lambda stream handler built like it): a new
+# subscriber's current state, and the board or the queue read again after a batch of changes (an
+# order's own change travels in the feed, unread).
+LIVE_CALLS: dict[str, dict[str, int]] = {
+    "order": {"GetItem": 1},
+    "board": {"Query": 1},
+    "queue": {"Query": 2, "BatchGetItem": 1},
+}
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 
@@ -72,6 +80,7 @@ class Sizes:
     record: int
     store_item: int
     id_in_set: int
+    order_json: int  # the order as GET /orders/{id} answers it (placed and completed, averaged)
 
 
 @cache
@@ -114,6 +123,7 @@ def representative_sizes() -> Sizes:
         record=item_size(record),
         store_item=item_size(store),
         id_in_set=len(placed.id) + 1,
+        order_json=(len(placed.as_json.encode()) + len(completed.as_json.encode())) // 2,
     )
 
 
@@ -165,6 +175,21 @@ def units_per_route(queue: Queue) -> dict[str, tuple[float, float]]:
         "GET /store": (store_query + batch, 0.0),
         "PUT /store": (store_query + batch, _writes(s.store_item)),
         "PATCH /menu/{item_id}": (0.0, _writes(s.store_item)),
+    }
+
+
+def live_read_units(queue: Queue) -> dict[str, float]:
+    """Read units of one live read (``LIVE_CALLS``) per channel: the order's current state is
+    ``GET /orders/{id}``'s read, the board ``GET /pickup``'s, the queue one index query over the
+    waiting and ready orders plus ``GET /store``'s reads."""
+    s = representative_sizes()
+    order = (s.order_placed + s.order_completed) // 2
+    units = units_per_route(queue)
+    shown = max(1, math.ceil(queue.waiting + queue.ready))
+    return {
+        "order": units["GET /orders/{order_id}"][0],
+        "board": units["GET /pickup"][0],
+        "queue": _reads(order * shown, consistent=False) + units["GET /store"][0],
     }
 
 

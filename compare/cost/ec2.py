@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from compare.cost import push_servers
 from compare.cost.fargate import discounted
 from compare.cost.items import LineItem, RuntimeCost, line
-from compare.cost.network import alb_lines, log_lines
+from compare.cost.network import alb_lines, lcu, log_lines
 from compare.cost.observability import waf_lines
 from compare.cost.prices import Discount, PriceBook
 from compare.cost.profile import Ec2Config, Profile
@@ -83,6 +84,14 @@ def estimate(profile: Profile, book: PriceBook, cfg: Ec2Config | None = None) ->
     spec = book.instance_type(cfg.instance_type)
     vcpu = float(spec["vcpu"])
     p = plan(profile, cfg, vcpu, f"{cfg.instance_type} instances")
+    workers = int(vcpu)  # gunicorn runs one worker per vCPU (ec2/gunicorn.conf.py), a live hub each
+    held = None
+    if profile.traffic.live is not None:
+        memory_gb = float(spec["memory_gib"])
+        cfg, change = push_servers.fit(profile, cfg, workers, memory_gb, p.peak_count)
+        if change != "none":
+            p = plan(profile, cfg, vcpu, f"{cfg.instance_type} instances")
+        held = push_servers.memory_check(profile, p.peak_count, workers, memory_gb * 1024.0, change)
     qty_basis = f"modeled from {inp.label('ec2.cpu_ms_per_request')} CPU/request" if p.sized else "profile"
     od = book.price(f"ec2.ondemand.{cfg.instance_type}")
     discount = pricing_discount(book, cfg)
@@ -148,6 +157,18 @@ def estimate(profile: Profile, book: PriceBook, cfg: Ec2Config | None = None) ->
         items += alb_lines(profile, book, cfg.alb_azs)
         if cfg.waf:
             items += waf_lines(profile, book)
+    if held is not None:
+        push = push_servers.quantities(profile, p, workers)
+        items += push_servers.push_lines(push, book, "instance")
+        sizing["push"] = {**push.to_dict(), "memory": held.to_dict()}
+        notes.append(
+            f"push: server-sent events from each instance's {workers} uvicorn workers (a hub each); "
+            f"{held.sentence('instance')}"
+        )
+        if not held.fits:
+            warnings.append(f"push: {held.sentence('instance')}: choose a larger type")
+    if cfg.alb:
+        sizing["alb"] = lcu(profile).to_dict()
     items += log_lines(profile, book, cfg.log_bytes_per_request, "EC2 via CloudWatch agent")
     notes.append(
         "the EC2 template attaches CloudWatchAgentServerPolicy but its user data installs no agent: "

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from compare.cost import push_servers
 from compare.cost.items import LineItem, RuntimeCost
-from compare.cost.network import alb_lines, log_lines, nat_lines
+from compare.cost.network import alb_lines, lcu, log_lines, nat_lines
 from compare.cost.observability import ecr_line, emf_metric_lines, log_storage_line, waf_lines
 from compare.cost.prices import Discount, Price, PriceBook
 from compare.cost.profile import FargateConfig, Profile
@@ -39,6 +40,13 @@ def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None
     elif cfg.pricing in PRICING_DISCOUNT:
         discount = book.discount(PRICING_DISCOUNT[cfg.pricing])
     p = plan(profile, cfg, cfg.vcpu, "Fargate tasks")
+    held = None
+    if profile.traffic.live is not None:
+        # The streams the tasks hold at the busiest hour: more memory, or more tasks, if need be.
+        cfg, change = push_servers.fit(profile, cfg, cfg.workers, cfg.memory_gb, p.peak_count)
+        if change != "none":
+            p = plan(profile, cfg, cfg.vcpu, "Fargate tasks")
+        held = push_servers.memory_check(profile, p.peak_count, cfg.workers, cfg.memory_gb * 1024.0, change)
     task_hours = p.unit_hours
     qty_basis = (
         f"modeled from {inp.label('fargate.cpu_ms_per_request')} CPU/request" if p.sized else "profile"
@@ -94,6 +102,16 @@ def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None
         items.append(ecr_line(book, cfg.image_gb, cfg.images_kept))
     if cfg.waf and cfg.alb:
         items += waf_lines(profile, book)
+    push = None
+    if held is not None:
+        push = push_servers.quantities(profile, p, cfg.workers)
+        items += push_servers.push_lines(push, book, "task")
+        notes.append(
+            f"push: server-sent events from each task through the ALB, {cfg.workers} hub(s) per task "
+            f"reading the feed; {held.sentence('task')}"
+        )
+        if not held.fits:
+            warnings.append(f"push: {held.sentence('task')}")
     if cfg.spot:
         warnings.append("Fargate Spot tasks can be stopped with 2 minutes' notice: keep an on-demand base")
     if cfg.pricing != "on-demand" and cfg.scaling != "fixed":
@@ -112,6 +130,9 @@ def estimate(profile: Profile, book: PriceBook, cfg: FargateConfig | None = None
             "peak_cpu_utilisation": round(p.peak_utilisation, 4),
             "sized_from_cpu": p.sized,
             "scaling": cfg.scaling,
+            "memory_gb": cfg.memory_gb,
+            **({"alb": lcu(profile).to_dict()} if cfg.alb else {}),
+            **({"push": {**push.to_dict(), "memory": held.to_dict()}} if push and held else {}),
             "label": "modeled",
         },
     )

@@ -8,10 +8,12 @@ from typing import Any
 
 from compare.cost import breakeven, ec2, fargate, lambda_, shared_costs, sweep
 from compare.cost.items import RuntimeCost
+from compare.cost.notice import Notice, notice
 from compare.cost.prices import PriceBook
-from compare.cost.profile import Profile, parse
-from compare.cost.recommend import recommend
-from compare.cost.sizing import hourly_rps, peak_rps
+from compare.cost.profile import Profile, ProfileError, parse
+from compare.cost.recommend import recommend_combination
+from compare.cost.sizing import hourly_held, hourly_rps, peak_held, peak_rps
+from compare.cost.traffic import MODES
 
 log = logging.getLogger(__name__)
 
@@ -123,31 +125,101 @@ def option_matrix(profile: Profile, book: PriceBook) -> dict[str, dict[str, floa
     return out
 
 
-def estimate(
-    raw_profile: dict[str, Any], prices: Path | None = None, with_breakeven: bool = True
-) -> dict[str, Any]:
-    """Price a profile; the comparison tool's report calls this (and breakeven_chart on the result)."""
-    profile = parse(raw_profile)
-    book = PriceBook.load(profile.region, prices)
-    log.info(
-        "pricing %s requests/month in %s with %s",
-        f"{profile.monthly_requests:.0f}",
-        profile.region,
-        book.snapshot_name,
-    )
+def hubs_at_peak(cost: RuntimeCost) -> int:
+    """Server processes (a live hub each) at the busiest hour, from the runtime's push sizing."""
+    memory = cost.sizing.get("push", {}).get("memory", {})
+    return int(memory.get("units_at_peak") or 1) * int(memory.get("processes_per_unit") or 1)
+
+
+def price_mode(
+    profile: Profile, book: PriceBook
+) -> tuple[dict[str, RuntimeCost], dict[str, Any], dict[str, Notice]]:
+    """Every runtime in the profile's mode: its cost, the costs shared alike, how late screens are."""
     costs: dict[str, RuntimeCost] = {
         "lambda": lambda_.estimate(profile, book),
         "fargate": fargate.estimate(profile, book),
         "ec2": ec2.estimate(profile, book),
     }
-    shared = shared_costs.summary(profile, book)
+    notices = {name: notice(profile, name, hubs_at_peak(c)) for name, c in costs.items()}
+    return costs, shared_costs.summary(profile, book), notices
+
+
+def modes_priced(profile: Profile, book: PriceBook) -> dict[str, tuple[Profile, Any]]:
+    """The profile in each mode the census can price (a census taken before push prices polling)."""
+    out: dict[str, tuple[Profile, Any]] = {}
+    for mode in MODES:
+        try:
+            in_mode = profile if mode == profile.mode else profile.with_mode(mode)
+        except ProfileError as exc:
+            log.warning("%s not priced: %s", mode, exc)
+            continue
+        out[mode] = (in_mode, price_mode(in_mode, book))
+    return out
+
+
+def mode_summary(priced: dict[str, tuple[Profile, Any]]) -> dict[str, Any]:
+    """Each mode's runtimes: monthly cost with the mode's shared lines, and how late screens are."""
+    out: dict[str, Any] = {"label": "modeled"}
+    for mode, (in_mode, (costs, shared, notices)) in priced.items():
+        out[mode] = {
+            "requests_per_month": round(in_mode.monthly_requests, 1),
+            "shared_monthly_usd": shared["monthly_usd"],
+            "runtimes": {
+                name: {
+                    "monthly_usd": round(c.monthly_usd, 4),
+                    "monthly_usd_with_shared": round(c.monthly_usd + shared["monthly_usd"], 4),
+                    "notice_delay": notices[name].to_dict(),
+                }
+                for name, c in costs.items()
+            },
+        }
+    return out
+
+
+def combinations(priced: dict[str, tuple[Profile, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "runtime": name,
+            "mode": mode,
+            "monthly_usd": round(c.monthly_usd + shared["monthly_usd"], 4),
+            "runtime_usd": round(c.monthly_usd, 4),
+            "shared_usd": shared["monthly_usd"],
+            "notice_p99_ms": round(notices[name].p99_ms, 1),
+            "notice_screen": notices[name].screen,
+            "keeps_up": notices[name].keeps_up,
+        }
+        for mode, (_, (costs, shared, notices)) in priced.items()
+        for name, c in costs.items()
+    ]
+
+
+def estimate(
+    raw_profile: dict[str, Any],
+    prices: Path | None = None,
+    with_breakeven: bool = True,
+    mode: str | None = None,
+) -> dict[str, Any]:
+    """Price a profile (in ``mode``, else its own); the comparison tool's report calls this (and
+    breakeven_chart on the result)."""
+    profile = parse(raw_profile, mode)
+    book = PriceBook.load(profile.region, prices)
+    log.info(
+        "pricing %s requests/month (%s) in %s with %s",
+        f"{profile.monthly_requests:.0f}",
+        profile.mode,
+        profile.region,
+        book.snapshot_name,
+    )
+    priced = modes_priced(profile, book)
+    costs, shared, notices = priced[profile.mode][1]
     orders = profile.monthly_orders
     runtimes = {name: c.to_dict(orders, shared["monthly_usd"]) for name, c in costs.items()}
     for name, c in costs.items():
         runtimes[name]["usd_per_open_day"] = per_open_day(c.monthly_usd, profile)
+        runtimes[name]["notice_delay"] = notices[name].to_dict()
     p99_labels = {r: profile.inputs.label(f"p99_ms.{r}") for r in profile.p99_ms}
-    rec = recommend(
-        {n: c.monthly_usd for n, c in costs.items()}, profile.p99_ms, profile.slo_p99_ms, p99_labels
+    rec = recommend_combination(
+        combinations(priced), profile.p99_ms, profile.slo_p99_ms, p99_labels, profile.notice_delay_target_ms
     )
     result: dict[str, Any] = {
         "schema": SCHEMA,
@@ -159,6 +231,7 @@ def estimate(
             "sources": book.data.get("sources", {}),
             "note": "list prices from an offline snapshot: re-check with `make refresh-prices` before paying",
         },
+        "mode": profile.mode,
         "traffic": profile.traffic.to_dict(),
         "workload": {
             "monthly_requests": round(profile.monthly_requests, 1),
@@ -170,11 +243,14 @@ def estimate(
             "peak_hours": [list(p) for p in profile.schedule.peaks],
             "peak_rps": round(peak_rps(profile), 4),
             "hourly_rps_open_day": [round(r, 4) for r in hourly_rps(profile)],
+            "streams_held_hourly_open_day": [round(h, 3) for h in hourly_held(profile)],
+            "peak_streams_held": round(peak_held(profile), 3),
             "target_utilisation": profile.target_utilisation,
             "label": "modeled from profile",
         },
         "runtimes": runtimes,
         "shared": shared,
+        "modes": mode_summary(priced),
         "options": {"label": "modeled", "monthly_usd": option_matrix(profile, book)},
         "shapes": {
             "label": "modeled",
@@ -189,8 +265,14 @@ def estimate(
         "provenance": {"labels": LABELS, "inputs": profile.provenance()},
     }
     if with_breakeven:
-        result["breakeven"] = breakeven.solve(profile, book)
+        result["breakeven"] = breakeven.solve(profile, book, modes=tuple(priced))
     warnings = list(book.warnings)
+    if (waiting := profile.waiting_by_littles_law()) > profile.max_waiting:
+        warnings.append(
+            f"the café's orders would keep {waiting:,.0f} waiting (Little's law) but the app refuses"
+            f" placements beyond store.max_waiting = {profile.max_waiting}: queue-sized reads "
+            "and messages are priced at the cap, and the orders beyond it would be refused"
+        )
     for c in costs.values():
         warnings += [f"{c.runtime}: {w}" for w in c.warnings]
     result["warnings"] = warnings

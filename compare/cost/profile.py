@@ -16,7 +16,18 @@ from typing import Any
 from cafe.domain.settings import DEFAULT_MAX_WAITING
 from compare.cost import deployed
 from compare.cost.dynamodb_units import Queue
-from compare.cost.traffic import CENSUS, Assumed, CafeShape, Census, CensusError, Traffic, derive, load_census
+from compare.cost.traffic import (
+    CENSUS,
+    MODES,
+    PUSH,
+    Assumed,
+    CafeShape,
+    Census,
+    CensusError,
+    Traffic,
+    derive,
+    load_census,
+)
 from compare.local.runtimes import RUNTIMES
 
 PROFILE = "profile"
@@ -147,6 +158,11 @@ class LambdaConfig:
     log_retention_days: int = 14
     emf_metrics: bool = True
     savings_plan: str = "none"  # a Compute Savings Plan on duration: none, savings-plan-1y/3y
+    # Live push (API Gateway's WebSocket API): the $connect/$default/$disconnect handlers' and a
+    # stream batch's billed duration, and the time of one post_to_connection (assumptions until
+    # measured on AWS; the handlers' calls are the code's: push_lambda).
+    ws_handler_ms: float = 100.0
+    post_ms: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,7 @@ class FargateConfig(ServerConfig):
     emf_metrics: bool = True
     image_gb: float = 0.15
     images_kept: int = 10
+    workers: int = 1  # server processes per task (the template's WEB_CONCURRENCY): a live hub each
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,7 @@ class Ec2Config(ServerConfig):
 @dataclass(frozen=True)
 class Profile:
     region: str
+    mode: str  # how the pages keep current: "push" (they follow a stream) or "polling"
     traffic: Traffic
     hours_per_month: float
     open_days_per_month: float
@@ -211,6 +229,7 @@ class Profile:
     fargate: FargateConfig
     ec2: Ec2Config
     slo_p99_ms: float | None
+    notice_delay_target_ms: float | None  # the p99 a screen may take to show a change
     p99_ms: dict[str, float]
     shape: CafeShape
     max_waiting: int
@@ -230,12 +249,21 @@ class Profile:
         """Derived, never typed: every request the pages send, divided by the orders."""
         return self.traffic.requests_per_order
 
-    def queue(self) -> Queue:
-        """Orders waiting, ready and in the queue's set at an average open hour (Little's law)."""
+    def orders_per_minute(self) -> float:
+        """Orders arriving a minute at an average open hour."""
         open_hours = self.open_days_per_month * self.schedule.open_hours
-        per_minute = self.monthly_orders / open_hours / 60.0 if open_hours else 0.0
-        waiting = per_minute * self.shape.wait_to_ready_min.value
-        ready = per_minute * self.shape.ready_to_pickup_min.value
+        return self.monthly_orders / open_hours / 60.0 if open_hours else 0.0
+
+    def waiting_by_littles_law(self) -> float:
+        """Orders placed and not yet READY at an average open hour: arrivals a minute × the wait."""
+        return self.orders_per_minute() * self.shape.wait_to_ready_min.value
+
+    def queue(self) -> Queue:
+        """Orders waiting, ready and in the queue's set at an average open hour (Little's law). The
+        app refuses a placement once ``max_waiting`` orders wait, so no more than that ever wait
+        (``estimate`` warns when the café's orders would need more)."""
+        waiting = min(self.waiting_by_littles_law(), float(self.max_waiting))
+        ready = self.orders_per_minute() * self.shape.ready_to_pickup_min.value
         # The set keeps the ids of orders that left until a placement finds it full and prunes it.
         in_set = waiting + max(0.0, self.max_waiting - waiting) / 2.0
         return Queue(waiting=waiting, ready=ready, ids_in_set=in_set)
@@ -256,8 +284,25 @@ class Profile:
         """The same café with another number of orders (the screens stay as they are)."""
         from dataclasses import replace
 
-        traffic = derive(self.census, self.shape, monthly_orders, self.open_days_per_month)
-        return replace(self, traffic=traffic)
+        return replace(self, traffic=self.traffic_for(self.mode, monthly_orders))
+
+    def traffic_for(self, mode: str, monthly_orders: float | None = None) -> Traffic:
+        """The café's traffic in ``mode`` (and at ``monthly_orders``, else its own orders)."""
+        orders = self.monthly_orders if monthly_orders is None else monthly_orders
+        if mode == self.mode and orders == self.monthly_orders:
+            return self.traffic
+        try:
+            return derive(self.census, self.shape, orders, self.open_days_per_month, mode)
+        except CensusError as exc:
+            raise ProfileError(str(exc)) from exc
+
+    def with_mode(self, mode: str) -> Profile:
+        """The same café with its pages kept current the other way (push or polling)."""
+        from dataclasses import replace
+
+        if mode not in MODES:
+            raise ProfileError(f"mode must be one of {MODES}, not {mode!r}")
+        return replace(self, mode=mode, traffic=self.traffic_for(mode))
 
     def provenance(self) -> dict[str, str]:
         return dict(sorted(self.inputs.used.items()))
@@ -374,11 +419,24 @@ def _reject_unused(inp: Inputs) -> None:
         raise ProfileError(f"unknown or unused profile key(s): {', '.join(sorted(unused))}")
 
 
-def parse(raw: dict[str, Any]) -> Profile:
-    """Validate a profile dict (the JSON keys documented in docs/cost-model.md)."""
+def _mode(inp: Inputs, override: str | None) -> str:
+    """The profile's ``mode`` (default push, as the pages now run), or the command line's."""
+    if override is None:
+        return inp.choice("mode", PUSH, MODES)
+    if override not in MODES:
+        raise ProfileError(f"mode must be one of {MODES}, not {override!r}")
+    inp.get("mode")  # read, so a profile's own mode is not refused as unused
+    inp.used["mode"] = "command line"
+    return override
+
+
+def parse(raw: dict[str, Any], mode: str | None = None) -> Profile:
+    """Validate a profile dict (the JSON keys documented in docs/cost-model.md); ``mode`` replaces
+    the profile's own (``make cost MODE=…``)."""
     if not isinstance(raw, dict):
         raise ProfileError("a profile is a JSON object")
     inp = Inputs(raw)
+    chosen_mode = _mode(inp, mode)
     region = inp.choice("region", "us-east-1", ("us-east-1", "ap-northeast-2"))
     hours = inp.num("hours_per_month", 730.0)
     if hours <= 0 or hours > 744:
@@ -408,7 +466,10 @@ def parse(raw: dict[str, Any]) -> Profile:
         census = load_census(Path(str(inp.get("traffic.census", str(CENSUS)))))
     except CensusError as exc:
         raise ProfileError(str(exc)) from exc
-    traffic = derive(census, shape, orders_per_day * open_days, open_days)
+    try:
+        traffic = derive(census, shape, orders_per_day * open_days, open_days, chosen_mode)
+    except CensusError as exc:
+        raise ProfileError(str(exc)) from exc
     util = inp.num("target_utilisation", 0.6)
     if not 0 < util <= 1:
         raise ProfileError("target_utilisation must be in (0, 1]")
@@ -417,10 +478,11 @@ def parse(raw: dict[str, Any]) -> Profile:
     lam_deployed = deployed.lambda_settings()
     far_deployed = deployed.fargate_settings()
     sweep = inp.get("lambda.sweep_memory_mb", [128, 256, 512, 1024, 1536, 1769, 2048, 3008, 4096])
+    billed = inp.num("lambda.avg_billed_ms", 100)
     lam = LambdaConfig(
         memory_mb=inp.num("lambda.memory_mb", 512),
         arch=inp.choice("lambda.arch", "arm64", ARCHES),
-        avg_billed_ms=inp.num("lambda.avg_billed_ms", 100),
+        avg_billed_ms=billed,
         api=inp.choice("lambda.api", "rest", APIS),
         init_ms=inp.num("lambda.init_ms", 300),
         cold_start_fraction=inp.num("lambda.cold_start_fraction", 0.01),
@@ -431,6 +493,9 @@ def parse(raw: dict[str, Any]) -> Profile:
         log_retention_days=int(inp.num("lambda.log_retention_days", lam_deployed["log_retention_days"])),
         emf_metrics=inp.flag("lambda.emf_metrics", True),
         savings_plan=_plan_following_ec2(inp, "lambda.savings_plan", ec2_pricing, LAMBDA_PRICING),
+        # A WebSocket handler makes a DynamoDB call or two, as a request does: its billed time.
+        ws_handler_ms=inp.num("lambda.ws_handler_ms", billed),
+        post_ms=inp.num("lambda.post_ms", 20.0),
     )
     if not 128 <= lam.memory_mb <= 10240:
         raise ProfileError("lambda.memory_mb must be within 128–10240")
@@ -453,6 +518,7 @@ def parse(raw: dict[str, Any]) -> Profile:
         emf_metrics=inp.flag("fargate.emf_metrics", True),
         image_gb=inp.num("fargate.image_gb", 0.15),
         images_kept=int(inp.num("fargate.images_kept", far_deployed["images_kept"])),
+        workers=far_deployed["workers_per_task"],
     )
     if far.spot and far.pricing != "on-demand":
         raise ProfileError("fargate.spot and a Savings Plan do not combine: Spot is already discounted")
@@ -477,9 +543,11 @@ def parse(raw: dict[str, Any]) -> Profile:
             raise ProfileError(f"p99_ms keys are {RUNTIMES}, not {runtime!r}")
         p99[runtime] = inp.num(f"p99_ms.{runtime}")
     slo = inp.get("slo_p99_ms")
+    notice_target = inp.get("notice_delay_target_ms")
 
     profile = Profile(
         region=region,
+        mode=chosen_mode,
         traffic=traffic,
         hours_per_month=hours,
         open_days_per_month=open_days,
@@ -494,6 +562,7 @@ def parse(raw: dict[str, Any]) -> Profile:
         fargate=far,
         ec2=ec2,
         slo_p99_ms=None if slo is None else inp.num("slo_p99_ms"),
+        notice_delay_target_ms=None if notice_target is None else inp.num("notice_delay_target_ms"),
         p99_ms=p99,
         shape=shape,
         max_waiting=int(inp.num("store.max_waiting", DEFAULT_MAX_WAITING)),
@@ -504,9 +573,9 @@ def parse(raw: dict[str, Any]) -> Profile:
     return profile
 
 
-def load(path: Path) -> Profile:
+def load(path: Path, mode: str | None = None) -> Profile:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ProfileError(f"{path}: not valid JSON ({exc})") from exc
-    return parse(raw)
+    return parse(raw, mode)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compare.cost.dynamodb_units import monthly_units
+from compare.cost.dynamodb_units import live_read_units, monthly_units
 from compare.cost.items import LineItem, line, total
-from compare.cost.network import GB
+from compare.cost.network import GB, pushed_bytes
 from compare.cost.prices import PriceBook
 from compare.cost.profile import Profile
 
@@ -26,6 +26,21 @@ def items(profile: Profile, book: PriceBook) -> list[LineItem]:
         line("DynamoDB on-demand reads", reads, book.price("dynamodb.ondemand.read"), UNITS_BASIS),
         line("DynamoDB on-demand writes", writes, book.price("dynamodb.ondemand.write"), UNITS_BASIS),
     ]
+    live = profile.traffic.live
+    pushed_gb = 0.0
+    if live is not None:
+        # Every runtime reads a new subscriber's current state (its first message) alike.
+        reads_of = live_read_units(profile.queue())
+        state = sum(p.subscriptions * reads_of[p.channel] for p in live.pages.values())
+        out.append(
+            line(
+                "DynamoDB reads: each live subscription's current state",
+                state,
+                book.price("dynamodb.ondemand.read"),
+                "modeled: the census's subscriptions per page × the hub's read of its channel",
+            )
+        )
+        pushed_gb = pushed_bytes(profile) / GB
     storage = book.price("dynamodb.storage")
     out.append(
         line("DynamoDB storage", profile.dynamodb_storage_gb, storage, inp.label("dynamodb.storage_gb"))
@@ -39,10 +54,13 @@ def items(profile: Profile, book: PriceBook) -> list[LineItem]:
         )
     )
     transfer = book.price("transfer.out.internet")
-    gb = req * profile.response_bytes / GB
+    gb = req * profile.response_bytes / GB + pushed_gb
     out.append(
         line(
-            "Data transfer out to the internet (responses)", gb, transfer, inp.label("payload.response_bytes")
+            "Data transfer out to the internet (responses" + (", pushed messages)" if live else ")"),
+            gb,
+            transfer,
+            inp.label("payload.response_bytes"),
         )
     )
     if profile.free_tier:

@@ -12,31 +12,74 @@ from dataclasses import dataclass, field
 from compare.cost.profile import Profile, ServerConfig
 
 
+def screens_open(profile: Profile) -> list[float]:
+    """The share of each hour 0..23 of an open day the screens are open: from opening time, for
+    ``screen_hours`` (a fraction in the last one)."""
+    screen_hours = profile.shape.screen_hours
+    start = profile.schedule.open_from
+    return [
+        max(0.0, min(1.0, start + screen_hours - h)) if h >= start and screen_hours else 0.0
+        for h in range(24)
+    ]
+
+
 def hourly_rps(profile: Profile) -> list[float]:
     """Mean requests per second in each hour 0..23 of an open day (modeled from the profile).
 
-    What follows the orders (customers, the barista's actions) has the schedule's peaks; the
-    screens' polling is flat through the hours they are open, from opening time.
+    What follows the orders (customers, the barista's actions) has the schedule's peaks; what the
+    screens send (their polling, or their health checks while they follow a stream) is flat
+    through the hours they are open, from opening time.
     """
     days = profile.open_days_per_month
     daily = profile.monthly_requests / days if days else 0.0
     screens = min(profile.traffic.screens_per_open_day, daily)
     screen_hours = profile.shape.screen_hours
-    start = profile.schedule.open_from
-    flat = [
-        screens / screen_hours * max(0.0, min(1.0, start + screen_hours - h))
-        if h >= start and screen_hours
-        else 0.0
-        for h in range(24)
-    ]
+    flat = [screens / screen_hours * share if screen_hours else 0.0 for share in screens_open(profile)]
     return [
         ((daily - screens) * share + flat_h) / 3600.0
         for share, flat_h in zip(profile.schedule.hourly_share(), flat, strict=True)
     ]
 
 
+def hourly_orders(profile: Profile) -> list[float]:
+    """Orders placed in each hour 0..23 of an open day: they follow the schedule's peaks."""
+    days = profile.open_days_per_month
+    daily = profile.monthly_orders / days if days else 0.0
+    return [daily * share for share in profile.schedule.hourly_share()]
+
+
 def peak_rps(profile: Profile) -> float:
     return max(hourly_rps(profile)) * profile.schedule.burst_factor
+
+
+def _held_parts(profile: Profile) -> tuple[list[float], list[float]]:
+    """Streams held at once in each hour of an open day: the customers' and the screens'."""
+    live = profile.traffic.live
+    if live is None:
+        return [0.0] * 24, [0.0] * 24
+    customer = live.pages["customer"]
+    days, minutes_open = profile.open_days_per_month, profile.shape.screen_hours * 60.0
+    screen_streams = sum(p.held_minutes for name, p in live.pages.items() if name != "customer")
+    screens = screen_streams / days / minutes_open if days and minutes_open else 0.0
+    per_order = customer.held_minutes / profile.monthly_orders if profile.monthly_orders else 0.0
+    return [orders * per_order / 60.0 for orders in hourly_orders(profile)], [
+        screens * share for share in screens_open(profile)
+    ]
+
+
+def hourly_held(profile: Profile) -> list[float]:
+    """Live streams held at once in each hour 0..23 of an open day (none while the pages poll):
+    the screens while they are open, and the customers following an order (Little's law: orders
+    an hour × the minutes one stream stays open ÷ 60)."""
+    customers, screens = _held_parts(profile)
+    return [c + s for c, s in zip(customers, screens, strict=True)]
+
+
+def peak_held(profile: Profile) -> float:
+    """The most live streams held at once: the busiest hour with the customers' burst."""
+    customers, screens = _held_parts(profile)
+    burst = profile.schedule.burst_factor
+    return max(c * burst + s for c, s in zip(customers, screens, strict=True))
 
 
 def units_for(

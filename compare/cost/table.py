@@ -20,7 +20,8 @@ def render(result: dict[str, Any], console: Console | None = None) -> None:
     wl = result["workload"]
     console.print(
         f"[bold]Café Compute cost model[/bold] — {result['region']}, {wl['monthly_orders']:,.0f} orders "
-        f"({wl['monthly_requests']:,.0f} requests)/month, peak {wl['peak_rps']:.3g} req/s — "
+        f"({wl['monthly_requests']:,.0f} requests, the pages by {result.get('mode', 'polling')})/month, "
+        f"peak {wl['peak_rps']:.3g} req/s — "
         f"all figures modeled from {snap}"
     )
     for runtime, r in result["runtimes"].items():

@@ -1,99 +1,53 @@
 """What the café sends: requests derived from the census of its own pages, never typed.
 
-The census (``compare/cost/census.json``, written by ``make census``) counted every request the
-real pages make in a real browser: a customer's fixed requests per order and the tracking polls
-per minute of waiting (tab visible or hidden), the barista tablet's and the pickup board's
-requests per open hour. A profile describes the café instead — orders a day, the wait from
-placement to READY and from READY to pickup, the share of the wait with the tab visible, the
-screens open and their hours — and this module multiplies the two:
+The census (``compare/cost/census.json``, written by ``make census``, read by ``census_file``)
+counted every request the real pages make in a real browser, with push unavailable (they poll)
+and with push working (they follow a stream): a customer's fixed requests per order and the
+requests per minute of waiting (tab visible or hidden), the barista tablet's and the pickup
+board's requests per open hour. A profile describes the café instead — orders a day, the wait
+from placement to READY and from READY to pickup, the share of the wait with the tab visible, the
+screens open and their hours — and this module multiplies the two, in the mode the café runs:
 
     per order   = customer fixed + wait × (visible × per visible minute + hidden × per hidden minute)
                   + the barista page's requests per order worked
     per day     = orders × per order + screens × (opening once + hours open × per open hour)
     per month   = per day × open days
 
-Polling is the only mode the pages have today, so ``mode`` is ``"polling"``.
+In push mode the streams the pages hold and the messages they carry come with it (``live``).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-CENSUS = Path(__file__).with_name("census.json")
-POLLING = "polling"
+from compare.cost.census_file import (
+    CENSUS,
+    MODES,
+    POLLING,
+    PUSH,
+    Census,
+    CensusError,
+    load_census,
+)
+from compare.cost.live import Live, derive_live
+
+__all__ = [
+    "CENSUS",
+    "MODES",
+    "POLLING",
+    "PUSH",
+    "Assumed",
+    "CafeShape",
+    "Census",
+    "CensusError",
+    "Traffic",
+    "derive",
+    "load_census",
+]
 SOURCES = ("customers", "boards", "baristas")
-
-
-class CensusError(ValueError):
-    """The census file is missing or does not have the shape ``make census`` writes."""
-
-
-Rates = dict[str, float]  # "<METHOD> <route>" → requests (per order, minute or hour)
-
-
-def _rates(raw: Any, where: str) -> Rates:
-    if not isinstance(raw, dict) or not all(isinstance(v, int | float) and v >= 0 for v in raw.values()):
-        raise CensusError(f"census {where} must map '<METHOD> <route>' to non-negative numbers")
-    return {str(route): float(count) for route, count in raw.items()}
-
-
-@dataclass(frozen=True)
-class Census:
-    """The request rates of each page, as counted by ``make census``."""
-
-    customer_per_order: Rates
-    customer_per_visible_minute: Rates
-    customer_per_hidden_minute: Rates
-    barista_per_open: Rates
-    barista_per_open_hour: Rates
-    barista_per_order: Rates
-    board_per_open: Rates
-    board_per_open_hour: Rates
-    intervals_s: dict[str, float]
-    provenance: dict[str, str]
-    path: str
-
-    @property
-    def source(self) -> str:
-        p = self.provenance
-        return (
-            f"census {self.path} ({p.get('command', 'make census')}, {p.get('date', '?')}, "
-            f"{p.get('browser', '?')}, revision {p.get('git_revision', '?')}): "
-            "measured here in a real browser"
-        )
-
-
-def load_census(path: Path = CENSUS) -> Census:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CensusError(f"no census at {path}: run `make census`") from None
-    except json.JSONDecodeError as exc:
-        raise CensusError(f"{path}: not valid JSON ({exc})") from exc
-    try:
-        customer, barista, board = raw["customer"], raw["barista"], raw["board"]
-        return Census(
-            customer_per_order=_rates(customer["per_order"], "customer.per_order"),
-            customer_per_visible_minute=_rates(customer["per_visible_minute"], "customer.per_visible_minute"),
-            customer_per_hidden_minute=_rates(customer["per_hidden_minute"], "customer.per_hidden_minute"),
-            barista_per_open=_rates(barista["per_open"], "barista.per_open"),
-            barista_per_open_hour=_rates(barista["per_open_hour"], "barista.per_open_hour"),
-            barista_per_order=_rates(barista["per_order"], "barista.per_order"),
-            board_per_open=_rates(board["per_open"], "board.per_open"),
-            board_per_open_hour=_rates(board["per_open_hour"], "board.per_open_hour"),
-            intervals_s={str(k): float(v) for k, v in raw["intervals_s"].items()},
-            provenance={str(k): str(v) for k, v in raw["provenance"].items()},
-            path=str(path.relative_to(CENSUS.parents[2]))
-            if path.is_relative_to(CENSUS.parents[2])
-            else str(path),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise CensusError(f"{path}: not a census as `make census` writes it ({exc!r})") from exc
 
 
 @dataclass(frozen=True)
@@ -121,7 +75,8 @@ class CafeShape:
 
     @property
     def tracked_minutes(self) -> float:
-        """A customer's tracking page polls from placement until pickup (COMPLETED)."""
+        """A customer's tracking page follows the order (polls, or holds its stream) from placement
+        until pickup (COMPLETED)."""
         return self.wait_to_ready_min.value + self.ready_to_pickup_min.value
 
 
@@ -131,7 +86,8 @@ def _scaled(rates: Mapping[str, float], factor: float) -> Counter[str]:
 
 @dataclass(frozen=True)
 class Traffic:
-    """The café's requests in a month, by who sends them and by route."""
+    """The café's requests in a month, by who sends them and by route; in push mode also the
+    streams the pages hold (``live``)."""
 
     mode: str
     monthly_orders: float
@@ -141,12 +97,14 @@ class Traffic:
     customer_per_order: float
     screens_per_open_day: float
     open_days: float
-    intervals_s: dict[str, float] = field(default_factory=dict)
+    intervals_s: dict[str, float] = field(default_factory=dict)  # the polling pages' (the fallback)
     notes: list[str] = field(default_factory=list)
+    live: Live | None = None
 
     def notice_delay_s(self) -> dict[str, dict[str, float]]:
         """How long a change takes to appear on each screen while it polls: the next poll comes
-        uniformly within one interval (mean half of it, at worst all of it), plus the request."""
+        uniformly within one interval (mean half of it, at worst all of it), plus the request.
+        (By push the delay is the delivery path's, which differs per runtime: ``notice``.)"""
         screens = {
             "customer, tab visible": "tracking_visible",
             "customer, tab hidden": "tracking_hidden",
@@ -174,9 +132,7 @@ class Traffic:
         return (total - self.by_source["boards"] - self.by_source["baristas"]) / total if total else 0.0
 
     def scaled_to(self, monthly_requests: float) -> Traffic:
-        """The same mix at another total (a what-if; the orders stay as they are)."""
-        from dataclasses import replace
-
+        """The same mix at another total (a what-if; the orders and the streams stay as they are)."""
         k = monthly_requests / self.requests_per_month if self.requests_per_month else 0.0
         return replace(
             self,
@@ -188,42 +144,49 @@ class Traffic:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "mode": self.mode,
             "requests_per_month": round(self.requests_per_month, 1),
             "requests_per_order": round(self.requests_per_order, 2),
             "by_source": {k: round(v, 1) for k, v in self.by_source.items()},
             "by_route": {k: round(v, 1) for k, v in sorted(self.by_route.items(), key=lambda kv: -kv[1])},
             "customer_requests_per_order": round(self.customer_per_order, 2),
-            "notice_delay_s": {
-                **self.notice_delay_s(),
-                "label": "modeled from the census's polling intervals (measured here);"
-                " add the request's own time",
-            },
             "screen_requests_per_open_day": round(self.screens_per_open_day, 1),
             "source": self.source,
             "label": "modeled from the census (measured here) and the profile's café",
             "notes": list(self.notes),
         }
+        if self.mode == POLLING:
+            out["notice_delay_s"] = {
+                **self.notice_delay_s(),
+                "label": "modeled from the census's polling intervals (measured here);"
+                " add the request's own time",
+            }
+        if self.live is not None:
+            out["live"] = self.live.to_dict()
+        return out
 
 
-def derive(census: Census, shape: CafeShape, monthly_orders: float, open_days: float) -> Traffic:
-    """The month's requests for ``monthly_orders`` orders over ``open_days`` days."""
+def derive(
+    census: Census, shape: CafeShape, monthly_orders: float, open_days: float, mode: str = POLLING
+) -> Traffic:
+    """The month's requests for ``monthly_orders`` orders over ``open_days`` days, in ``mode``."""
+    rates = census.rates(mode)
     visible = shape.visible_share.value
     minutes = shape.tracked_minutes
     per_order = (
-        _scaled(census.customer_per_order, 1.0)
-        + _scaled(census.customer_per_visible_minute, minutes * visible)
-        + _scaled(census.customer_per_hidden_minute, minutes * (1.0 - visible))
+        _scaled(rates.customer_per_order, 1.0)
+        + _scaled(rates.customer_per_visible_minute, minutes * visible)
+        + _scaled(rates.customer_per_hidden_minute, minutes * (1.0 - visible))
     )
-    # One screen's open day: opening the page once, then its polling through the hours it is open.
-    tablet_day = _scaled(census.barista_per_open, 1.0) + _scaled(
-        census.barista_per_open_hour, shape.screen_hours
+    # One screen's open day: opening the page once, then what it sends through the hours it is open.
+    tablet_day = _scaled(rates.barista_per_open, 1.0) + _scaled(
+        rates.barista_per_open_hour, shape.screen_hours
     )
-    board_day = _scaled(census.board_per_open, 1.0) + _scaled(census.board_per_open_hour, shape.screen_hours)
+    board_day = _scaled(rates.board_per_open, 1.0) + _scaled(rates.board_per_open_hour, shape.screen_hours)
     screens_day = _scaled(tablet_day, shape.barista_tablets) + _scaled(board_day, shape.boards)
     customers = _scaled(per_order, monthly_orders)
-    baristas = _scaled(census.barista_per_order, monthly_orders) + _scaled(
+    baristas = _scaled(rates.barista_per_order, monthly_orders) + _scaled(
         tablet_day, shape.barista_tablets * open_days
     )
     boards = _scaled(board_day, shape.boards * open_days)
@@ -231,8 +194,13 @@ def derive(census: Census, shape: CafeShape, monthly_orders: float, open_days: f
     for part in (customers, baristas, boards):
         by_route.update(part)
     screens_daily = sum(screens_day.values())
+    live = None
+    if mode == PUSH:
+        assert census.push is not None  # census.rates(PUSH) refused a census without it
+        live = derive_live(census.push, shape, monthly_orders, open_days)
+    follows = "holds its stream" if mode == PUSH else "polls"
     return Traffic(
-        mode=POLLING,
+        mode=mode,
         monthly_orders=monthly_orders,
         by_source={
             "customers": sum(customers.values()),
@@ -240,15 +208,16 @@ def derive(census: Census, shape: CafeShape, monthly_orders: float, open_days: f
             "baristas": sum(baristas.values()),
         },
         by_route=dict(by_route),
-        source=census.source,
+        source=census.source + (f"; push: {census.push.runtime}" if live is not None and census.push else ""),
         customer_per_order=sum(per_order.values()),
         screens_per_open_day=screens_daily,
         open_days=open_days,
         intervals_s=dict(census.intervals_s),
         notes=[
-            f"a customer tracks {minutes:g} min ({shape.wait_to_ready_min.value:g} to READY + "
+            f"a customer's page {follows} for {minutes:g} min ({shape.wait_to_ready_min.value:g} to READY + "
             f"{shape.ready_to_pickup_min.value:g} to pickup), {visible:.0%} of it with the tab visible",
             f"{shape.boards} board(s) and {shape.barista_tablets} barista tablet(s) open "
             f"{shape.screen_hours:g} h a day",
         ],
+        live=live,
     )

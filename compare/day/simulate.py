@@ -1,4 +1,10 @@
-"""One business day of a cost profile on each runtime as deployed, as one JSON-ready document."""
+"""One business day of a cost profile on each runtime as deployed, in both modes (the pages
+following a stream, and polling), as one JSON-ready document.
+
+Each mode has its own requests (polling: every poll; push: the pages' loads, their health checks,
+the barista's work and one request per stream opened), its streams held and its notice delay; the
+``runtimes`` of the document are the profile's own mode (what ``make compare`` reads), ``modes``
+holds both."""
 
 from __future__ import annotations
 
@@ -11,17 +17,26 @@ from compare.aws_model.distributions import Sum
 from compare.aws_model.overheads import Overheads
 from compare.aws_model.projection import hops_for
 from compare.cost import estimate
+from compare.cost.notice import SCREENS
+from compare.cost.notice import push as push_notice
 from compare.cost.prices import PriceBook
-from compare.cost.profile import Profile, parse
+from compare.cost.profile import Profile, ProfileError, parse
+from compare.cost.sizing import hourly_held
+from compare.cost.traffic import MODES, PUSH
 from compare.day import deployed, fleet_sim, lambda_sim
 from compare.day.fleet_sim import UnitShape
 from compare.day.inputs import DayInputs
 from compare.day.requests import draw
-from compare.day.traffic import Arrivals, arrivals, cafe_mix
+from compare.day.traffic import Arrivals, arrivals, mode_mix
 from compare.local.envelopes import LAMBDA_MB_PER_VCPU
 
 log = logging.getLogger(__name__)
-SCHEMA = "cafe-compute/day@1"
+SCHEMA = "cafe-compute/day@2"
+NOTICE_POLLING = (
+    "modeled: the wait for the next poll (the slowest judged screen's interval, counted by the census, "
+    "at its 99th percentile) + the hour's simulated request p99"
+)
+NOTICE_PUSH = "modeled: the delivery path on AWS (compare/cost/notice.py), for the units serving that hour"
 LABEL = "modeled: a discrete-event simulation of the profile's day from measured and sourced inputs"
 HOURS = 24
 
@@ -94,9 +109,9 @@ def summarise(
     return {"hours": hours, "day": day}
 
 
-def daily_usd(raw_profile: dict[str, Any]) -> dict[str, float]:
-    """The cost model's own figure per open day (`make cost` prints the same numbers)."""
-    result = estimate(raw_profile, with_breakeven=False)
+def daily_usd(raw_profile: dict[str, Any], mode: str | None = None) -> dict[str, float]:
+    """The cost model's own figure per open day in ``mode`` (`make cost MODE=…` prints the same)."""
+    result = estimate(raw_profile, with_breakeven=False, mode=mode)
     return {name: float(r["usd_per_open_day"]) for name, r in result["runtimes"].items()}
 
 
@@ -115,23 +130,17 @@ def run_lambda(
     )
 
 
-def simulate_day(
-    raw_profile: dict[str, Any],
+def simulate_runtimes(
+    profile: Profile,
+    arr: Arrivals,
     inputs: DayInputs,
-    *,
-    seed: int = 20261202,
-    idle_reap_s: float | None = None,
-    idle_sweep_s: tuple[float, ...] | None = None,
-) -> dict[str, Any]:
-    """Simulate the profile's open day on Lambda, Fargate and EC2; ``usd`` is the cost model's."""
-    profile = parse(raw_profile)
+    seed: int,
+    reap: float,
+    usd: dict[str, float],
+    sweep: tuple[float, ...],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The day of ``arr`` on each runtime as deployed; returns the runtimes and their facts."""
     over = inputs.overheads
-    reap_fig = over["lambda.idle_reap_s"]
-    reap = float(reap_fig.value["value"]) if idle_reap_s is None else idle_reap_s
-    sweep = idle_sweep_s if idle_sweep_s is not None else (300.0, 600.0, 1800.0, 3600.0)
-    mix = cafe_mix(profile)
-    arr = arrivals(profile, mix, np.random.default_rng([seed, 0]))
-    usd = daily_usd(raw_profile)
     book = PriceBook.load(profile.region)
     runtimes: dict[str, Any] = {}
 
@@ -139,9 +148,10 @@ def simulate_day(
     runtimes["lambda"] = summarise(
         arr.times, lam.latency_s, lam.cold, hourly_max(_alive(lam.env_events)), usd["lambda"], lam.throttled
     )
-    runtimes["lambda"]["idle_reap_sweep"] = [
-        _sweep_row(profile, arr, inputs, seed, s, lam if s == reap else None) for s in sweep
-    ]
+    if sweep:
+        runtimes["lambda"]["idle_reap_sweep"] = [
+            _sweep_row(profile, arr, inputs, seed, s, lam if s == reap else None) for s in sweep
+        ]
 
     # Fargate: the service's desired count and target tracking from the template
     far = profile.fargate
@@ -196,40 +206,112 @@ def simulate_day(
             "lowest_balance_credits": None if eo.credits_min is None else round(eo.credits_min, 3),
             "surplus_vcpu_hours": round(eo.surplus_vcpu_s / 3600.0, 6),
         }
+    facts = {
+        "fargate": {**far_facts, "task_vcpu": far.vcpu, "task_start": _ready_parts(over, "fargate")},
+        "ec2": {
+            **ec2_facts,
+            "instance_type": ec2.instance_type,
+            "vcpus": vcpus,
+            "launch": _ready_parts(over, "ec2"),
+        },
+        "processes_per_unit": {"lambda": 1, "fargate": far.workers, "ec2": int(vcpus)},
+    }
+    return runtimes, facts
+
+
+def add_live(profile: Profile, runtimes: dict[str, Any], processes: dict[str, int]) -> None:
+    """Each hour's streams held and notice delay, and the day's, beside its requests."""
+    held = hourly_held(profile)
+    intervals = profile.traffic.intervals_s
+    slowest_poll_ms = max(intervals[key] for key, _ in SCREENS.values() if key in intervals) * 990.0
+    open_hours = [h for h in range(HOURS) if profile.schedule.is_open(h)]
+    for name, runtime in runtimes.items():
+        found: dict[int, float] = {}  # push: the delivery path's p99 for a count of hubs
+        for row in runtime["hours"]:
+            h = row["hour"]
+            row["streams_held"] = round(held[h], 3)
+            if profile.mode == PUSH:
+                hubs = max(1, int(row["capacity_units"])) * processes[name]
+                if hubs not in found:
+                    found[hubs] = push_notice(profile, name, hubs).p99_ms
+                row["notice_p99_ms"] = round(found[hubs], 1) if h in open_hours else None
+            else:
+                request = row["p99_ms"]
+                row["notice_p99_ms"] = None if request is None else round(slowest_poll_ms + request, 1)
+        notices = [r["notice_p99_ms"] for r in runtime["hours"] if r["notice_p99_ms"] is not None]
+        runtime["day"]["notice_p99_ms"] = max(notices) if notices else None
+        runtime["day"]["streams_held_peak"] = round(max(held), 3)
+        runtime["day"]["notice_label"] = NOTICE_PUSH if profile.mode == PUSH else NOTICE_POLLING
+
+
+def simulate_day(
+    raw_profile: dict[str, Any],
+    inputs: DayInputs,
+    *,
+    seed: int = 20261202,
+    idle_reap_s: float | None = None,
+    idle_sweep_s: tuple[float, ...] | None = None,
+) -> dict[str, Any]:
+    """Simulate the profile's open day on Lambda, Fargate and EC2 in both modes; ``usd`` is the cost
+    model's. The idle-reap sweep runs for the profile's own mode."""
+    base = parse(raw_profile)
+    over = inputs.overheads
+    reap_fig = over["lambda.idle_reap_s"]
+    reap = float(reap_fig.value["value"]) if idle_reap_s is None else idle_reap_s
+    sweep = idle_sweep_s if idle_sweep_s is not None else (300.0, 600.0, 1800.0, 3600.0)
+    modes: dict[str, Any] = {}
+    facts: dict[str, Any] = {}
+    for mode in MODES:
+        try:
+            profile = base if mode == base.mode else base.with_mode(mode)
+        except ProfileError as exc:  # a census taken before push: polling only
+            log.warning("%s not simulated: %s", mode, exc)
+            continue
+        mix = mode_mix(profile)
+        arr = arrivals(profile, mix, np.random.default_rng([seed, 0]))
+        usd = daily_usd(raw_profile, mode)
+        runtimes, facts_m = simulate_runtimes(
+            profile, arr, inputs, seed, reap, usd, sweep if mode == base.mode else ()
+        )
+        add_live(profile, runtimes, facts_m["processes_per_unit"])
+        modes[mode] = {
+            "requests_per_open_day": round(profile.monthly_requests / profile.open_days_per_month, 3),
+            "cafe_mix": {k: round(v, 6) for k, v in mix.items()},
+            "runtimes": runtimes,
+        }
+        if mode == base.mode:
+            facts = facts_m
 
     return {
         "schema": SCHEMA,
         "label": LABEL,
-        "runtimes": runtimes,
+        "mode": base.mode,
+        # The profile's own mode, as make compare reads it; both modes are under "modes".
+        "runtimes": modes[base.mode]["runtimes"],
+        "modes": modes,
         "provenance": {
             "profile": raw_profile.get("description", ""),
             "seed": seed,
-            "requests_per_open_day": round(profile.monthly_requests / profile.open_days_per_month, 3),
-            "cafe_mix": {k: round(v, 6) for k, v in mix.items()},
+            "requests_per_open_day": modes[base.mode]["requests_per_open_day"],
+            "cafe_mix": modes[base.mode]["cafe_mix"],
             "arrivals": "Poisson within each hour at the cost model's hourly rate; in peak hours a burst "
             "window (1/6 h at burst_factor × the rate) keeps the hour's mean",
-            "usd": "the cost model's monthly figure per runtime ÷ open days per month (make cost: "
-            "runtimes.<name>.usd_per_open_day), excluding the shared DynamoDB and transfer costs",
+            "usd": "the cost model's monthly figure per runtime and mode ÷ open days per month (make cost "
+            "MODE=…: runtimes.<name>.usd_per_open_day), excluding the shared DynamoDB and transfer costs",
+            "streams_held": "modeled: the mean streams held in the hour (the census's streams per page, "
+            "the profile's screens and orders; Little's law for the customers following an order)",
+            "notice_p99_ms": {"polling": NOTICE_POLLING, "push": NOTICE_PUSH},
             "lambda": {
-                "memory_mb": profile.lambda_.memory_mb,
-                "vcpu": round(profile.lambda_.memory_mb / LAMBDA_MB_PER_VCPU, 4),
-                "api": profile.lambda_.api,
+                "memory_mb": base.lambda_.memory_mb,
+                "vcpu": round(base.lambda_.memory_mb / LAMBDA_MB_PER_VCPU, 4),
+                "api": base.lambda_.api,
                 "idle_reap_s": reap,
                 "idle_reap_source": reap_fig.label(),
                 "idle_reap_range_s": list(reap_fig.range or ()),
                 "environment_reuse": "the most recently released warm environment serves first (assumption)",
             },
-            "fargate": {
-                **far_facts,
-                "task_vcpu": far.vcpu,
-                "task_start": _ready_parts(over, "fargate"),
-            },
-            "ec2": {
-                **ec2_facts,
-                "instance_type": ec2.instance_type,
-                "vcpus": vcpus,
-                "launch": _ready_parts(over, "ec2"),
-            },
+            "fargate": facts["fargate"],
+            "ec2": facts["ec2"],
             "cold_start_share": "Lambda: requests that waited for an environment's init; Fargate and EC2 "
             "queue requests on running units, so none waits for a start (new capacity arrives "
             "behind the scaling policy instead)",

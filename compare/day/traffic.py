@@ -1,6 +1,7 @@
 """The café's day as arrivals: the cost model's hourly shape, Poisson within each hour, a burst
-inside the peak hours, and the café mix of operations the comparison sends: generated from the census
-of the pages and the profile (compare/load/mix.py), the one source of what the café sends."""
+inside the peak hours, and the café mix of operations: the profile's traffic by route in its mode
+(the census of the pages × the café), each route as the operation the comparison records it as
+(compare/load/mix.py ROUTE_OPERATIONS, the one table of those)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
+from compare.cost.live import STREAM_ROUTE
 from compare.cost.profile import Profile
 from compare.cost.sizing import hourly_rps
+from compare.load.mix import ROUTE_OPERATIONS
 from compare.load.mix import cafe_mix as generated_mix
 from compare.load.workload import DEFAULT_PROFILE
 
@@ -39,6 +42,23 @@ def cafe_mix(profile: Profile | None = None) -> dict[str, float]:
 
         return generated_mix(load(DEFAULT_PROFILE), DEFAULT_PROFILE).operation_shares()
     return generated_mix(profile).operation_shares()
+
+
+#: Opening a live stream asks the store for the subscriber's current state (for the tracking page,
+#: its order: the read a poll makes), then holds the connection without a request of its own.
+STREAM_OPERATION = "poll"
+
+
+def mode_mix(profile: Profile) -> dict[str, float]:
+    """Share of each operation in the profile's traffic, in its mode (polling or push)."""
+    operations = {**ROUTE_OPERATIONS, STREAM_ROUTE: STREAM_OPERATION}
+    by_route = profile.traffic.by_route
+    total = sum(by_route.values())
+    out: dict[str, float] = {}
+    for route, count in by_route.items():
+        op = operations[route]
+        out[op] = out.get(op, 0.0) + count / total
+    return dict(sorted(out.items()))
 
 
 def hourly_rates(profile: Profile) -> list[float]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from compare.cost.profile import Profile
 from compare.cost.profile import load as load_profile
+from compare.cost.traffic import POLLING
 
 # The route templates the pages send (the census's keys) and the operation each one is recorded
 # and projected as (compare/aws_model "dynamodb.round_trips" holds each operation's calls).
@@ -173,7 +174,8 @@ def _split_screen(
 
 def cafe_mix(profile: Profile, profile_path: Path | str = "") -> CafeMix:
     """The generator's mix for ``profile``: its census, its café (see the module docstring)."""
-    census, shape, traffic = profile.census, profile.shape, profile.traffic
+    # The generator replays the pages polling (the census's top level): price the same mode.
+    census, shape, traffic = profile.census, profile.shape, profile.traffic_for(POLLING)
     if traffic.monthly_orders <= 0:
         raise MixError("the profile places no orders: nothing for a customer visit to do")
     all_routes = {

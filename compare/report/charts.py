@@ -262,9 +262,9 @@ def breakeven_chart(results: RunResults, out: Path) -> Chart | None:
         return None
     headline = cost.estimate.get("breakeven", {}).get("headline", [])
     alt = (
-        "Monthly cost in USD against orders per month, log scale, one line per runtime and pricing "
-        f"option, the profile's volume marked ({MODELED} from list prices). "
-        + " ".join(f"{h}." for h in headline)
+        "Monthly cost in USD against orders per month, log scale, one line per runtime, pricing "
+        "option and mode (solid push, dashed polling), the profile's volume marked "
+        f"({MODELED} from list prices). " + " ".join(f"{h}." for h in headline)
     )
     return Chart(path, alt, breakeven_footer(results))
 

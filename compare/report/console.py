@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from compare.report.steady import first_minute_text, settling_text
-from compare.report.verdict import Verdict, build_verdict, name_of
+from compare.report.verdict import Verdict, build_verdict
 from compare.report.warnings import generator_state, mark
 from compare.results import CostSection, RunResults
 
@@ -24,8 +24,7 @@ def print_verdict(verdict: Verdict, console: Console) -> None:
     """The verdict first: the warnings in bold, the pick and why, what would change it."""
     for warning in verdict.warnings:
         console.print(f"[red]{_rich(warning)}[/red]")
-    pick = name_of(verdict.runtime) if verdict.runtime else "no runtime"
-    console.print(f"[bold]Verdict: {escape(pick)}[/bold] (latency {escape(verdict.basis)})")
+    console.print(f"[bold]Verdict: {escape(verdict.pick)}[/bold] (latency {escape(verdict.basis)})")
     for claim in verdict.claims:
         console.print(f"  {escape(claim.plain())}")
     for title, claims in (("differences", verdict.differences), ("would change the answer", verdict.changes)):

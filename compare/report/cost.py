@@ -37,13 +37,42 @@ def section(results: RunResults, charts: Charts) -> Section:
         ]
         for name, r in est["runtimes"].items()
     ]
+    mode = est.get("mode", est.get("traffic", {}).get("mode", "polling"))
     blocks.append(
         Table(
             ["runtime", "option", "USD/month", "USD/month with shared", "USD per 1000 orders"],
             rows,
-            caption=f"modeled, {est['region']}; {est['workload']['monthly_requests']:.0f} requests/month",
+            caption=f"modeled, {est['region']}; the pages by {mode}: "
+            f"{est['workload']['monthly_requests']:.0f} requests/month",
         )
     )
+    modes = {m: v for m, v in est.get("modes", {}).items() if isinstance(v, dict)}
+    if modes:
+        blocks.append(
+            Table(
+                [
+                    "runtime",
+                    "mode",
+                    "USD/month",
+                    "with its DynamoDB and transfer",
+                    "screens late p50 / p99 (ms)",
+                ],
+                [
+                    [
+                        name,
+                        m,
+                        f"{r['monthly_usd']:.2f}",
+                        f"{r['monthly_usd_with_shared']:.2f}",
+                        f"{r['notice_delay']['p50_ms']:,.0f} / {r['notice_delay']['p99_ms']:,.0f}"
+                        + ("" if r["notice_delay"].get("keeps_up", True) else " (falls behind)"),
+                    ]
+                    for m, v in modes.items()
+                    for name, r in v["runtimes"].items()
+                ],
+                caption="modeled: each runtime with the pages polling and following a stream; the notice "
+                "delay from the pages' intervals (polling) or the delivery path on AWS (push)",
+            )
+        )
     rec = est["recommendation"]
     blocks.append(Para(f"**Recommendation (modeled):** {rec['reason']}"))
     inputs = rec.get("inputs")

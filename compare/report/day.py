@@ -22,7 +22,8 @@ def section(results: RunResults, charts: Charts) -> Section:
             "*Modeled:* one business day of the profile (opening hours, the hourly arrival shape, the café "
             "mix) simulated on each runtime as deployed — Lambda's environments started on the request "
             "path and reaped when idle, Fargate's and EC2's scaling policies and start times — from the "
-            "figures measured here and the sourced AWS figures. Not measured on AWS."
+            "figures measured here and the sourced AWS figures, with the pages following a stream and "
+            "with them polling (the chart shows both; the table the profile's own mode). Not measured on AWS."
         ),
         Table(
             ["runtime", "requests", "day p99 ms", "requests waiting for a start", "USD a day"],

@@ -1,4 +1,5 @@
-"""The verdict: which runtime to pick for the profile priced, and why, in a few tagged sentences.
+"""The verdict: which runtime and mode (push or polling) to pick for the profile priced, and why,
+in a few tagged sentences.
 
 Built once as data (`Verdict`), written twice: as the report's first section (Markdown, each claim
 linked to the section that backs it) and at the top of the printed summary. When the run has an
@@ -75,6 +76,14 @@ class Verdict:
     differences: list[Claim] = field(default_factory=list)
     changes: list[Claim] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    mode: str | None = None  # how the pages keep current: "push" or "polling" (None: not priced)
+
+    @property
+    def pick(self) -> str:
+        """The pick in words: "Lambda with push", "EC2" (no mode priced), or "no runtime"."""
+        if not self.runtime:
+            return "no runtime"
+        return name_of(self.runtime) + (f" with {self.mode}" if self.mode else "")
 
 
 def p99_of(results: RunResults, runtime: str) -> tuple[float, str] | None:
@@ -109,7 +118,8 @@ def _estimate(results: RunResults) -> dict[str, Any] | None:
 
 
 def _pick(results: RunResults, estimate: dict[str, Any] | None) -> tuple[str | None, str]:
-    """The runtime to pick and the kind of reason: 'cost' (cheapest meeting the SLO) or 'latency'."""
+    """The runtime to pick and the kind of reason: 'cost' (the cheapest runtime and mode meeting
+    the SLO and the notice target) or 'latency'."""
     if estimate is not None:
         chosen = estimate.get("recommendation", {}).get("runtime")
         if chosen in results.runtimes:
@@ -243,12 +253,23 @@ def _capacity_spread() -> str:
 
 
 def _cost_claim(estimate: dict[str, Any]) -> Claim:
-    by_cost = sorted(estimate["runtimes"].items(), key=lambda item: float(item[1]["monthly_usd"]))
-    costs = ", ".join(f"{name_of(n)} ${r['monthly_usd']:,.2f}" for n, r in by_cost)
+    combos = estimate.get("recommendation", {}).get("combinations", [])
+    if combos:
+        costs = ", ".join(
+            f"{name_of(c['runtime'])} {c['mode']} ${c['monthly_usd']:,.2f}"
+            for c in sorted(combos, key=lambda c: float(c["monthly_usd"]))
+        )
+        what = (
+            "Monthly cost for the profile, each runtime in each mode with that mode's DynamoDB and transfer"
+        )
+    else:
+        by_cost = sorted(estimate["runtimes"].items(), key=lambda item: float(item[1]["monthly_usd"]))
+        costs = ", ".join(f"{name_of(n)} ${r['monthly_usd']:,.2f}" for n, r in by_cost)
+        what = "Monthly cost for the profile"
     headline = estimate.get("breakeven", {}).get("headline", [])
     said = [h.replace("; modeled)", ")").removesuffix(" (modeled)") for h in headline]  # the tag says it
     tail = f" Break-even: {'; '.join(said)}." if said else ""
-    return Claim(f"Monthly cost for the profile: {costs}.{tail}", MODELED, COST)
+    return Claim(f"{what}: {costs}.{tail}", MODELED, COST)
 
 
 def _day_claim(results: RunResults) -> Claim | None:
@@ -373,17 +394,10 @@ def build_verdict(results: RunResults) -> Verdict:
     slo = results.options.slo_p99_ms
     p99 = p99_of(results, chosen)
     latency_section = PROJECTION if basis == PROJECTED else LATENCY
+    mode = None
     if why == "cost" and estimate is not None:
-        usd = estimate["runtimes"][chosen]["monthly_usd"]
-        claims.append(
-            Claim(
-                f"Pick {name_of(chosen)} for the {_profile_name(results)} profile "
-                f"({estimate['workload']['monthly_orders']:,.0f} orders a month): the cheapest runtime "
-                f"whose p99 meets the {slo:g} ms SLO, at ${usd:,.2f} a month.",
-                MODELED,
-                COST,
-            )
-        )
+        claims.append(_pick_claim(results, estimate, chosen, slo))
+        mode = estimate.get("recommendation", {}).get("mode")
     else:
         meets = p99 is not None and p99[0] <= slo
         claims.append(
@@ -404,7 +418,7 @@ def build_verdict(results: RunResults) -> Verdict:
                 latency_section,
             )
         )
-        notice = _notice_claim(estimate, p99[0])
+        notice = _notice_claim(estimate, chosen)
         if notice is not None:
             claims.append(notice)
     for extra in (_day_claim(results),):
@@ -424,27 +438,95 @@ def build_verdict(results: RunResults) -> Verdict:
     slo_change = _slo_change(results, chosen, estimate)
     if slo_change is not None:
         changes.append(slo_change)
+    close = _close_claim(estimate)
+    if close is not None:
+        changes.append(close)
     sensitive = _sensitivity_claim(results)
     if sensitive is not None:
         changes.append(sensitive)
-    return Verdict(chosen, basis, warnings, claims, differences, changes, missing)
+    return Verdict(chosen, basis, warnings, claims, differences, changes, missing, mode)
 
 
-def _notice_claim(estimate: dict[str, Any] | None, p99_ms: float) -> Claim | None:
-    """What a customer waits to see a change while the pages poll: the interval, then the request."""
-    delays = (estimate or {}).get("traffic", {}).get("notice_delay_s", {})
-    visible, hidden = delays.get("customer, tab visible"), delays.get("customer, tab hidden")
-    if not visible:
-        return None
-    hidden_text = f"; {hidden['mean']:g} s ({hidden['max']:g} s) with the tab hidden" if hidden else ""
-    return Claim(
-        f"A customer sees a status change {visible['mean']:g} s after it on average "
-        f"({visible['max']:g} s at worst) while the tracking page polls with the tab visible{hidden_text}, "
-        f"plus the request itself ({ms(p99_ms)} ms at p99): the polling interval, not the request, "
-        "sets how current the screen is.",
-        f"{MODELED} from the census's measured polling intervals",
-        COST,
+def _pick_claim(results: RunResults, estimate: dict[str, Any], chosen: str, slo: float) -> Claim:
+    """Runtime and mode, what they cost, and what polling would cost instead."""
+    rec = estimate["recommendation"]
+    mode = rec.get("mode")
+    pick = next(
+        (c for c in rec.get("combinations", []) if c["runtime"] == chosen and c["mode"] == mode), None
     )
+    target = rec.get("notice_delay_target_ms")
+    meeting = f"whose p99 meets the {slo:g} ms SLO" + (
+        f" and whose screens show a change within the {target:g} ms notice-delay target" if target else ""
+    )
+    if pick is None:  # an estimate without modes (an older results file): the runtime alone
+        usd = estimate["runtimes"][chosen]["monthly_usd"]
+        return Claim(
+            f"Pick {name_of(chosen)} for the {_profile_name(results)} profile "
+            f"({estimate['workload']['monthly_orders']:,.0f} orders a month): the cheapest runtime "
+            f"{meeting}, at ${usd:,.2f} a month.",
+            MODELED,
+            COST,
+        )
+    text = (
+        f"Pick {name_of(chosen)} with {mode} for the {_profile_name(results)} profile "
+        f"({estimate['workload']['monthly_orders']:,.0f} orders a month): the cheapest runtime and mode "
+        f"{meeting}, at ${pick['monthly_usd']:,.2f} a month with DynamoDB and transfer "
+        f"(${pick['runtime_usd']:,.2f} the runtime's own)."
+    )
+    instead = rec.get("polling_instead")
+    if instead and mode != "polling":
+        judged = {True: "within the target", False: "missing the target", None: "no target given"}
+        text += (
+            f" Polling instead: {name_of(instead['runtime'])} with polling at ${instead['monthly_usd']:,.2f} "
+            f"a month, its screens {instead['notice_p99_ms']:,.0f} ms late at p99 "
+            f"({judged[instead['meets_notice_target']]})"
+        )
+        same = instead.get("same_runtime_monthly_usd")
+        if same is not None and instead["runtime"] != chosen:
+            text += f"; {name_of(chosen)} polling ${same:,.2f}"
+        text += "."
+    return Claim(text, MODELED, COST)
+
+
+def _notice_claim(estimate: dict[str, Any] | None, chosen: str) -> Claim | None:
+    """How late the pick's screens show a change, in its mode and by polling (modeled)."""
+    rec = (estimate or {}).get("recommendation", {})
+    modes = (estimate or {}).get("modes", {})
+    mode = rec.get("mode")
+    found = modes.get(mode, {}).get("runtimes", {}).get(chosen, {}).get("notice_delay")
+    if not found:
+        return None
+    text = (
+        f"Its screens show a change {found['p50_ms']:,.0f} ms after it at the median, "
+        f"{found['p99_ms']:,.0f} ms at p99 (the slowest, {found['slowest_screen']})"
+    )
+    polling = modes.get("polling", {}).get("runtimes", {}).get(chosen, {}).get("notice_delay")
+    if mode != "polling" and polling:
+        text += (
+            f"; polling they would take up to {polling['p99_ms']:,.0f} ms at p99, the pages' intervals "
+            "(measured by the census) rather than the request setting how current a screen is"
+        )
+    return Claim(text + ".", f"{MODELED}: {found['label']}", COST)
+
+
+def _close_claim(estimate: dict[str, Any] | None) -> Claim | None:
+    """The runtime × mode combinations within a few per cent of the pick (the sensitivity section
+    lists them all)."""
+    from compare.report import sensitivity
+    from compare.sensitivity import close_combinations
+
+    if estimate is None:
+        return None
+    close = [c for c in close_combinations(estimate.get("recommendation", {})) if c["close"]]
+    if not close:
+        return None
+    parts = ", ".join(
+        f"{c['answer']} ${c['monthly_usd']:,.2f} ({c['gap_share']:+.0%}"
+        + ("" if c["works"] else ", misses the SLO or the notice target")
+        + ")"
+        for c in close
+    )
+    return Claim(f"Close to the pick: {parts}.", MODELED, sensitivity.TITLE)
 
 
 def _sensitivity_claim(results: RunResults) -> Claim | None:
@@ -469,7 +551,7 @@ def _sensitivity_claim(results: RunResults) -> Claim | None:
 def section(results: RunResults, charts: object) -> Section:
     verdict = build_verdict(results)
     blocks: list[Block] = [Para(w) for w in verdict.warnings]
-    lead = f"**{name_of(verdict.runtime)}.** " if verdict.runtime else ""
+    lead = f"**{verdict.pick}.** " if verdict.runtime else ""
     blocks.append(Para(lead + " ".join(c.markdown() for c in verdict.claims)))
     if verdict.differences:
         blocks.append(Para("**The differences that matter:**"))

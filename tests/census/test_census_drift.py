@@ -1,9 +1,11 @@
 """The checked-in census (compare/cost/census.json) against the pages' own source, without a browser.
 
 The cost model prices what the census counted; the census counted what the pages did when it was
-made. These checks read the pages' polling intervals, API calls and static files from
+made, polling (push unavailable) and following a stream (push). These checks read the pages'
+polling intervals, API calls, static files, the channel each follows and the WebSocket ping from
 shared/cafe/web/static and fail when the pages no longer match the census: an interval changed,
-a route added or dropped, a static file added. The fix is to rerun `make census`.
+a route added or dropped, a static file added, a channel or the ping changed. The fix is to rerun
+`make census`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from compare.census import CENSUS_PATH, CENSUS_VERSION, pagejs
+from compare.census.routes import STREAM_ROUTE
 from compare.census.scenarios import UNEXERCISED
 
 RERUN = (
@@ -31,9 +34,8 @@ def census() -> dict[str, Any]:
     return dict(json.loads(CENSUS_PATH.read_text()))
 
 
-def routes_of(census: dict[str, Any], page: str) -> set[str]:
-    section = census[page]
-    return {route for figures in section.values() for route in figures}
+def routes_of(section: dict[str, Any], page: str) -> set[str]:
+    return {route for figures in section[page].values() for route in figures}
 
 
 def test_the_census_has_the_shape_the_cost_model_reads(census: dict[str, Any]) -> None:
@@ -41,13 +43,33 @@ def test_the_census_has_the_shape_the_cost_model_reads(census: dict[str, Any]) -
     assert set(census) == {
         "census_version",
         "provenance",
+        "mode",
         "intervals_s",
         "customer",
         "barista",
         "board",
         "by_status",
         "scenarios",
+        "push",
     }
+    assert census["mode"] == "polling"
+    assert set(census["push"]) == {
+        "transport",
+        "runtime",
+        "how",
+        "intervals_s",
+        "customer",
+        "barista",
+        "board",
+        "streams",
+        "feed_changes_per_order",
+        "heartbeat_s",
+        "websocket_ping_s",
+        "by_status",
+        "scenarios",
+    }
+    assert census["push"]["transport"] == "sse" and "GET /live answers sse" in census["push"]["runtime"]
+    assert "GET /live answers none" in census["provenance"]["runtime"]
     assert set(census["provenance"]) == {
         "command",
         "browser",
@@ -88,7 +110,7 @@ def test_every_route_the_page_calls_is_counted_or_named_as_left_out(
     census: dict[str, Any], page: str
 ) -> None:
     source = pagejs.page(page)
-    counted = routes_of(census, page)
+    counted = routes_of(census, page)  # polling: every view the page reads, every tick
     missing = source.api_routes - counted - set(UNEXERCISED)
     assert not missing, f"{page} page calls {sorted(missing)}, which the census did not count; {RERUN}"
     gone = counted - source.api_routes - {source.page_route, "GET /static/{name}"}
@@ -133,6 +155,80 @@ def test_by_status_covers_every_scenario_request(census: dict[str, Any]) -> None
     assert total == sum(r["count"] for s in census["scenarios"] for r in s["requests"])
     assert "304" in census["by_status"]["GET /orders/{order_id}"]
     assert "304" in census["by_status"]["GET /pickup"]
+
+
+@pytest.mark.parametrize("page", list(pagejs.PAGES))
+def test_push_removes_the_polls_and_counts_only_what_the_page_calls(
+    census: dict[str, Any], page: str
+) -> None:
+    push = census["push"]
+    source = pagejs.page(page)
+    counted = routes_of(push, page)
+    gone = counted - source.api_routes - {source.page_route, "GET /static/{name}", STREAM_ROUTE}
+    assert not gone, f"push: the census counts {sorted(gone)} for the {page} page; {RERUN}"
+    # Following a stream, the page sends nothing on a timer but its footer's /health...
+    periodic = push[page]["per_visible_minute" if page == "customer" else "per_open_hour"]
+    assert set(periodic) == {"GET /health"}, f"the {page} page still polls by push: {periodic}; {RERUN}"
+    # ...and opens its stream once, where polling reads its view.
+    opening = push[page]["per_order" if page == "customer" else "per_open"]
+    assert (
+        opening[STREAM_ROUTE] == push["streams"][page]["per_order" if page == "customer" else "per_open"] == 1
+    )
+    assert STREAM_ROUTE not in routes_of(census, page)
+
+
+@pytest.mark.parametrize("page", list(pagejs.PAGES))
+def test_each_page_follows_its_own_channel(census: dict[str, Any], page: str) -> None:
+    stream = census["push"]["streams"][page]
+    assert stream["channel"] == pagejs.page(page).channel, RERUN
+    share = stream["held_share_of_tracking" if page == "customer" else "held_share_of_open"]
+    assert 0.95 <= share <= 1.0  # held while the page follows, not a moment less or more
+    assert stream["messages_on_subscribe"] == 1  # the current state, once
+
+
+def test_the_messages_follow_from_the_feeds_changes(census: dict[str, Any]) -> None:
+    """A census edited by hand would not: the tracking page subscribes after its own placement, so it
+    hears every change but that one; the queue hears every change; the board those that move an
+    order onto, along or off it (not the placement)."""
+    push = census["push"]
+    changes = push["feed_changes_per_order"]
+    streams = push["streams"]
+    assert changes >= 4  # placement, PREPARING, READY, COMPLETED
+    assert streams["customer"]["messages_per_order"] == changes - 1
+    assert streams["barista"]["messages_per_order"] == changes
+    assert streams["board"]["messages_per_order"] == changes - 1
+
+
+def test_the_derived_push_figures_are_the_servers_and_the_pages(census: dict[str, Any]) -> None:
+    from cafe.live.hub import HEARTBEAT_SECONDS
+
+    push = census["push"]
+    assert push["heartbeat_s"] == HEARTBEAT_SECONDS, RERUN
+    assert push["websocket_ping_s"] == pagejs.websocket_ping_ms() / 1000, RERUN
+    # Which figures are counted and which derived: the census says so itself.
+    assert "counted" in push["how"]["streams"] and "derived" in push["how"]["heartbeat_s"]
+    assert "source" in push["how"]["websocket_ping_s"]
+
+
+def test_a_changed_ping_or_channel_fails(
+    census: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(
+        pagejs,
+        "STATIC",
+        edited_copy(
+            tmp_path / "a", "api.js", "WEBSOCKET_PING_MS = 5 * 60 * 1000", "WEBSOCKET_PING_MS = 60 * 1000"
+        ),
+    )
+    with pytest.raises(AssertionError, match="run `make census`"):
+        test_the_derived_push_figures_are_the_servers_and_the_pages(census)
+    monkeypatch.setattr(
+        pagejs,
+        "STATIC",
+        edited_copy(tmp_path / "b", "board.js", 'query: "channel=board"', 'query: "channel=queue"'),
+    )
+    with pytest.raises(AssertionError, match="run `make census`"):
+        test_each_page_follows_its_own_channel(census, "board")
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from compare.cost.profile import Profile, parse
 ISSUE_PROFILE: dict[str, Any] = {
     "region": "us-east-1",
     "orders_per_day": 100,
+    # The hand computations price the pages polling (every request a line); push has its own tests.
+    "mode": "polling",
     "hours_per_month": 730,
     "free_tier": False,
     "lambda": {"memory_mb": 512, "arch": "arm64", "avg_billed_ms": 120, "api": "rest"},

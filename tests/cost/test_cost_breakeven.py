@@ -70,19 +70,21 @@ def test_lambda_vs_ec2_breakeven_by_hand() -> None:
     requests = (16.554 - 0.45) / (lam - e)
     orders = (requests - screens) / per_order
     result = breakeven.solve(cafe, PriceBook.load("us-east-1"))
-    (pair,) = [p for p in result["pairs"] if {p["a"], p["b"]} == {"lambda rest", "ec2 on-demand"}]
+    keys = {"lambda rest polling", "ec2 on-demand polling"}
+    (pair,) = [p for p in result["pairs"] if {p["a"], p["b"]} == keys]
     first = pair["crossovers"][0]
     assert first["monthly_orders"] == pytest.approx(orders, rel=1e-6)
     assert first["monthly_requests"] == pytest.approx(requests, rel=1e-6)
-    assert first["cheaper_below"] == "lambda rest"
-    assert any(h.startswith("lambda rest is cheaper than ec2 on-demand") for h in result["headline"])
+    assert first["cheaper_below"] == "lambda rest polling"
+    said = "lambda rest polling is cheaper than ec2 on-demand polling"
+    assert any(h.startswith(said) for h in result["headline"])
 
 
 def test_breakeven_curves_rise_with_volume() -> None:
     result = breakeven.solve(parse(ISSUE_PROFILE), PriceBook.load("us-east-1"), points=30)
     for key, ys in result["curves"].items():
         assert all(b >= a - 1e-9 for a, b in itertools.pairwise(ys)), key
-    assert result["curves"]["ec2 spot"][0] < result["curves"]["ec2 on-demand"][0]
+    assert result["curves"]["ec2 spot polling"][0] < result["curves"]["ec2 on-demand polling"][0]
 
 
 COSTS = {"lambda": 3.0, "fargate": 46.0, "ec2": 16.8}

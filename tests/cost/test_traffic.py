@@ -56,8 +56,10 @@ def census(tmp_path: Path) -> Path:
 
 
 def cafe(census: Path, **traffic: Any) -> dict[str, Any]:
+    """A café of 100 orders a day whose pages poll (CENSUS_DOC has no push figures)."""
     return {
         "orders_per_day": 100,
+        "mode": "polling",
         "hours_per_month": 720,  # 30 open days
         "schedule": {"open_from": 7, "open_until": 19},
         "traffic": {

@@ -1,5 +1,6 @@
-"""The simulated day end to end: its JSON shape, reproducibility, cost agreement with `make cost`,
-the results.json adapter and the command line."""
+"""The simulated day end to end: its JSON shape in both modes (push, polling), reproducibility,
+cost agreement with `make cost MODE=…`, the streams held and the notice delay per hour, the
+results.json adapter and the command line."""
 
 from __future__ import annotations
 
@@ -17,8 +18,17 @@ from compare.day.__main__ import main as day_main
 
 PROFILES = Path(__file__).resolve().parents[2] / "compare" / "cost" / "profiles"
 SMALL = PROFILES / "small-cafe.json"
-HOUR_KEYS = {"hour", "requests", "p50_ms", "p99_ms", "cold_start_share", "capacity_units"}
-DAY_KEYS = {"requests", "p99_ms", "cold_start_share", "usd"}
+HOUR_KEYS = {
+    "hour",
+    "requests",
+    "p50_ms",
+    "p99_ms",
+    "cold_start_share",
+    "capacity_units",
+    "streams_held",
+    "notice_p99_ms",
+}
+DAY_KEYS = {"requests", "p99_ms", "cold_start_share", "usd", "notice_p99_ms", "streams_held_peak"}
 
 
 def raw(path: Path = SMALL) -> dict[str, Any]:
@@ -31,16 +41,40 @@ def small_day() -> dict[str, Any]:
 
 
 def test_the_day_has_the_issue_shape(small_day: dict[str, Any]) -> None:
-    assert set(small_day["runtimes"]) == {"lambda", "fargate", "ec2"}
-    for name, runtime in small_day["runtimes"].items():
-        assert [h["hour"] for h in runtime["hours"]] == list(range(24))
-        assert all(set(h) >= HOUR_KEYS for h in runtime["hours"]), name
-        assert set(runtime["day"]) >= DAY_KEYS
-        assert sum(h["requests"] for h in runtime["hours"]) == runtime["day"]["requests"]
-        closed = [h for h in runtime["hours"] if h["hour"] < 7 or h["hour"] >= 19]
-        assert all(h["requests"] == 0 and h["p99_ms"] is None for h in closed)
+    assert small_day["mode"] == "push" and set(small_day["modes"]) == {"push", "polling"}
+    assert small_day["runtimes"] == small_day["modes"]["push"]["runtimes"]  # the profile's own mode
+    for mode, simulated in small_day["modes"].items():
+        assert set(simulated["runtimes"]) == {"lambda", "fargate", "ec2"}
+        for name, runtime in simulated["runtimes"].items():
+            assert [h["hour"] for h in runtime["hours"]] == list(range(24))
+            assert all(set(h) >= HOUR_KEYS for h in runtime["hours"]), (mode, name)
+            assert set(runtime["day"]) >= DAY_KEYS
+            assert sum(h["requests"] for h in runtime["hours"]) == runtime["day"]["requests"]
+            closed = [h for h in runtime["hours"] if h["hour"] < 7 or h["hour"] >= 19]
+            assert all(h["requests"] == 0 and h["p99_ms"] is None for h in closed)
+            assert all(h["streams_held"] == 0 and h["notice_p99_ms"] is None for h in closed)
     assert small_day["provenance"]["inputs"]
     assert all({"name", "value", "source"} <= set(row) for row in small_day["provenance"]["inputs"])
+
+
+def test_push_holds_streams_instead_of_polling_and_shows_changes_sooner(small_day: dict[str, Any]) -> None:
+    pushed, polled = small_day["modes"]["push"], small_day["modes"]["polling"]
+    assert pushed["requests_per_open_day"] < polled["requests_per_open_day"] / 5
+    assert "poll" not in pushed["cafe_mix"] or pushed["cafe_mix"]["poll"] < polled["cafe_mix"]["poll"] / 5
+    for name in ("lambda", "fargate", "ec2"):
+        push_hours, poll_hours = pushed["runtimes"][name]["hours"], polled["runtimes"][name]["hours"]
+        for push_hour, poll_hour in zip(push_hours, poll_hours, strict=True):
+            if push_hour["requests"] == 0:
+                continue
+            assert push_hour["requests"] < poll_hour["requests"]
+            assert push_hour["streams_held"] > 0 and poll_hour["streams_held"] == 0
+            # Polling: the slowest screen's 3 s interval at its 99th percentile, then the request.
+            assert poll_hour["notice_p99_ms"] == pytest.approx(2970 + poll_hour["p99_ms"], abs=0.1)
+            assert push_hour["notice_p99_ms"] < poll_hour["notice_p99_ms"] / 3
+        # The busiest hour holds the most streams: the peaks' customers follow their orders.
+        held = [h["streams_held"] for h in push_hours]
+        assert held.index(max(held)) in (8, 12)
+        assert pushed["runtimes"][name]["day"]["streams_held_peak"] == max(held)
 
 
 def test_the_servers_never_cold_start_a_request_and_lambda_sometimes_does(small_day: dict[str, Any]) -> None:
@@ -63,17 +97,19 @@ def test_the_same_seed_gives_the_same_bytes_and_another_seed_another_day() -> No
 def test_the_days_cost_is_make_costs_figure_per_open_day(
     profile: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert cost_main([str(PROFILES / profile), "--no-breakeven"]) == 0
-    cost = json.loads(capsys.readouterr().out)
     assert day_main([str(PROFILES / profile), "--out", str(tmp_path), "--seed", "3"]) == 0
     day = json.loads(capsys.readouterr().out)
-    open_days = cost["workload"]["open_days_per_month"]
-    for name in ("lambda", "fargate", "ec2"):
-        assert day["runtimes"][name]["day"]["usd"] == cost["runtimes"][name]["usd_per_open_day"]
-        assert day["runtimes"][name]["day"]["usd"] == pytest.approx(
-            cost["runtimes"][name]["monthly_usd"] / open_days,
-            rel=1e-4,  # both rounded in the JSON
-        )
+    for mode in ("push", "polling"):
+        assert cost_main([str(PROFILES / profile), "--no-breakeven", "--mode", mode]) == 0
+        cost = json.loads(capsys.readouterr().out)
+        open_days = cost["workload"]["open_days_per_month"]
+        for name in ("lambda", "fargate", "ec2"):
+            simulated = day["modes"][mode]["runtimes"][name]["day"]
+            assert simulated["usd"] == cost["runtimes"][name]["usd_per_open_day"]
+            assert simulated["usd"] == pytest.approx(
+                cost["runtimes"][name]["monthly_usd"] / open_days,
+                rel=1e-4,  # both rounded in the JSON
+            )
 
 
 def test_the_command_prints_one_document_and_writes_the_chart(

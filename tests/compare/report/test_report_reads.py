@@ -107,7 +107,7 @@ def test_the_verdict_comes_first_and_names_a_runtime(full: tuple[Path, str, str]
     _, markdown, html = full
     first = markdown.split("\n## ")[1]
     assert first.startswith("Verdict")
-    assert re.search(r"\*\*(Lambda|Fargate|EC2)\.\*\*", first)
+    assert re.search(r"\*\*(Lambda|Fargate|EC2) with (push|polling)\.\*\*", first)  # runtime and mode
     verdict = build_verdict(full_sample_results())
     assert verdict.runtime in ("lambda", "fargate", "ec2") and verdict.basis == PROJECTED
     assert '<h2 id="verdict">Verdict</h2>' in html
@@ -252,7 +252,7 @@ def test_the_printed_summary_starts_with_the_verdict(
     priced: tuple[RunResults, dict[str, Path]], tmp_path: Path
 ) -> None:
     text = _summary(priced[0], tmp_path)
-    assert text.lstrip().startswith("Verdict: Lambda (latency projected)")
+    assert text.lstrip().startswith("Verdict: Lambda with push (latency projected)")
     assert "(projected)" in text and "(modeled" in text
 
 

@@ -10,7 +10,7 @@ from compare.costlink import cost_section
 from compare.report.charts import draw_charts
 from compare.report.sensitivity import TITLE, flipping, section
 from compare.results import read_results, write_results
-from compare.sensitivity import for_run
+from compare.sensitivity import answer, for_run
 from tests.compare.sample import full_sample_results
 
 PROFILE = Path(__file__).resolve().parents[3] / "compare" / "cost" / "profiles" / "small-cafe.json"
@@ -24,7 +24,8 @@ def test_a_run_reruns_its_verdict_at_every_range_end_and_reports_it(tmp_path: Pa
     inputs = {row.input: row for row in record.sensitivity}
     # The café's assumptions, and every AWS overhead figure with a range (reprojected).
     assert {"traffic.visible_share", "traffic.boards", "apigw.rest.added_ms", "alb.added_ms"} <= set(inputs)
-    base = results.cost.estimate["recommendation"]["runtime"]  # type: ignore[index]
+    base = answer(results.cost.estimate["recommendation"])  # type: ignore[index]
+    assert base.endswith((" push", " polling"))  # the verdict names the runtime and the mode
     assert all(row.base == base for row in record.sensitivity)
     results = replace(results, verdict=record)
     assert read_results(write_results(results, tmp_path)).verdict == record  # results.json keeps it
@@ -36,6 +37,7 @@ def test_a_run_reruns_its_verdict_at_every_range_end_and_reports_it(tmp_path: Pa
     assert names == [row.input for row in record.sensitivity if row.flips]
     text = str(rendered.blocks)
     assert ("flip the verdict within their range" in text) == bool(names)
+    assert "runtime and mode" in text and "the pick" in text  # the combinations, the close ones marked
 
 
 def test_without_a_cost_model_the_section_says_why(tmp_path: Path) -> None:
@@ -46,13 +48,19 @@ def test_without_a_cost_model_the_section_says_why(tmp_path: Path) -> None:
     assert "Not tested" in str(section(results, draw_charts(results, tmp_path)).blocks)
 
 
-def test_the_verdict_says_how_late_a_polling_screen_shows_a_change(tmp_path: Path) -> None:
+def test_the_verdict_names_the_mode_and_how_late_the_screens_show_a_change(tmp_path: Path) -> None:
     from compare.report.verdict import build_verdict
 
     results = full_sample_results()
     results = replace(results, cost=cost_section(results, tmp_path, PROFILE))
-    delays = results.cost.estimate["traffic"]["notice_delay_s"]  # type: ignore[index]
-    visible = delays["customer, tab visible"]
+    estimate = results.cost.estimate  # type: ignore[union-attr]
+    rec = estimate["recommendation"]  # type: ignore[index]
+    verdict = build_verdict(results)
+    assert verdict.mode == rec["mode"] and verdict.pick.endswith(f"with {rec['mode']}")
     text = " ".join(c.plain() for c in build_verdict(results).claims)
-    assert f"sees a status change {visible['mean']:g} s after it on average" in text
-    assert "census" in text
+    notice = estimate["modes"][rec["mode"]]["runtimes"][rec["runtime"]]["notice_delay"]  # type: ignore[index]
+    assert f"{notice['p99_ms']:,.0f} ms at p99" in text
+    if rec["mode"] == "push":
+        assert "Polling instead" in text
+        polled = estimate["modes"]["polling"]["runtimes"][rec["runtime"]]["notice_delay"]  # type: ignore[index]
+        assert f"up to {polled['p99_ms']:,.0f} ms at p99" in text and "census" in text

@@ -216,8 +216,7 @@ def _uvicorn_server(app: AsgiApp) -> tuple[str, Callable[[], None]]:
 
 def _settler(api: Any, log: ServerLog) -> Callable[[], None]:
     """Wait until the process's live hub has read the whole feed and every stream has been
-    written what it was owed. The hub has no public cursor: this reads its private state, the
-    census being a tool that watches the hub (a renamed attribute stops the census, loudly)."""
+    written what it was owed (its cursor and its subscribers' queues)."""
     from cafe.live import hub as live_hub
 
     hub = live_hub.hub_for(api)  # made here, before the server's thread could race to make it
@@ -226,8 +225,7 @@ def _settler(api: Any, log: ServerLog) -> Callable[[], None]:
     def drained() -> bool:
         if hub.subscribers == 0:
             return True
-        queues = [s.queue for members in hub._channels.values() for s in members]
-        return bool(hub._cursor >= store.latest_sequence() and all(q.empty() for q in queues))
+        return hub.cursor >= store.latest_sequence() and hub.written()
 
     def settle() -> None:
         deadline = time.monotonic() + SETTLE_TIMEOUT_S

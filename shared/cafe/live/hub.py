@@ -125,6 +125,15 @@ class LiveHub:
         return self._count
 
     @property
+    def cursor(self) -> int:
+        """The sequence of the last feed event this process has read and delivered."""
+        return self._cursor
+
+    def written(self) -> bool:
+        """Whether every subscriber's queue is empty: nothing delivered is waiting to be written."""
+        return all(s.queue.empty() for members in self._channels.values() for s in members)
+
+    @property
     def reading(self) -> bool:
         return self._reader is not None and not self._reader.done()
 

@@ -78,11 +78,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict shared/cafe compare infra devtools
 
-.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), the café's own CPU per request in-process, DynamoDB round trips + CPU per operation
+.PHONY: bench  ## the ordering core's benchmarks: Lambda cold init vs a bare handler, container throughput (needs wrk), the café's own CPU per request in-process, DynamoDB round trips + CPU per operation, live push (bench-push)
 bench: $(STAMP)
 	$(BIN)/python bench/cold_init.py --samples 40
 	$(BIN)/python bench/throughput.py --seconds 4 --rounds 6
 	$(BIN)/python bench/inprocess.py --batches 40
 	$(BIN)/python bench/dynamodb_path.py --requests 40 --rounds 3
+	$(BIN)/python bench/push.py $(BENCH_PUSH_ARGS)
+
+# Extra options for bench/push.py, e.g. BENCH_PUSH_ARGS="--runtimes fargate --rounds 1 --idle 0".
+BENCH_PUSH_ARGS ?=
+
+.PHONY: bench-push  ## live push in the deployed envelopes: change → subscriber delay p50/p99 with 1,000 subscribers, 5,000 idle on the Fargate task (KiB each), order p99 with ÷ without them
+bench-push: $(STAMP)
+	$(BIN)/python bench/push.py $(BENCH_PUSH_ARGS)
 
 -include $(wildcard mk/*.mk)

@@ -43,45 +43,70 @@ class Counter:
     sent: int = 0
 
 
-async def place_orders(client: Http, body: dict[str, Any], count: int) -> list[str]:
-    """`count` fresh orders (PLACED), each with its own idempotency key."""
+# A connection the server closed while idle (a keep-alive timeout) fails the next request sent on
+# it; the request is sent again on a fresh one. Safe: placements carry an Idempotency-Key and
+# transitions an If-Match, so a request that did arrive answers the same the second time.
+SEND_ATTEMPTS = 3
+RESEND_AFTER_S = 0.2
 
-    async def one() -> str:
+
+async def _send(
+    client: Http, method: str, path: str, body: Any, headers: dict[str, str]
+) -> tuple[int, Any, str]:
+    """(status, JSON document, ETag) of one request, sent again after a dropped connection."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            async with client.request(method, path, json=body, headers=headers) as response:
+                document = await response.json(content_type=None)
+                return response.status, document, response.headers.get("ETag", "")
+        except (aiohttp.ClientConnectionError, TimeoutError):
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(RESEND_AFTER_S)
+    raise AssertionError("unreachable")
+
+
+async def place_orders(client: Http, body: dict[str, Any], count: int) -> dict[str, str]:
+    """`count` fresh orders (PLACED), each with its own idempotency key: order id → its ETag."""
+
+    async def one() -> tuple[str, str]:
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        async with client.request("POST", "/orders", json=body, headers=headers) as response:
-            created = await response.json(content_type=None)
-            if response.status != 201:
-                raise RuntimeError(f"placing a tracked order answered {response.status}: {created}")
-            return str(created["id"])
+        status, created, etag = await _send(client, "POST", "/orders", body, headers)
+        if status != 201:
+            raise RuntimeError(f"placing a tracked order answered {status}: {created}")
+        return str(created["id"]), etag
 
-    return list(await asyncio.gather(*(one() for _ in range(count))))
+    return dict(await asyncio.gather(*(one() for _ in range(count))))
 
 
 async def barista(
     client: Http,
     staff: dict[str, str],
     ledger: Ledger,
-    orders: list[str],
+    orders: dict[str, str],
     rate: float,
     duration_s: float,
 ) -> int:
-    """Move the tracked orders on, one change every 1/rate s, round robin; each change's answer
-    time goes to the ledger. Returns the changes made."""
-    status = dict.fromkeys(orders, "PLACED")
+    """Move the tracked orders (id → ETag) on, one change every 1/rate s, round robin, each with
+    If-Match; each change's answer time goes to the ledger. Returns the changes made."""
+    ids = list(orders)
+    etags = dict(orders)
+    status = dict.fromkeys(ids, "PLACED")
     made = 0
     start = time.monotonic()
     for index in range(int(rate * duration_s)):
-        order_id = orders[index % len(orders)]
+        order_id = ids[index % len(ids)]
         following = NEXT_STATUS.get(status[order_id])
         if following is None:
             break  # every order is collected: the window has all the changes it can have
         await asyncio.sleep(max(0.0, start + index / rate - time.monotonic()))
+        headers = {**staff, "If-Match": etags[order_id]} if etags[order_id] else staff
         path = f"/orders/{order_id}/status"
-        async with client.request("POST", path, json={"status": following}, headers=staff) as response:
-            answer = await response.json(content_type=None)
-            at = time.monotonic()
-        if response.status == 200:
+        code, answer, etag = await _send(client, "POST", path, {"status": following}, headers)
+        at = time.monotonic()
+        if code == 200:
             status[order_id] = following
+            etags[order_id] = etag
             ledger.committed(order_id, int(answer["version"]), at)
             made += 1
     return made

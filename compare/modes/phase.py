@@ -105,7 +105,7 @@ async def _push(client: Http, server: Server, config: ModesConfig, live: Live) -
     connector = aiohttp.TCPConnector(limit=0)  # one connection per subscriber, no pool limit
     async with aiohttp.ClientSession(connector=connector) as session:
         orders = await clients.place_orders(client, server.order_body, config.trackers)
-        trackers = await _connect(session, server, live, ledger, counter, stop, orders, first_tracker=0)
+        trackers = await _connect(session, server, live, ledger, counter, stop, list(orders), first_tracker=0)
         screens = await _connect_screens(session, server, live, counter, stop)
         sent_before = counter.sent
         start = time.monotonic()
@@ -272,8 +272,9 @@ async def _many(
     tree = not server.connections_in_root
     rss_before = tree_rss_mb(server.pid, tree) if server.pid else None
     subscriptions: list[tuple[dict[str, str], clients.OnMessage]] = []
+    ids = list(orders)
     for tracker in range(extra):
-        order_id = orders[tracker % len(orders)]
+        order_id = ids[tracker % len(ids)]
         ledger.follow(tracker, order_id)
         subscriptions.append(({"order_id": order_id}, clients.tracker_handler(ledger, tracker)))
     random.Random(0).shuffle(subscriptions)  # noqa: S311 - connect order only

@@ -14,7 +14,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -226,12 +226,25 @@ async def _sse(
             await response.read()
             return False
         connected.set()
-        reading = asyncio.ensure_future(_read_events(response, on_message))
-        stopping = asyncio.ensure_future(stop.wait())
+        await _until_stopped(_read_events(response, on_message), stop)
+        return stop.is_set()
+
+
+async def _until_stopped(reader: Awaitable[object], stop: asyncio.Event) -> object:
+    """Read until the reader ends or `stop` is set, whichever comes first; the reader's result
+    (None when it failed or was stopped). Both tasks are ended and awaited before returning, so
+    none is left pending or with an exception nobody retrieved."""
+    reading = asyncio.ensure_future(reader)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
         await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
         for task in (reading, stopping):
             task.cancel()
-        return stop.is_set()
+        await asyncio.gather(reading, stopping, return_exceptions=True)
+    if reading.cancelled() or reading.exception() is not None:
+        return None
+    return reading.result()
 
 
 async def _read_events(response: aiohttp.ClientResponse, on_message: OnMessage) -> None:
@@ -261,28 +274,28 @@ async def _websocket(
     async with session.ws_connect(live.url, timeout=aiohttp.ClientWSTimeout(ws_close=5.0)) as socket:
         counter.sent += 2  # the connection ($connect) and the subscribe message
         await socket.send_str(json.dumps(frame))
-        reading = asyncio.ensure_future(_read_frames(socket, on_message, connected))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        refused = reading.done() and not reading.cancelled() and reading.result() is False
-        for task in (reading, stopping):
-            task.cancel()
+        refused = await _until_stopped(_read_frames(socket, on_message, connected), stop) == REFUSED
         return stop.is_set() and not refused
+
+
+REFUSED = "refused"
 
 
 async def _read_frames(
     socket: aiohttp.ClientWebSocketResponse, on_message: OnMessage, connected: asyncio.Event
-) -> bool:
+) -> str:
+    """Read the socket's messages until it closes ("closed") or an error answers the
+    subscription ("refused")."""
     async for frame in socket:
         if frame.type != aiohttp.WSMsgType.TEXT:
             break
         message = json.loads(frame.data)
         if message.get("type") == "error":
-            return False  # the subscription was refused
+            return REFUSED
         if message.get("type") != "pong":
             connected.set()  # the first message is the current state: subscribed
             on_message(message)
-    return False
+    return "closed"
 
 
 def tracker_handler(ledger: Ledger, tracker: int) -> OnMessage:

@@ -101,13 +101,12 @@ async def _polling(client: Http, server: Server, config: ModesConfig) -> NoticeM
 
 
 async def _push(client: Http, server: Server, config: ModesConfig, live: Live) -> NoticeMode:
-    ledger, counter, stop = Ledger(), Counter(), asyncio.Event()
-    connector = aiohttp.TCPConnector(limit=0)  # one connection per subscriber, no pool limit
-    async with aiohttp.ClientSession(connector=connector) as session:
+    ledger = Ledger()
+    async with Subscribers(server, live) as subscribers:
         orders = await clients.place_orders(client, server.order_body, config.trackers)
-        trackers = await _connect(session, server, live, ledger, counter, stop, list(orders), first_tracker=0)
-        screens = await _connect_screens(session, server, live, counter, stop)
-        sent_before = counter.sent
+        trackers = await subscribers.open(_trackers(ledger, list(orders)))
+        screens = await subscribers.open(SCREENS)
+        sent_before = subscribers.counter.sent
         start = time.monotonic()
         changes = await clients.barista(
             client, server.staff, ledger, orders, config.change_rate, config.window_s
@@ -115,12 +114,10 @@ async def _push(client: Http, server: Server, config: ModesConfig, live: Live) -
         await asyncio.sleep(PUSH_GRACE_S)
         elapsed = time.monotonic() - start
         notice = ledger.notice()
-        requests_per_s = (counter.sent - sent_before) / elapsed
+        requests_per_s = (subscribers.counter.sent - sent_before) / elapsed
         held = trackers.held + screens.held
         # Many subscribers: the same trackers and screens plus idle ones on fresh orders' channels.
-        at_1k = await _many(client, session, server, config, live, counter, stop, held)
-        stop.set()
-        await asyncio.gather(*trackers.tasks, *screens.tasks, *at_1k.tasks)
+        at_1k = await _many(client, subscribers, server, config, held)
     refused = trackers.refused + screens.refused + at_1k.refused
     return _mode(
         "push",
@@ -139,9 +136,8 @@ async def _push(client: Http, server: Server, config: ModesConfig, live: Live) -
 
 @dataclass
 class Held:
-    """Subscribers connected for a part: their tasks, how many connected, how many were refused."""
+    """Subscribers connected for a part: how many connected, how many were refused."""
 
-    tasks: list[asyncio.Future[bool]]
     held: int
     refused: int
 
@@ -152,98 +148,99 @@ class Held:
 # as the pages do after their reconnect delay.
 WAVE = 50
 RETRY_AFTER_S = 1.0
+# How long subscribers get to close their connections once the phase ends.
+CLOSE_WAIT_S = 5.0
+
+Subscription = tuple[dict[str, str], clients.OnMessage]
+# The pickup board and the barista's queue, as the pages subscribe to them.
+SCREENS: list[Subscription] = [({"channel": "board"}, clients.ignore), ({"channel": "queue"}, clients.ignore)]
 
 
-async def _open(
-    session: aiohttp.ClientSession,
-    server: Server,
-    live: Live,
-    counter: Counter,
-    stop: asyncio.Event,
-    subscriptions: list[tuple[dict[str, str], clients.OnMessage]],
-) -> Held:
-    """Open the subscriptions wave by wave; each wave waits until every one got its first message
-    (or failed), the failed ones are tried once more."""
-    tasks: list[asyncio.Future[bool]] = []
-    held = refused = 0
-    for start in range(0, len(subscriptions), WAVE):
-        wave = subscriptions[start : start + WAVE]
-        for attempt in range(2):
-            opened = [_start(session, server, live, counter, stop, sub) for sub in wave]
-            results = await asyncio.gather(*(_first(ready, task) for task, ready in opened))
-            tasks += [task for (task, _), ok in zip(opened, results, strict=True) if ok]
-            held += sum(results)
-            wave = [sub for sub, ok in zip(wave, results, strict=True) if not ok]
-            if not wave:
-                break
-            if attempt == 0:
-                await asyncio.sleep(RETRY_AFTER_S)
-        refused += len(wave)
-    return Held(tasks, held, refused)
-
-
-def _start(
-    session: aiohttp.ClientSession,
-    server: Server,
-    live: Live,
-    counter: Counter,
-    stop: asyncio.Event,
-    subscription: tuple[dict[str, str], clients.OnMessage],
-) -> tuple[asyncio.Future[bool], asyncio.Event]:
-    query, on_message = subscription
-    ready = asyncio.Event()
-    task: asyncio.Future[bool] = asyncio.ensure_future(
-        clients.subscribe(session, live, query, server.staff_token, on_message, counter, ready, stop)
-    )
-    return task, ready
-
-
-async def _first(ready: asyncio.Event, task: asyncio.Future[bool]) -> bool:
-    """Whether the subscription got its first message (the current state) before it ended."""
-    waiting: asyncio.Future[bool] = asyncio.ensure_future(ready.wait())
-    await asyncio.wait(
-        {waiting, task}, timeout=clients.CONNECT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
-    )
-    waiting.cancel()
-    if not ready.is_set():
-        task.cancel()
-    return ready.is_set()
-
-
-async def _connect(
-    session: aiohttp.ClientSession,
-    server: Server,
-    live: Live,
-    ledger: Ledger,
-    counter: Counter,
-    stop: asyncio.Event,
-    orders: list[str],
-    first_tracker: int,
-) -> Held:
-    subscriptions: list[tuple[dict[str, str], clients.OnMessage]] = []
-    for offset, order_id in enumerate(orders):
-        tracker = first_tracker + offset
+def _trackers(ledger: Ledger, orders: list[str], count: int | None = None) -> list[Subscription]:
+    """`count` tracking pages (one per order by default, else round robin over the orders), each
+    noting in the ledger the versions it is pushed."""
+    found: list[Subscription] = []
+    for tracker in range(len(orders) if count is None else count):
+        order_id = orders[tracker % len(orders)]
         ledger.follow(tracker, order_id)
-        subscriptions.append(({"order_id": order_id}, clients.tracker_handler(ledger, tracker)))
-    return await _open(session, server, live, counter, stop, subscriptions)
+        found.append(({"order_id": order_id}, clients.tracker_handler(ledger, tracker)))
+    return found
 
 
-async def _connect_screens(
-    session: aiohttp.ClientSession, server: Server, live: Live, counter: Counter, stop: asyncio.Event
-) -> Held:
-    """The pickup board and the barista's queue, as the pages subscribe to them."""
-    screens: list[tuple[dict[str, str], clients.OnMessage]] = [
-        ({"channel": "board"}, clients.ignore),
-        ({"channel": "queue"}, clients.ignore),
-    ]
-    return await _open(session, server, live, counter, stop, screens)
+class Subscribers:
+    """Every subscription of a push phase: one client session, one stop signal, and every task
+    started, all ended on leaving (also when the phase fails half-way)."""
+
+    def __init__(self, server: Server, live: Live) -> None:
+        self.server = server
+        self.live = live
+        self.counter = Counter()
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Future[bool]] = []
+        # One connection per subscriber: no pool limit.
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+    async def __aenter__(self) -> Subscribers:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()  # each subscriber closes its own connection on seeing it
+        pending = [task for task in self.tasks if not task.done()]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=CLOSE_WAIT_S)
+            for task in late:
+                task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.session.close()
+
+    async def open(self, subscriptions: list[Subscription]) -> Held:
+        """Open the subscriptions wave by wave; each wave waits until every one got its first
+        message (or failed), and the failed ones are tried once more."""
+        held = refused = 0
+        for start in range(0, len(subscriptions), WAVE):
+            wave = subscriptions[start : start + WAVE]
+            for attempt in range(2):
+                results = await asyncio.gather(*(self._first(sub) for sub in wave))
+                held += sum(results)
+                wave = [sub for sub, ok in zip(wave, results, strict=True) if not ok]
+                if not wave:
+                    break
+                if attempt == 0:
+                    await asyncio.sleep(RETRY_AFTER_S)
+            refused += len(wave)
+        return Held(held, refused)
+
+    async def _first(self, subscription: Subscription) -> bool:
+        """Start one subscription; whether it got its first message (the current state)."""
+        query, on_message = subscription
+        ready = asyncio.Event()
+        task: asyncio.Future[bool] = asyncio.ensure_future(
+            clients.subscribe(
+                self.session,
+                self.live,
+                query,
+                self.server.staff_token,
+                on_message,
+                self.counter,
+                ready,
+                self.stop,
+            )
+        )
+        self.tasks.append(task)
+        waiting: asyncio.Future[bool] = asyncio.ensure_future(ready.wait())
+        await asyncio.wait(
+            {waiting, task}, timeout=clients.CONNECT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiting.cancel()
+        if not ready.is_set():
+            task.cancel()
+        return ready.is_set()
 
 
 @dataclass
 class Many:
     """The part with many subscribers held."""
 
-    tasks: list[asyncio.Future[bool]]
     held: int
     refused: int
     rss_mb_per_1k: float | None
@@ -253,32 +250,20 @@ class Many:
 
 
 async def _many(
-    client: Http,
-    session: aiohttp.ClientSession,
-    server: Server,
-    config: ModesConfig,
-    live: Live,
-    counter: Counter,
-    stop: asyncio.Event,
-    held_already: int,
+    client: Http, subscribers: Subscribers, server: Server, config: ModesConfig, held_already: int
 ) -> Many:
     """Fresh tracked orders, each followed by several subscribers, up to `config.subscribers` in
     all: RSS before and after they connect, then a window of changes for notice and CPU."""
     extra = max(0, config.subscribers - held_already)
     if extra == 0:
-        return Many([], 0, 0, None, None, None, "")
+        return Many(0, 0, None, None, None, "")
     ledger = Ledger()
     orders = await clients.place_orders(client, server.order_body, config.trackers)
     tree = not server.connections_in_root
     rss_before = tree_rss_mb(server.pid, tree) if server.pid else None
-    subscriptions: list[tuple[dict[str, str], clients.OnMessage]] = []
-    ids = list(orders)
-    for tracker in range(extra):
-        order_id = ids[tracker % len(ids)]
-        ledger.follow(tracker, order_id)
-        subscriptions.append(({"order_id": order_id}, clients.tracker_handler(ledger, tracker)))
+    subscriptions = _trackers(ledger, list(orders), extra)
     random.Random(0).shuffle(subscriptions)  # noqa: S311 - connect order only
-    opened = await _open(session, server, live, counter, stop, subscriptions)
+    opened = await subscribers.open(subscriptions)
     await asyncio.sleep(1.0)  # let the server's memory settle after the connection burst
     rss_after = tree_rss_mb(server.pid, tree) if server.pid else None
     cpu_before = tree_cpu_s(server.pid).total if server.pid else None
@@ -295,7 +280,6 @@ async def _many(
         else f"{opened.held} more subscribers on {len(orders)} orders"
     )
     return Many(
-        opened.tasks,
         opened.held,
         opened.refused,
         rss_per_1k,

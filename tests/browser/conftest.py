@@ -6,6 +6,8 @@ Two cafés:
   sold out without disturbing anyone. Used for the per-page checks and screenshots.
 - ``live_cafe`` (tests/conftest.py): the three real runtime processes on one SQLite file. Used
   for the cross-runtime scenario the issue asks for.
+- ``push_cafe`` (test_live_pages.py): the same three processes on a SQLite file of that module's
+  own, for the pages by push (timed, and counting every request the pages make).
 """
 
 from __future__ import annotations

@@ -66,9 +66,13 @@ def test_order_on_lambda_work_on_ec2_track_on_fargate(live_cafe, new_page: Calla
     expect(customer_page.locator("#t-number")).to_have_text(re.compile(r"^\d+$"))
     number = int(customer_page.locator("#t-number").inner_text())
     expect(customer_page.locator("#t-status")).to_contain_text("Placed")
-    # The footer times the last call and hides the order id (the customer's credential).
-    last_call = re.compile(r"^GET /orders/\{id\} · (200|304) · \d+ ms$")
+    # The footer times the last call and hides the order id (the customer's credential): a
+    # poll of the order, or the page's push subscription (Lambda: API Gateway's WebSocket).
+    last_call = re.compile(
+        r"^(GET /orders/\{id\} · (200|304)|WS subscribe · 101|GET /events\?order_id=\{id\} · 200) · \d+ ms$"
+    )
     expect(customer_page.locator("#last-call")).to_have_text(last_call)
+    expect(customer_page.locator("#last-call")).not_to_contain_text(order_id)
     screenshot(customer_page, "scenario-1-customer-lambda")
     mine = orders_named(urls["ec2"], token, customer)
     assert [o["id"] for o in mine] == [order_id], "a double-click made exactly one order"
@@ -95,7 +99,7 @@ def test_order_on_lambda_work_on_ec2_track_on_fargate(live_cafe, new_page: Calla
     expect(status).to_contain_text("Collect it at the counter")
     expect(tracker.locator("#runtime")).to_have_text("Fargate (container)")
     screenshot(tracker, "scenario-3-tracking-fargate")
-    # ... and the Lambda page that placed it caught up by polling.
+    # ... and the Lambda page that placed it caught up (by push, or by polling without it).
     expect(customer_page.locator("#t-status")).to_contain_text("Ready", timeout=15_000)
 
     # 4. The pickup board shows the number as ready.

@@ -175,6 +175,15 @@ const RECONNECT_MAX_MS = 30000;
 // API Gateway closes a WebSocket idle for 10 minutes: a ping well inside that keeps it open
 // (each ping is a metered message both ways, so no more often than needed).
 const WEBSOCKET_PING_MS = 5 * 60 * 1000;
+// A connection that says nothing is treated as dropped (poll, then reconnect), or a server that
+// never answers, a proxy that buffers the stream, or a dead network path would leave the page
+// blank or saying "live" while nothing arrives. The first message (the current state) is due
+// within CONNECT_WAIT_MS of starting to connect, as any call is (api()'s timeout); a WebSocket
+// ping must be answered (a pong, or any message) within PONG_WAIT_MS. An open SSE stream gets no
+// silence timer: the page's timers can run ahead of the server's heartbeats (a tab frozen and
+// woken, a page clock run fast as the request census runs it), and would give up healthy streams.
+const CONNECT_WAIT_MS = 10000;
+const PONG_WAIT_MS = 30000;
 // The HTTP statuses of a refused subscription: retrying would be refused again.
 const REFUSED = [401, 403, 404, 429];
 
@@ -260,8 +269,11 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
   async function readEvents(url) {
     const ctrl = new AbortController();
     close = () => ctrl.abort();
+    // No current state in time: given up, as if the stream dropped.
+    const quiet = setTimeout(() => ctrl.abort(), CONNECT_WAIT_MS);
     const headers = { Accept: "text/event-stream" };
     if (token) headers.Authorization = `Bearer ${token}`;
+    const started = performance.now();
     let res;
     try {
       res = await fetch(new URL(`${url.replace(/^\//, "")}?${query}`, API_ROOT), {
@@ -270,6 +282,7 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
         signal: ctrl.signal,
       });
     } catch {
+      clearTimeout(quiet);
       retryLater();
       return;
     }
@@ -280,13 +293,17 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
       } catch {
         data = null;
       }
+      clearTimeout(quiet);
       const e = (data && data.error) || {};
       const error = new ApiError(res.status, e.code || `http_${res.status}`, e.message, e.details);
       if (REFUSED.includes(res.status)) refuse(error);
       else retryLater();
       return;
     }
-    emit({ method: "GET", path: `/events?${query}`, status: res.status, ms: 0, ok: true, live: true });
+    // The footer shows this call: an order id is the customer's credential, never shown there.
+    const shown = query.replace(/(^|&)order_id=[^&]*/, "$1order_id={id}");
+    const ms = performance.now() - started;
+    emit({ method: "GET", path: `/events?${shown}`, status: res.status, ms, ok: true, live: true });
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     let data = [];
@@ -304,13 +321,16 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
           else if (line === "" && data.length) {
             const message = JSON.parse(data.join("\n"));
             data = [];
+            clearTimeout(quiet);
             deliver(message, first);
             first = false;
           }
         }
       }
     } catch {
-      // the connection dropped (or we stopped): fall through to polling and a reconnect
+      // the connection dropped, sent nothing in time, or we stopped: poll, and reconnect
+    } finally {
+      clearTimeout(quiet);
     }
     if (!stopped) retryLater();
   }
@@ -323,21 +343,44 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
       retryLater();
       return;
     }
+    const started = performance.now();
     let first = true;
+    let ended = false;
     let pinger = null;
-    close = () => socket.close(1000);
+    // No current state within CONNECT_WAIT_MS, or no answer to a ping: given up as dropped.
+    let waiting = null;
+    // This socket is finished, however it ended (closed by either side, or given up): poll and
+    // reconnect later, once. A socket given up on is not waited for: its close may take minutes.
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(pinger);
+      clearTimeout(waiting);
+      socket.close(1000);
+      if (!stopped) retryLater();
+    };
+    close = end;
+    waiting = setTimeout(end, CONNECT_WAIT_MS);
     socket.addEventListener("open", () => {
-      emit({ method: "WS", path: "subscribe", status: 101, ms: 0, ok: true, live: true });
+      if (ended) return;
+      const ms = performance.now() - started;
+      emit({ method: "WS", path: "subscribe", status: 101, ms, ok: true, live: true });
       socket.send(subscribeFrame(query, token));
-      pinger = setInterval(() => socket.send('{"action":"ping"}'), WEBSOCKET_PING_MS);
+      pinger = setInterval(() => {
+        socket.send('{"action":"ping"}');
+        clearTimeout(waiting);
+        waiting = setTimeout(end, PONG_WAIT_MS);
+      }, WEBSOCKET_PING_MS);
     });
     socket.addEventListener("message", (event) => {
+      if (ended) return;
       let message;
       try {
         message = JSON.parse(event.data);
       } catch {
         return; // not ours: the contract sends one JSON object per frame
       }
+      clearTimeout(waiting); // it answers
       if (message.type === "pong") return;
       if (message.type === "error") {
         const e = message.error || {};
@@ -345,16 +388,13 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
         // Refused before any state arrived: the subscription itself was refused.
         if (!first) return; // a later message refused (a ping, say): the subscription stands
         if (REFUSED.includes(status)) refuse(new ApiError(status, e.code, e.message, e.details));
-        else socket.close(1000); // refused for now (the store, a limit): poll, then try again
+        else end(); // refused for now (the store, a limit): poll, then try again
         return;
       }
       deliver(message, first);
       first = false;
     });
-    socket.addEventListener("close", () => {
-      clearInterval(pinger);
-      if (!stopped) retryLater();
-    });
+    socket.addEventListener("close", end);
   }
 
   connect();

@@ -24,8 +24,10 @@ What each function is granted, and why (docs/deploy.md has the table), from what
 - ``websocket_disconnect``: forgets the connection (``GetItem``, ``BatchWriteItem``); it posts
   nothing (the connection is gone).
 - ``order_book_stream``: the event source mapping's stream reads, the order book's reads (the
-  board and queue views of a change), a channel's subscribers (``Query``), forgetting a gone
-  connection (``GetItem``, ``BatchWriteItem``), and posting to the subscribers.
+  board and queue views of a change), a channel's subscribers (``Query``), clearing the digest a
+  board or queue subscription recorded of its first message once it posts it another
+  (``UpdateItem``, conditioned on that digest: at most once per subscription), forgetting a
+  gone connection (``GetItem``, ``BatchWriteItem``), and posting to the subscribers.
 
 Every function may write its own log group and X-Ray traces (``xray: true``).
 """
@@ -65,7 +67,7 @@ _FORGET: Final = ("dynamodb:GetItem", "dynamodb:BatchWriteItem")
 CONNECTION_ACTIONS: Final = {
     WS_MESSAGE: ("dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem", *_FORGET),
     WS_DISCONNECT: _FORGET,
-    STREAM: ("dynamodb:Query", *_FORGET),
+    STREAM: ("dynamodb:Query", "dynamodb:UpdateItem", *_FORGET),
 }
 #: The functions that post to connections (a subscription's first state and errors; each change).
 POSTS: Final = (WS_MESSAGE, STREAM)

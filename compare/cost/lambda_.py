@@ -165,7 +165,7 @@ def push_lines(push: push_lambda.LambdaPush, book: PriceBook) -> list[LineItem]:
             f"modeled: {push.basis['streams']}",
         ),
         line(
-            "DynamoDB connections table writes ($connect, subscribe, $disconnect)",
+            "DynamoDB connections table writes (subscribe, a view's first change, $disconnect)",
             push.table_writes,
             write,
             f"modeled: {push.basis['table calls']}",

@@ -16,8 +16,9 @@ What is counted and what is derived (docs/cost-model.md says the same):
 - from API Gateway's quotas: a connection lasts 2 h at most, after which the page reconnects,
   subscribes again (the current state again) and resynchronises with one refresh of its view;
 - from the handlers' code: the DynamoDB calls of each action (``SUBSCRIBE``, ``DISCONNECT``,
-  ``MEMBERS``, ``ORDER_SUBSCRIBE_READS``; tests/cost counts them against moto) and the 16 threads
-  a batch is posted on (``cafe.live.poster.POST_WORKERS``);
+  ``MEMBERS``, ``FIRST_CHANGE``, ``ORDER_SUBSCRIBE_READS``, ``VIEW_SUBSCRIBE_READS``; tests/cost
+  counts them against moto) and the 16 threads a batch is posted on
+  (``cafe.live.poster.POST_WORKERS``);
 - derived: messages are the feed's changes × the subscribers of each channel (which is what the
   census counted per page kind), each metered in 32 KB units; the handlers' billed time is the
   profile's (``lambda.ws_handler_ms``, ``lambda.post_ms``: assumptions until measured on AWS).
@@ -53,13 +54,20 @@ UNIT_BYTES = 32 * 1024
 SUBSCRIBE: dict[str, int] = {"UpdateItem": 1, "PutItem": 1}
 #: An order subscription checks the order exists, reads its state, records it, reads it again.
 ORDER_SUBSCRIBE_READS = 3
+#: A board or queue subscription reads its view, records it (with the digest of that first
+#: message), reads it again.
+VIEW_SUBSCRIBE_READS = 2
 #: $disconnect reads the connection's channels (consistent GetItem) and deletes them and itself.
 DISCONNECT: dict[str, int] = {"GetItem": 1, "BatchWriteItem": 1}
 #: The stream handler asks for a channel's subscribers: one consistent Query per changed order, and
 #: one for the board (a change that moves an order onto, along or off it) and for the queue.
 MEMBERS: dict[str, int] = {"Query": 1}
-#: A connections-table item (channel, connection id, since or the channel set, expiration): a
-#: little over 100 bytes, so a write is one unit and a consistent read one unit per ≈ 30 members.
+#: The first board or queue the stream handler posts a subscriber (one that differs from its first
+#: message) clears that message's digest: one conditional UpdateItem, once per subscription.
+FIRST_CHANGE: dict[str, int] = {"UpdateItem": 1}
+#: A connections-table item (channel, connection id, since and a 32-character digest, or the
+#: channel set; expiration): well under 1 KB, so a write is one unit and a consistent read one
+#: unit per ≈ 27 members.
 TABLE_ITEM_BYTES = 150
 SUBSCRIPTIONS_PER_CONNECTION = 1  # each page follows one view
 
@@ -141,7 +149,7 @@ def quantities(profile: Profile) -> LambdaPush:
     reads = live_read_units(queue)
     route_units = units_per_route(queue)
     gb = cfg.memory_mb / 1024.0
-    connections = minutes = pings = units_in = units_out = order_reads = 0.0
+    connections = minutes = pings = units_in = units_out = order_reads = view_connections = 0.0
     resync: dict[str, float] = {}
     for name, page in live.pages.items():
         if page.subscriptions <= 0:
@@ -164,6 +172,9 @@ def quantities(profile: Profile) -> LambdaPush:
         order_reads += again * reads[page.channel]
         if page.channel == "order":
             order_reads += page_connections * (ORDER_SUBSCRIBE_READS - 2) * reads["order"]
+        else:  # the board or the queue read again; its first change posted clears its digest
+            order_reads += page_connections * (VIEW_SUBSCRIBE_READS - 1) * reads[page.channel]
+            view_connections += page_connections
         for route, count in profile.census.refresh_routes(name).items():
             resync[route] = resync.get(route, 0.0) + again * count
     batches = feed.batches_per_month(profile)
@@ -198,7 +209,10 @@ def quantities(profile: Profile) -> LambdaPush:
         # A batch's posts go out on POST_WORKERS threads: billed for the wall time.
         "stream handler": (batches * handler_s + posts / POST_WORKERS * cfg.post_ms / 1000.0) * gb,
     }
-    writes_per_subscribe = sum(SUBSCRIBE.values()) * max(1, math.ceil(TABLE_ITEM_BYTES / WRITE_UNIT_BYTES))
+    item_write_units = max(1, math.ceil(TABLE_ITEM_BYTES / WRITE_UNIT_BYTES))
+    writes_per_subscribe = sum(SUBSCRIBE.values()) * item_write_units
+    # At most one per board or queue connection (a screen open for a while sees a change).
+    first_changes = view_connections * sum(FIRST_CHANGE.values()) * item_write_units
     deletes = SUBSCRIPTIONS_PER_CONNECTION + 1  # its subscriptions and its own item
     return LambdaPush(
         connections=connections,
@@ -208,7 +222,7 @@ def quantities(profile: Profile) -> LambdaPush:
         pings=pings,
         invocations=invocations,
         gb_seconds=gb_seconds,
-        table_writes=connections * (writes_per_subscribe + deletes),
+        table_writes=connections * (writes_per_subscribe + deletes) + first_changes,
         table_reads=connections * DISCONNECT["GetItem"] + lookups,  # a small item: one unit each
         order_reads=order_reads,
         resync_by_route=resync,

@@ -321,17 +321,31 @@ def test_the_handlers_calls_are_the_codes(sockets: Any) -> None:
     subscribed = counted(lambda: live.message("c1", _frame({"action": "subscribe", "order_id": order.id})))
     assert subscribed == _sum(push_lambda.SUBSCRIBE, {"GetItem": push_lambda.ORDER_SUBSCRIBE_READS})
     board = counted(lambda: live.message("c2", _frame({"action": "subscribe", "channel": "board"})))
-    assert board == _sum(push_lambda.SUBSCRIBE, LIVE_CALLS["board"])
+    assert board == _sum(push_lambda.SUBSCRIBE, *[LIVE_CALLS["board"]] * push_lambda.VIEW_SUBSCRIBE_READS)
     token = api.staff_token
     queue = counted(
         lambda: live.message("c3", _frame({"action": "subscribe", "channel": "queue", "token": token}))
     )
-    assert queue == _sum(push_lambda.SUBSCRIBE, LIVE_CALLS["queue"])
+    assert queue == _sum(push_lambda.SUBSCRIBE, *[LIVE_CALLS["queue"]] * push_lambda.VIEW_SUBSCRIBE_READS)
     assert counted(lambda: live.message("c1", _frame({"action": "ping"}))) == {}
     # A change that moves the order onto the board: its channel's members, then the board's and
-    # the queue's members and their reads.
+    # the queue's members and their reads; the first change each of those subscribers is posted
+    # clears the digest of its first message.
     moved = api.service.advance(order.id, Status.PREPARING)
     records = records_from_feed([FeedEvent(1, "order", moved.as_json)])
+    batch = counted(lambda: live.on_records(records))
+    assert batch == _sum(
+        push_lambda.MEMBERS,
+        push_lambda.MEMBERS,
+        LIVE_CALLS["board"],
+        push_lambda.FIRST_CHANGE,
+        push_lambda.MEMBERS,
+        LIVE_CALLS["queue"],
+        push_lambda.FIRST_CHANGE,
+    )
+    # The next change: no more writes, whatever the subscribers.
+    ready = api.service.advance(order.id, Status.READY)
+    records = records_from_feed([FeedEvent(2, "order", ready.as_json)])
     batch = counted(lambda: live.on_records(records))
     assert batch == _sum(
         push_lambda.MEMBERS,

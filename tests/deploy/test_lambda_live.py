@@ -273,7 +273,7 @@ def _expected_grants(stream: str, api_id: str) -> dict[str, set[tuple[str, str]]
         "WebsocketDisconnect": forget,
         "OrderBookStream": {(a, stream) for a in policy.STREAM_READ_ACTIONS}
         | reads
-        | conn("Query")
+        | conn("Query", "UpdateItem")  # a channel's subscribers; a first message's digest cleared
         | forget
         | post,
     }

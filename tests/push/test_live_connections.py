@@ -18,9 +18,11 @@ from cafe.live.connections import (
     MAX_SUBSCRIPTIONS,
     Connections,
     MemoryConnections,
+    Subscription,
     TooManySubscriptions,
     channel_name,
     connections_for,
+    sent_digest,
 )
 from cafe.live.connections_dynamodb import DynamoDBConnections
 from cafe.live.connections_sqlite import SQLiteConnections
@@ -84,6 +86,62 @@ def test_a_subscription_keeps_the_version_its_subscriber_has(connections: Connec
     assert connections.members("order#a") == {"c1": 3, "c2": 0}
     connections.add("c1", "order#a", 5)  # subscribed again with a newer state
     assert connections.members("order#a") == {"c1": 5, "c2": 0}
+
+
+def test_a_board_or_queue_subscription_keeps_the_digest_of_what_it_was_sent(connections: Connections):
+    connections.add("c1", "board", sent="d1")
+    connections.add("c2", "board")
+    connections.add("c1", "order#a", 4)
+    assert connections.subscriptions("board") == {"c1": Subscription(0, "d1"), "c2": Subscription(0, None)}
+    assert connections.subscriptions("order#a") == {"c1": Subscription(4, None)}
+    assert connections.members("board") == {"c1": 0, "c2": 0}
+    connections.add("c1", "board", sent="d2")  # subscribed again: sent the board again
+    connections.add("c2", "board", sent="d3")
+    assert connections.subscriptions("board") == {"c1": Subscription(0, "d2"), "c2": Subscription(0, "d3")}
+    assert connections.subscriptions("queue") == {}
+
+
+def test_clear_sent_clears_only_the_digest_it_was_given(connections: Connections, clock: Clock):
+    connections.add("c1", "board", sent="d1")
+    connections.add("c2", "board", sent="d2")
+    connections.add("c3", "board")
+    connections.add("c1", "queue", sent="d1")
+    clock.now += 60
+    connections.clear_sent("board", {"c1": "d1", "c2": "another", "c3": "d3", "nobody": "d1"})
+    assert connections.subscriptions("board") == {
+        "c1": Subscription(0, None),
+        "c2": Subscription(0, "d2"),  # made again with another message since it was read: kept
+        "c3": Subscription(0, None),
+    }
+    assert connections.subscriptions("queue") == {"c1": Subscription(0, "d1")}  # another channel
+    assert connections.channels_of("c1") == {"board", "queue"}
+    connections.clear_sent("board", {})  # nothing to clear: nothing happens
+    # The subscription keeps its expiry: clearing is no subscribing again.
+    clock.now += CONNECTION_LIFETIME_SECONDS + EXPIRY_MARGIN_SECONDS - 60
+    assert connections.subscriptions("board") == {}
+
+
+def test_clear_sent_never_brings_a_subscription_back(connections: Connections):
+    connections.add("c1", "board", sent="d1")
+    connections.add("c2", "board", sent="d2")
+    connections.add("c2", "queue", sent="d2")
+    connections.remove("c1", "board")
+    connections.remove_connection("c2")
+    connections.clear_sent("board", {"c1": "d1", "c2": "d2"})
+    connections.clear_sent("queue", {"c2": "d2"})
+    assert connections.subscriptions("board") == connections.subscriptions("queue") == {}
+    assert connections.channels_of("c1") == connections.channels_of("c2") == set()
+    if isinstance(connections, DynamoDBConnections):  # no subscription item, not even an expired one
+        items = connections.client.scan(TableName=connections.table_name)["Items"]
+        assert [item for item in items if item["channel"]["S"] in ("board", "queue")] == []
+
+
+def test_sent_digest_is_short_and_tells_messages_apart():
+    board = '{"type":"board","board":{"preparing":[1],"ready":[]}}'
+    assert sent_digest(board) == sent_digest(board)
+    assert len(sent_digest(board)) == 32 and int(sent_digest(board), 16) >= 0
+    assert sent_digest(board) != sent_digest(board.replace("[1]", "[2]"))
+    assert len(sent_digest("x" * 500_000)) == 32  # a big queue is still a small item
 
 
 def test_remove_one_keeps_the_others(connections: Connections):
@@ -170,3 +228,24 @@ def test_sqlite_subscriptions_are_shared_through_the_file(tmp_path):
     assert reader.members("order#x") == {"c1": 0}
     reader.remove_connection("c1")
     assert writer.channels_of("c1") == set()
+
+
+def test_a_sqlite_file_from_before_sent_gets_the_column(tmp_path):
+    # Subscriptions written by the code before ``sent`` keep working, and new ones record it.
+    path = str(tmp_path / "cafe.sqlite3")
+    store = SQLiteStore(path)
+    conn = store.connection()
+    with store.write(conn):
+        conn.execute(
+            "CREATE TABLE live_subscriptions (channel TEXT NOT NULL, connection_id TEXT NOT NULL,"
+            " expiration INTEGER NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (channel, connection_id))"
+            " WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO live_subscriptions VALUES ('board', 'old', 4102444800, 0)")
+    connections = SQLiteConnections(store)
+    assert connections.subscriptions("board") == {"old": Subscription(0, None)}
+    connections.add("new", "board", sent="d1")
+    connections.clear_sent("board", {"old": "d1"})
+    assert connections.subscriptions("board") == {"old": Subscription(0, None), "new": Subscription(0, "d1")}
+    assert SQLiteConnections(SQLiteStore(path)).members("board") == {"old": 0, "new": 0}  # once is enough
+    store.close()

@@ -5,8 +5,11 @@ closes any connection after 2 h, so an item older than that is a leftover of a d
 never ran):
 
 - a subscription: pk the channel (``order#<id>``, ``board``, ``queue``), sk the connection id,
-  and ``since`` (the order version the subscriber already has), so a channel's members are one
-  ``Query``;
+  ``since`` (the order version the subscriber already has) and, on a board or queue
+  subscription, ``sent`` (the digest of the message it was sent, until the stream handler posts
+  it another: ``cafe.live.connections``), so a channel's members are one ``Query``. Clearing
+  ``sent`` is one ``UpdateItem`` conditioned on the digest the stream handler read, so it never
+  creates an item for a subscription gone meanwhile nor clears the digest of one made again;
 - the connection's own item: pk ``connection#<id>``, sk ``-``, holding the string set
   ``channels``; it is what a disconnect reads to find the subscriptions to delete, and its
   conditional ``ADD`` is what enforces the limit per connection atomically.
@@ -17,9 +20,17 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from cafe.live.connections import MAX_SUBSCRIPTIONS, Clock, Connections, expiry, too_many
+from cafe.live.connections import (
+    MAX_SUBSCRIPTIONS,
+    Clock,
+    Connections,
+    Subscription,
+    expiry,
+    too_many,
+)
 from cafe.stores.base import StoreUnavailable, faults_as_unavailable
 from cafe.stores.dynamodb import client_config, is_store_fault
 from cafe.stores.schema import CONNECTIONS_PARTITION_KEY, CONNECTIONS_SORT_KEY, TIME_TO_LIVE_ATTRIBUTE
@@ -34,6 +45,7 @@ CONNECTION_PREFIX: Final = "connection#"
 CONNECTION_SORT: Final = "-"
 CHANNELS_ATTRIBUTE: Final = "channels"
 SINCE_ATTRIBUTE: Final = "since"  # on a subscription: the order version sent with the current state
+SENT_ATTRIBUTE: Final = "sent"  # on a board or queue subscription: the digest of the message sent
 # BatchWriteItem takes at most 25 requests, and may leave some unprocessed when throttled:
 # those are sent again, this often.
 BATCH_LIMIT: Final = 25
@@ -86,8 +98,8 @@ class DynamoDBConnections(Connections):
         return self._client
 
     @_store_call
-    def add(self, connection_id: str, channel: str, since: int = 0) -> None:
-        until = {"N": str(expiry(self.clock()))}
+    def add(self, connection_id: str, channel: str, since: int = 0, sent: str | None = None) -> None:
+        until: AttributeValueTypeDef = {"N": str(expiry(self.clock()))}
         try:
             self.client.update_item(
                 TableName=self.table_name,
@@ -112,41 +124,61 @@ class DynamoDBConnections(Connections):
             raise too_many(connection_id, self.limit) from None
         # After the connection's item: a subscription is never a member without being listed
         # there, so a disconnect always finds it.
-        self.client.put_item(
-            TableName=self.table_name,
-            Item={
-                **_key(channel, connection_id),
-                TIME_TO_LIVE_ATTRIBUTE: until,
-                SINCE_ATTRIBUTE: {"N": str(since)},
-            },
-        )
+        item: Item = {
+            **_key(channel, connection_id),
+            TIME_TO_LIVE_ATTRIBUTE: until,
+            SINCE_ATTRIBUTE: {"N": str(since)},
+        }
+        if sent is not None:
+            item[SENT_ATTRIBUTE] = {"S": sent}
+        self.client.put_item(TableName=self.table_name, Item=item)
 
     @_store_call
-    def members(self, channel: str) -> dict[str, int]:
+    def subscriptions(self, channel: str) -> dict[str, Subscription]:
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :channel",
             # TTL deletes lag behind (up to days): an expired item is no member.
             "FilterExpression": "#expiration > :now",
-            "ProjectionExpression": "#sk, #since",
+            "ProjectionExpression": "#sk, #since, #sent",
             "ExpressionAttributeNames": {
                 "#pk": CONNECTIONS_PARTITION_KEY,
                 "#sk": CONNECTIONS_SORT_KEY,
                 "#since": SINCE_ATTRIBUTE,
+                "#sent": SENT_ATTRIBUTE,
                 "#expiration": TIME_TO_LIVE_ATTRIBUTE,
             },
             "ExpressionAttributeValues": {":channel": {"S": channel}, ":now": {"N": str(int(self.clock()))}},
             # A subscription added a moment ago must be seen by the change that follows it.
             "ConsistentRead": True,
         }
-        found: dict[str, int] = {}
+        found: dict[str, Subscription] = {}
         while True:
             response = self.client.query(**query)
             for item in response["Items"]:
-                found[item[CONNECTIONS_SORT_KEY]["S"]] = int(item[SINCE_ATTRIBUTE]["N"])
+                sent = item.get(SENT_ATTRIBUTE)
+                found[item[CONNECTIONS_SORT_KEY]["S"]] = Subscription(
+                    int(item[SINCE_ATTRIBUTE]["N"]), sent["S"] if sent else None
+                )
             if "LastEvaluatedKey" not in response:
                 return found
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    @_store_call
+    def clear_sent(self, channel: str, sent: Mapping[str, str]) -> None:
+        # One conditional write each (BatchWriteItem has no conditions, and a put without one
+        # could bring back a subscription a disconnect just deleted). At most once in a
+        # subscription's life: the first change that is news to its subscriber.
+        for connection_id, digest in sent.items():
+            with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key=_key(channel, connection_id),
+                    UpdateExpression="REMOVE #sent",
+                    ConditionExpression="#sent = :sent",
+                    ExpressionAttributeNames={"#sent": SENT_ATTRIBUTE},
+                    ExpressionAttributeValues={":sent": {"S": digest}},
+                )
 
     @_store_call
     def channels_of(self, connection_id: str) -> set[str]:

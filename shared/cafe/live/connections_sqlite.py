@@ -3,6 +3,9 @@
 The local Lambda emulator runs each handler in its own processes: the message function adds,
 the stream function reads, the disconnect function removes, all through this one file (WAL,
 ``BEGIN IMMEDIATE``, the busy timeout: ``SQLiteStore``'s own connection handling).
+
+A file written before subscriptions kept ``sent`` gets the column on first use (``ADD COLUMN``,
+inside the write lock: every subscription it holds keeps working, with no ``sent``).
 """
 
 from __future__ import annotations
@@ -10,8 +13,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 
-from cafe.live.connections import MAX_SUBSCRIPTIONS, Clock, Connections, expiry, too_many
+from cafe.live.connections import (
+    MAX_SUBSCRIPTIONS,
+    Clock,
+    Connections,
+    Subscription,
+    expiry,
+    too_many,
+)
 from cafe.stores.base import faults_as_unavailable
 from cafe.stores.sqlite import SQLiteStore, is_store_fault
 
@@ -21,6 +32,7 @@ CREATE TABLE IF NOT EXISTS live_subscriptions (
     connection_id TEXT NOT NULL,
     expiration INTEGER NOT NULL,
     since INTEGER NOT NULL,
+    sent TEXT,
     PRIMARY KEY (channel, connection_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS live_subscriptions_by_connection ON live_subscriptions (connection_id);
@@ -48,11 +60,14 @@ class SQLiteConnections(Connections):
                         for statement in SCHEMA.split(";"):
                             if statement.strip():
                                 conn.execute(statement)
+                        columns = {row[1] for row in conn.execute("PRAGMA table_info(live_subscriptions)")}
+                        if "sent" not in columns:  # a file of the code before ``sent``
+                            conn.execute("ALTER TABLE live_subscriptions ADD COLUMN sent TEXT")
                     self._ready = True
         return conn
 
     @_store_call
-    def add(self, connection_id: str, channel: str, since: int = 0) -> None:
+    def add(self, connection_id: str, channel: str, since: int = 0, sent: str | None = None) -> None:
         now = self.clock()
         with self.store.write(self._connection()) as conn:
             # Leftovers of disconnects never seen go here rather than in a sweeper of their own.
@@ -64,18 +79,29 @@ class SQLiteConnections(Connections):
             if others >= self.limit:
                 raise too_many(connection_id, self.limit)
             conn.execute(
-                "INSERT OR REPLACE INTO live_subscriptions (channel, connection_id, expiration, since)"
-                " VALUES (?, ?, ?, ?)",
-                (channel, connection_id, expiry(now), since),
+                "INSERT OR REPLACE INTO live_subscriptions (channel, connection_id, expiration, since, sent)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (channel, connection_id, expiry(now), since, sent),
             )
 
     @_store_call
-    def members(self, channel: str) -> dict[str, int]:
+    def subscriptions(self, channel: str) -> dict[str, Subscription]:
         rows = self._connection().execute(
-            "SELECT connection_id, since FROM live_subscriptions WHERE channel = ? AND expiration > ?",
+            "SELECT connection_id, since, sent FROM live_subscriptions WHERE channel = ? AND expiration > ?",
             (channel, int(self.clock())),
         )
-        return dict(rows.fetchall())
+        return {connection_id: Subscription(since, sent) for connection_id, since, sent in rows}
+
+    @_store_call
+    def clear_sent(self, channel: str, sent: Mapping[str, str]) -> None:
+        if not sent:
+            return
+        with self.store.write(self._connection()) as conn:
+            conn.executemany(
+                "UPDATE live_subscriptions SET sent = NULL"
+                " WHERE channel = ? AND connection_id = ? AND sent = ?",
+                [(channel, connection_id, digest) for connection_id, digest in sent.items()],
+            )
 
     @_store_call
     def channels_of(self, connection_id: str) -> set[str]:

@@ -8,14 +8,20 @@ between invocations, so:
 - ``message`` (``$default``): one client frame. ``subscribe`` is checked exactly as
   ``GET /events`` is (``CafeApi.live_frame``: the same parser rules, 404 for an unknown order,
   the staff token through the same lockout), recorded in ``Connections`` (at most
-  ``MAX_SUBSCRIPTIONS`` per connection), then answered with the current state; ``ping`` with a
-  pong. A refusal is a ``{"type":"error","error":{...}}`` message with the HTTP API's code.
+  ``MAX_SUBSCRIPTIONS`` per connection) with what it is sent, then answered with the current
+  state; ``ping`` with a pong. A refusal is a ``{"type":"error","status":<HTTP status>,
+  "error":{...}}`` message: the HTTP API's status and error object for the same refusal.
 - ``disconnect`` (``$disconnect``): forget the connection and its subscriptions.
 - ``on_records`` (the table's stream): each changed order to its subscribers, in order; if
   orders changed the board (read once per batch) to the board's subscribers; if orders or the
-  store changed the queue (read once per batch) to the baristas. A store fault while reading
-  raises, so Lambda retries the batch (delivery is at least once); a post that fails is logged
-  and skipped, and a connection that is gone is forgotten.
+  store changed the queue (read once per batch) to the baristas. Each subscriber gets what is
+  news to it: no order version up to the one it was sent when subscribing, no board or queue
+  equal to the first message it was sent while that is still the last one it was sent (a
+  change committed before it subscribed is streamed only after: the first message showed it).
+  A store fault while reading (the subscribers, the board, the queue) or clearing a ``sent``
+  raises, so Lambda retries the batch (delivery is at least once; all of these come before the
+  first post); a post that fails is logged and skipped, and a connection that is gone is
+  forgotten.
 
 Messages are ``cafe.live.messages``', the very text the SSE hub sends.
 """
@@ -26,7 +32,7 @@ import base64
 import binascii
 import contextlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from cafe.api.application import CafeApi
@@ -36,10 +42,10 @@ from cafe.config import ConfigurationError
 from cafe.domain.orders import Order
 from cafe.errors import CafeError
 from cafe.live import messages
-from cafe.live.connections import Connections, channel_name, connections_for
+from cafe.live.connections import Connections, channel_name, connections_for, sent_digest
 from cafe.live.poster import Delivery, GatewayPoster, Poster
 from cafe.live.stream import changes_from_records
-from cafe.service import PICKUP_STATUSES
+from cafe.service import PICKUP_STATUSES, CafeService
 
 #: What every handler answers API Gateway: accepted (a $connect answered otherwise is refused).
 ACCEPTED: Final = {"statusCode": 200}
@@ -96,28 +102,28 @@ class LiveSockets:
     def _subscribe(self, connection_id: str, frame: LiveFrame, request: Request) -> list[str]:
         """Record the subscription and return the current state to send (or the refusal).
 
-        Never a change missed: a board or queue subscription is recorded before the state is
-        read, so a change committed after the read is also posted by the stream handler. An
-        order's state is read first, to record the version sent (the stream handler sends the
-        subscriber no version up to it: the usual "place, then watch" gets no echo of the
-        placement), then read again, in case it changed before the subscription counted: a
-        subscriber may get a version twice in that race, never miss one.
+        The state is read first, so that the subscription records what its subscriber is sent:
+        an order's version (``since``: the stream handler sends it no version up to it, so the
+        usual "place, then watch" gets no echo of the placement), or the board's or queue's
+        digest (``sent``: the stream handler does not post that board or queue again while it
+        is the last one sent; a change committed before the subscription, streamed after it, is
+        already in this first message). Then it is read again, in case it changed before the
+        subscription counted (a change whose batch the stream handler finished before it saw
+        this member), and the newer state is sent and recorded: a subscriber may get a state
+        twice in that race of milliseconds, never miss a change. (An order subscription reads
+        the order three times in all: ``CafeApi.live_frame`` checks it exists.)
         """
         service = self.api.service
         channel = channel_name(frame.channel, frame.order_id)
         added = False
         try:
-            if frame.channel != "order":
-                self.connections.add(connection_id, channel)
-                added = True
-                return [messages.current(service, frame.channel)[0]]
-            order = service.get_order(frame.order_id)
-            self.connections.add(connection_id, channel, order.version)
+            _, marker = messages.current(service, frame.channel, frame.order_id)
+            self._record(connection_id, channel, marker)
             added = True
-            latest = service.get_order(frame.order_id)
-            if latest.version != order.version:  # rare: it moved meanwhile; send (and record) the newer
-                self.connections.add(connection_id, channel, latest.version)
-            return [messages.order_message(latest.as_json)]
+            latest, now = messages.current(service, frame.channel, frame.order_id)
+            if now != marker:  # rare: it moved meanwhile; send (and record) the newer
+                self._record(connection_id, channel, now)
+            return [latest]
         except Exception as error:
             if added:
                 self._forget(connection_id, channel)
@@ -125,6 +131,14 @@ class LiveSockets:
                 self.api.telemetry.log("exception", "live subscription failed")
             refusal = self.api.refuse(request, error if isinstance(error, CafeError) else None)
             return [messages.error_message(refusal.json()["error"], refusal.status)]
+
+    def _record(self, connection_id: str, channel: str, marker: int | str) -> None:
+        """Subscribe, with what the subscriber is sent: an order's version, or the board's or
+        queue's message (``messages.current``'s marker), of which only the digest is kept."""
+        if isinstance(marker, int):
+            self.connections.add(connection_id, channel, since=marker)
+        else:
+            self.connections.add(connection_id, channel, sent=sent_digest(marker))
 
     def _request(self, event: Mapping[str, Any]) -> Request:
         """The frame as a café request from API Gateway's client (the staff lockout's key)."""
@@ -184,14 +198,30 @@ class LiveSockets:
             behind = [member for member, since in members[order.id].items() if since < order.version]
             post(behind, messages.order_message(order.as_json))
         service = self.api.service
+        stale: dict[str, dict[str, str]] = {}  # channel → connection → its ``sent``, to clear
+
+        def post_view(channel: str, read: Callable[[CafeService], str]) -> None:
+            """The board or queue, read once, to each subscriber it is news to."""
+            subscriptions = self.connections.subscriptions(channel)
+            if not subscriptions:
+                return
+            message = read(service)
+            digest = sent_digest(message)
+            for connection_id, subscription in subscriptions.items():
+                if subscription.sent == digest:
+                    continue  # its last message (its first, on subscribing) showed this already
+                if subscription.sent is not None:  # posted something else: that digest is stale
+                    stale.setdefault(channel, {})[connection_id] = subscription.sent
+                post([connection_id], message)
+
         if any(touches_board(order) for order in changes.orders):
-            watchers = self.connections.members("board")
-            if watchers:
-                post(watchers, messages.board_message(service))
+            post_view("board", messages.board_message)
         if changes.orders or changes.store:
-            watchers = self.connections.members("queue")
-            if watchers:
-                post(watchers, messages.queue_message(service))
+            post_view("queue", messages.queue_message)
+        # Before any post: a fault here fails the batch with nothing posted, and a digest is never
+        # left behind a message posted after it (it would hide a later return to that state).
+        for channel, sent in stale.items():
+            self.connections.clear_sent(channel, sent)
         delivery = self.poster.deliver(outbox)
         self._settle(delivery)
         return delivery

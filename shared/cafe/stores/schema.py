@@ -96,8 +96,10 @@ def create_table_arguments(table_name: str) -> dict[str, Any]:
 # that connection churn never reaches the order book's stream (docs/live.md)::
 #
 #     channel              connection_id   what
-#     order#<id> | board   <connection>    a subscription: ``expiration`` (TTL), ``token_ok``
-#     | queue
+#     order#<id> | board   <connection>    a subscription: ``expiration`` (TTL), ``since`` (the
+#     | queue                              order version its subscriber was sent), ``sent`` (board
+#                                          and queue: the digest of the message it was sent, until
+#                                          the stream handler posts it another; cafe.live.connections)
 #     connection#<id>      -               the connection itself: ``channels`` (string set of its
 #                                          subscriptions, for $disconnect and the flood limit),
 #                                          ``expiration``

@@ -344,12 +344,14 @@ def test_pages_fall_back_to_polling_when_push_is_blocked(
 
 
 def test_pages_poll_when_live_is_unavailable(push_cafe: PushCafe, new_page: Callable[..., Page]) -> None:
-    """No answer from GET /live: the page never subscribes and polls as before push existed."""
+    """No answer from GET /live: the page polls as before push existed, and asks /live again
+    later, so once it answers the page is pushed (a failed ask is not kept for the page's life)."""
     runtime = "lambda"
     order = push_cafe.place(runtime)
     traffic = Traffic(counting=True)
     tracker = new_page(PHONE)
-    tracker.route(re.compile(r"/live$"), lambda route: route.abort())
+    failing = re.compile(r"/live$")
+    tracker.route(failing, lambda route: route.abort())
     traffic.watch(tracker, "tracking")
     tracker.goto(f"{push_cafe.url(runtime)}/#order={order['id']}")
     expect(tracker.locator("#t-number")).to_have_text(str(order["number"]))
@@ -358,6 +360,12 @@ def test_pages_poll_when_live_is_unavailable(push_cafe: PushCafe, new_page: Call
     expect(tracker.locator("#t-status")).to_contain_text("Preparing", timeout=POLLED_WITHIN_MS)
     assert traffic.streams == {"tracking": 0}, "no subscription without /live"
     assert traffic.polls, "it polled"
+    tracker.unroute(failing)
+    expect_mode(tracker, "live", timeout=RECONNECTED_WITHIN_MS)  # the next attempt after the delay
+    polled = len(traffic.polls)
+    push_cafe.advance(runtime, order["id"], "READY")
+    expect(tracker.locator("#t-status")).to_contain_text("Ready", timeout=1000)
+    assert len(traffic.polls) <= polled + 1, "pushed, not polled (at most the resync GET)"
 
 
 # ---- 4. the connection drops: poll, reconnect, resync with one GET -----------------------------

@@ -160,12 +160,16 @@ export function poll(fn, everyMs, hiddenMs = everyMs * 5) {
 
 let liveInfo = null;
 /** What GET /live answers, asked once per page: {transport: "sse" | "websocket", url} or
- * {transport: "none"}. */
+ * {transport: "none"}. A failed ask is not kept: it answers {transport: "none", failed: true}
+ * and the next connection attempt asks again (a page loaded while /live failed still gets push). */
 export function liveTransport() {
   if (!liveInfo) {
     liveInfo = api("/live")
       .then((r) => r.data || { transport: "none" })
-      .catch(() => ({ transport: "none" }));
+      .catch(() => {
+        liveInfo = null;
+        return { transport: "none", failed: true };
+      });
   }
   return liveInfo;
 }
@@ -263,6 +267,7 @@ export function follow({ query, token, onMessage, refresh, startPolling: pollNow
     if (stopped) return;
     if (info.transport === "sse" && info.url && globalThis.ReadableStream) await readEvents(info.url);
     else if (info.transport === "websocket" && info.url && globalThis.WebSocket) openSocket(info.url);
+    else if (info.failed) retryLater(); // /live itself failed: poll, and ask again later
     else startPolling();
   }
 

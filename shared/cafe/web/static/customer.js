@@ -484,6 +484,9 @@ function track(id) {
   };
   const show = (order) => {
     if (tracking !== mine) return;
+    // Push and a resync (or a poll) can cross: an answer read before a pushed change may arrive
+    // after it. An order's version only grows, so the highest one seen is the truth.
+    if (mine.order && order.version < mine.order.version) return; // renderOrder keeps mine.order
     $("t-error").hidden = true;
     renderOrder(order);
     if (FINAL.has(order.status)) mine.stop?.();

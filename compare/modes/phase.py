@@ -90,12 +90,16 @@ async def _polling(client: Http, server: Server, config: ModesConfig) -> NoticeM
     screens.append(clients.poll_paths(client, ("/pickup",), {}, every["board"], counter, stop))
     screens.append(clients.poll_paths(client, BARISTA_PATHS, server.staff, every["barista"], counter, stop))
     tasks = [asyncio.ensure_future(screen) for screen in screens]
-    start = time.monotonic()
-    changes = await clients.barista(client, server.staff, ledger, orders, config.change_rate, config.window_s)
-    await asyncio.sleep(max(every.values()) + 0.5)  # every tracker polls once more after the last
-    elapsed = time.monotonic() - start
-    stop.set()
-    await asyncio.gather(*tasks)
+    try:
+        start = time.monotonic()
+        changes = await clients.barista(
+            client, server.staff, ledger, orders, config.change_rate, config.window_s
+        )
+        await asyncio.sleep(max(every.values()) + 0.5)  # every tracker polls once more after the last
+        elapsed = time.monotonic() - start
+    finally:  # the pollers end with the phase, also when the barista failed
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
     notice = ledger.notice()
     return _mode("polling", "poll", notice, changes, counter.sent / elapsed)
 

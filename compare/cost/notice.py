@@ -54,7 +54,7 @@ SCREENS = {
     "barista": ("barista", "queue"),
 }
 POLLING_LABEL = "modeled from the census's polling intervals (measured here) and the runtime's p99 input"
-PUSH_LABEL = "modeled: the delivery path's parts (overheads file, docs/live.md, the profile)"
+PUSH_LABEL = "modeled from the delivery path's parts (overheads file, docs/live.md, the profile)"
 
 Draw = Callable[[np.random.Generator, int], NDArray[np.float64]]
 

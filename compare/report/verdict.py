@@ -18,6 +18,7 @@ from compare.load.causes import describe
 from compare.report.document import Block, Bullets, Para, Section, anchor
 from compare.report.format import ms
 from compare.report.format import slo as slo_words
+from compare.report.modes import TITLE as MODES_TITLE
 from compare.report.steady import TITLE as STEADY
 from compare.report.steady import first_minute_text, settling_text, steady_p99
 from compare.report.warnings import generator_warning, local_latency_warning, uncapped_warning
@@ -421,6 +422,10 @@ def build_verdict(results: RunResults) -> Verdict:
         notice = _notice_claim(estimate, chosen)
         if notice is not None:
             claims.append(notice)
+        mode = (estimate or {}).get("recommendation", {}).get("mode")
+        measured_notice = _measured_notice_claim(results, chosen, mode)
+        if measured_notice is not None:
+            claims.append(measured_notice)
     for extra in (_day_claim(results),):
         if extra is not None:
             claims.append(extra)
@@ -506,7 +511,23 @@ def _notice_claim(estimate: dict[str, Any] | None, chosen: str) -> Claim | None:
             f"; polling they would take up to {polling['p99_ms']:,.0f} ms at p99, the pages' intervals "
             "(measured by the census) rather than the request setting how current a screen is"
         )
-    return Claim(text + ".", f"{MODELED}: {found['label']}", COST)
+    return Claim(text + ".", str(found["label"]), COST)
+
+
+def _measured_notice_claim(results: RunResults, chosen: str, mode: str | None) -> Claim | None:
+    """The pick's notice delay as this run measured it in the chosen mode (compare.modes)."""
+    entry = results.runtimes.get(chosen)
+    measured = None if entry is None else (entry.polling if mode == "polling" else entry.push)
+    if measured is None or not measured.deliveries:
+        return None
+    held = f" with {measured.subscribers:,} subscribers held" if measured.subscribers else ""
+    text = (
+        f"Measured in this run by {measured.transport}, a change reached its trackers in "
+        f"{ms(measured.notice_ms.p50)} ms at the median and {ms(measured.notice_ms.p99)} ms at p99"
+    )
+    if measured.notice_ms_at_1k is not None:
+        text += f" ({ms(measured.notice_ms_at_1k.p50)} / {ms(measured.notice_ms_at_1k.p99)} ms{held})"
+    return Claim(text + ".", _tag(measured.source), MODES_TITLE)
 
 
 def _close_claim(estimate: dict[str, Any] | None) -> Claim | None:

@@ -265,3 +265,27 @@ def test_a_remote_run_on_aws_rests_on_its_aws_figures_without_the_local_warning(
     assert verdict.basis == AWS_LABEL and verdict.runtime in ("lambda", "ec2")
     assert not any("not an AWS figure" in w for w in verdict.warnings)
     assert any(c.tag == AWS_LABEL and "measured on AWS" in c.text for c in verdict.claims)
+
+
+def test_the_verdict_says_the_picks_notice_delay_as_this_run_measured_it() -> None:
+    from dataclasses import replace
+
+    from compare.report.modes import TITLE as MODES
+    from compare.report.verdict import _measured_notice_claim
+    from compare.results import NoticeMode, Percentiles
+
+    def pct(p50: float, p99: float) -> Percentiles:
+        return Percentiles(p50=p50, p90=p99, p99=p99, p99_9=p99, max=p99, mean=p50)
+
+    results = sample_results()
+    push = NoticeMode("push", "websocket", pct(115, 594), 32, 32, 0, 0.0, 1000, 27.9, 84.1, pct(278, 552))
+    polling = NoticeMode("polling", "poll", pct(1467, 2486), 32, 32, 0, 9.8)
+    lam = replace(results.runtimes["lambda"], push=push, polling=polling)
+    measured = replace(results, runtimes={**results.runtimes, "lambda": lam})
+    claim = _measured_notice_claim(measured, "lambda", "push")
+    assert claim is not None and claim.section == MODES and claim.tag == "measured here"
+    assert "by websocket" in claim.text and "115 ms at the median and 594 ms at p99" in claim.text
+    assert "(278 / 552 ms with 1,000 subscribers held)" in claim.text
+    by_polling = _measured_notice_claim(measured, "lambda", "polling")
+    assert by_polling is not None and "by poll" in by_polling.text and "1467" in by_polling.text
+    assert _measured_notice_claim(results, "lambda", "push") is None  # not measured: nothing said

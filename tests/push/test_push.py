@@ -29,7 +29,7 @@ from tests.push.conftest import (
     eventually,
 )
 from tests.push.live import (
-    RawWebSocket,
+    OPEN_TIMEOUT,
     Refused,
     Stream,
     open_subscription,
@@ -37,6 +37,7 @@ from tests.push.live import (
     sse_peer,
     validate,
 )
+from tests.rawsocket import RawWebSocket
 
 
 def run(coroutine: Any) -> Any:
@@ -468,6 +469,6 @@ def never_reading_queue_subscriber(runtime: Runtime) -> socket.socket | RawWebSo
             f"Authorization: Bearer {STAFF_TOKEN}\r\n\r\n".encode()
         )
         return silent
-    raw = RawWebSocket(str(runtime.ws_url), receive_buffer=4096)
+    raw = RawWebSocket(str(runtime.ws_url), receive_buffer=4096, timeout=OPEN_TIMEOUT)
     raw.send(json.dumps({"action": "subscribe", "channel": "queue", "token": STAFF_TOKEN}).encode())
     return raw

@@ -18,7 +18,8 @@ from cafe.api.parsing import MAX_FRAME_BYTES
 from cafe.live.connections import MAX_SUBSCRIPTIONS
 from cafe.live.connections_sqlite import SQLiteConnections
 from tests.push.conftest import STAFF_TOKEN, Runtime, eventually
-from tests.push.live import RawWebSocket, WebSocketStream, open_subscription, validate
+from tests.push.live import OPEN_TIMEOUT, WebSocketStream, open_subscription, validate
+from tests.rawsocket import RawWebSocket
 
 pytestmark = pytest.mark.websocket
 
@@ -155,7 +156,7 @@ def test_a_frame_the_gateway_refuses_closes_that_connection_only(
 ):
     async def scenario() -> None:
         order = lam.place()
-        raw = await asyncio.to_thread(RawWebSocket, str(lam.ws_url))
+        raw = await asyncio.to_thread(RawWebSocket, str(lam.ws_url), None, OPEN_TIMEOUT)
         try:
             raw.send(json.dumps({"action": "subscribe", "order_id": order["id"]}).encode())
             opcode_in, first = await asyncio.to_thread(raw.receive)

@@ -14,8 +14,6 @@ import base64
 import json
 import os
 import re
-import socket
-import struct
 import subprocess
 import sys
 import textwrap
@@ -31,6 +29,7 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 from tests.compare.conftest import free_port, wait_for
+from tests.rawsocket import RawWebSocket
 
 pytestmark = pytest.mark.live
 
@@ -352,92 +351,26 @@ def test_connect_refused_by_status_or_failure(emulator: Emulator) -> None:
     assert plain.value.code == 426
 
 
-class RawSocket:
-    """A WebSocket client that writes frames itself (aiohttp's client cannot fragment a message)."""
-
-    def __init__(self, port: int, receive_buffer: int | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if receive_buffer is not None:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self.sock.settimeout(30)
-        self.sock.connect(("127.0.0.1", port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(
-            (
-                f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += self.sock.recv(1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-
-    def send(self, opcode: int, payload: bytes, fin: bool = True) -> None:
-        self.sock.sendall(self.frame(opcode, payload, fin))
-
-    @staticmethod
-    def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-        mask = os.urandom(4)
-        length = len(payload)
-        header = bytes([(0x80 if fin else 0) | opcode])
-        if length < 126:
-            header += bytes([0x80 | length])
-        elif length < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", length)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", length)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        return header + mask + masked
-
-    def _exactly(self, size: int) -> bytes:
-        data = b""
-        while len(data) < size:
-            chunk = self.sock.recv(size - len(data))
-            if not chunk:
-                raise ConnectionError("closed")
-            data += chunk
-        return data
-
-    def receive(self) -> tuple[int, bytes]:
-        first, second = self._exactly(2)
-        length = second & 0x7F
-        if length == 126:
-            length = struct.unpack("!H", self._exactly(2))[0]
-        elif length == 127:
-            length = struct.unpack("!Q", self._exactly(8))[0]
-        return first & 0x0F, self._exactly(length)
-
-    def close_code(self) -> int:
-        while True:
-            opcode, payload = self.receive()
-            if opcode == 0x8:
-                return int(struct.unpack("!H", payload[:2])[0])
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_frame_and_message_limits_and_binary_frames(emulator: Emulator) -> None:
     # 100 KB in four 25 KB frames is within both limits: delivered whole.
-    raw = RawSocket(emulator.port)
+    raw = RawWebSocket(emulator.ws_url)
     try:
         body = b"x" * 25_000
-        raw.send(0x1, body, fin=False)
-        raw.send(0x0, body, fin=False)
-        raw.send(0x0, body, fin=False)
-        raw.send(0x0, body, fin=True)
+        raw.send(body, 0x1, fin=False)
+        raw.send(body, 0x0, fin=False)
+        raw.send(body, 0x0, fin=False)
+        raw.send(body, 0x0, fin=True)
         opcode, answer = raw.receive()
         assert (opcode, json.loads(answer)) == (0x1, {"size": 100_000})
         # The same 40 KB as one frame is past the 32 KB frame limit.
-        raw.send(0x1, b"y" * 40_000)
+        raw.send(b"y" * 40_000)
         assert raw.close_code() == 1009
     finally:
         raw.close()
 
-    raw = RawSocket(emulator.port)
+    raw = RawWebSocket(emulator.ws_url)
     try:  # past 128 KB in 32 KB frames: the message limit (one write: the server stops reading midway)
-        frames = (RawSocket.frame(0x1 if n == 0 else 0x0, b"z" * 32 * 1024, fin=n == 4) for n in range(5))
+        frames = (RawWebSocket.frame(b"z" * 32 * 1024, 0x1 if n == 0 else 0x0, fin=n == 4) for n in range(5))
         raw.sock.sendall(b"".join(frames))
         assert raw.close_code() == 1009
     finally:
@@ -460,9 +393,9 @@ def test_frame_and_message_limits_and_binary_frames(emulator: Emulator) -> None:
 
 def test_a_client_that_never_reads_gets_limit_exceeded_not_a_stuck_poster(emulator: Emulator) -> None:
     client = emulator.management()
-    slow = RawSocket(emulator.port, receive_buffer=4096)
+    slow = RawWebSocket(emulator.ws_url, receive_buffer=4096)
     try:
-        slow.send(0x1, json.dumps({"action": "event"}).encode())
+        slow.send(json.dumps({"action": "event"}).encode())
         _opcode, answer = slow.receive()  # its id; from here on it reads nothing
         slow_id = json.loads(answer)["event"]["requestContext"]["connectionId"]
 

@@ -183,7 +183,9 @@ def _wsgi_server(app: WsgiApp) -> tuple[str, Callable[[], None]]:
     return f"http://127.0.0.1:{server.server_port}", stop
 
 
-def _uvicorn_server(app: AsgiApp) -> tuple[str, Callable[[], None]]:
+def uvicorn_in_thread(app: AsgiApp) -> tuple[str, Callable[[], None]]:
+    """An ASGI app in a uvicorn server on a loopback port, on its own thread and event loop (the
+    census's push café, the push suite's runtimes): its URL and a function that stops it."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -273,7 +275,7 @@ def local_cafe(mode: str = POLLING) -> Iterator[LocalCafe]:
     log = ServerLog()
     if mode == PUSH:
         settle = _settler(api, log)
-        url, stop = _uvicorn_server(_logged_asgi(ec2.app.application, log))
+        url, stop = uvicorn_in_thread(_logged_asgi(ec2.app.application, log))
     else:
 
         def settle() -> None:

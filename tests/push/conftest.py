@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import httpx
 import pytest
-import uvicorn
 
 from cafe.api import CafeApi
 from cafe.api.guard import MAX_FAILURES
@@ -35,6 +34,7 @@ from cafe.domain.menu import load_menu
 from cafe.observability import Telemetry
 from cafe.service import CafeService
 from cafe.stores.sqlite import SQLiteStore
+from compare.census.server import uvicorn_in_thread
 from tests.api.clients import ChaliceClient, ec2_client
 
 STAFF_TOKEN = "push-staff-token-0123456789"
@@ -56,36 +56,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def make_api(runtime: str, path: Path) -> CafeApi:
     service = CafeService(SQLiteStore(str(path)), load_menu(), zone=ZoneInfo("Asia/Seoul"))
     return CafeApi(service, runtime=runtime, staff_token=STAFF_TOKEN, telemetry=Telemetry(runtime))
-
-
-class Served:
-    """One ASGI app in a uvicorn server on its own thread and event loop."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            loop="asyncio",
-            http="httptools",
-            interface="asgi3",
-            lifespan="off",
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @dataclass
@@ -251,21 +221,21 @@ def cafe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cafe]:
     originals = (fargate.app.cafe_api, ec2.app.cafe_api)
     # The modules look their API up per request: point each at its café on the shared file.
     fargate.app.cafe_api, ec2.app.cafe_api = apis["fargate"], apis["ec2"]
-    servers = {"fargate": Served(fargate.app.app), "ec2": Served(ec2.app.application)}
+    servers = {"fargate": uvicorn_in_thread(fargate.app.app), "ec2": uvicorn_in_thread(ec2.app.application)}
     chalice = ChaliceClient()
     chalice.module.cafe_api = make_api("lambda", path)
     wsgi = ec2_client()  # ec2.app's WSGI side: the module's cafe_api, the ec2 one above
     try:
         yield Cafe(
-            {name: Runtime(name, served.url, apis[name]) for name, served in servers.items()},
+            {name: Runtime(name, url, apis[name]) for name, (url, _stop) in servers.items()},
             chalice,
             wsgi,
             path,
             directory,
         )
     finally:
-        for served in servers.values():
-            served.stop()
+        for _url, stop in servers.values():
+            stop()
         fargate.app.cafe_api, ec2.app.cafe_api = originals
 
 

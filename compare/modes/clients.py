@@ -188,46 +188,52 @@ async def live_info(client: Http) -> Live:
     return Live(transport, url)
 
 
-async def subscribe(
-    session: aiohttp.ClientSession,
-    live: Live,
-    query: dict[str, str],
-    staff_token: str,
-    on_message: OnMessage,
-    counter: Counter,
-    connected: asyncio.Event,
-    stop: asyncio.Event,
-) -> bool:
-    """One subscriber until `stop`: False when it could not subscribe or was dropped early."""
-    opened = _sse if live.transport == "sse" else _websocket
-    try:
-        return await opened(session, live, query, staff_token, on_message, counter, connected, stop)
-    except (aiohttp.ClientError, TimeoutError, ConnectionError, ValueError):
-        return stop.is_set()
+@dataclass
+class PushClient:
+    """What every subscriber of a push phase shares: one client session, where the runtime
+    pushes, the staff token (for the queue), the request counter and the phase's stop signal."""
 
+    session: aiohttp.ClientSession
+    live: Live
+    staff_token: str
+    counter: Counter
+    stop: asyncio.Event
 
-async def _sse(
-    session: aiohttp.ClientSession,
-    live: Live,
-    query: dict[str, str],
-    staff_token: str,
-    on_message: OnMessage,
-    counter: Counter,
-    connected: asyncio.Event,
-    stop: asyncio.Event,
-) -> bool:
-    headers = {"Accept": "text/event-stream"}
-    if query.get("channel") == "queue":
-        headers["Authorization"] = f"Bearer {staff_token}"
-    counter.sent += 1
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S)
-    async with session.get(f"{live.url}?{urlencode(query)}", headers=headers, timeout=timeout) as response:
-        if response.status != 200:
-            await response.read()
-            return False
-        connected.set()
-        await _until_stopped(_read_events(response, on_message), stop)
-        return stop.is_set()
+    async def subscribe(self, query: dict[str, str], on_message: OnMessage, connected: asyncio.Event) -> bool:
+        """One subscriber until `stop`: False when it could not subscribe or was dropped early."""
+        opened = self._sse if self.live.transport == "sse" else self._websocket
+        try:
+            return await opened(query, on_message, connected)
+        except (aiohttp.ClientError, TimeoutError, ConnectionError, ValueError):
+            return self.stop.is_set()
+
+    async def _sse(self, query: dict[str, str], on_message: OnMessage, connected: asyncio.Event) -> bool:
+        headers = {"Accept": "text/event-stream"}
+        if query.get("channel") == "queue":
+            headers["Authorization"] = f"Bearer {self.staff_token}"
+        self.counter.sent += 1
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S)
+        url = f"{self.live.url}?{urlencode(query)}"
+        async with self.session.get(url, headers=headers, timeout=timeout) as response:
+            if response.status != 200:
+                await response.read()
+                return False
+            connected.set()
+            await _until_stopped(_read_events(response, on_message), self.stop)
+            return self.stop.is_set()
+
+    async def _websocket(
+        self, query: dict[str, str], on_message: OnMessage, connected: asyncio.Event
+    ) -> bool:
+        frame: dict[str, str] = {"action": "subscribe", **query}
+        if query.get("channel") == "queue":
+            frame["token"] = self.staff_token
+        timeout = aiohttp.ClientWSTimeout(ws_close=5.0)
+        async with self.session.ws_connect(self.live.url, timeout=timeout) as socket:
+            self.counter.sent += 2  # the connection ($connect) and the subscribe message
+            await socket.send_str(json.dumps(frame))
+            ended = await _until_stopped(_read_frames(socket, on_message, connected), self.stop)
+            return self.stop.is_set() and ended != REFUSED
 
 
 async def _until_stopped(reader: Awaitable[object], stop: asyncio.Event) -> object:
@@ -256,26 +262,6 @@ async def _read_events(response: aiohttp.ClientResponse, on_message: OnMessage) 
         elif line == "" and data:
             on_message(json.loads("\n".join(data)))
             data = []
-
-
-async def _websocket(
-    session: aiohttp.ClientSession,
-    live: Live,
-    query: dict[str, str],
-    staff_token: str,
-    on_message: OnMessage,
-    counter: Counter,
-    connected: asyncio.Event,
-    stop: asyncio.Event,
-) -> bool:
-    frame: dict[str, str] = {"action": "subscribe", **query}
-    if query.get("channel") == "queue":
-        frame["token"] = staff_token
-    async with session.ws_connect(live.url, timeout=aiohttp.ClientWSTimeout(ws_close=5.0)) as socket:
-        counter.sent += 2  # the connection ($connect) and the subscribe message
-        await socket.send_str(json.dumps(frame))
-        refused = await _until_stopped(_read_frames(socket, on_message, connected), stop) == REFUSED
-        return stop.is_set() and not refused
 
 
 REFUSED = "refused"

@@ -176,26 +176,27 @@ class Subscribers:
     started, all ended on leaving (also when the phase fails half-way)."""
 
     def __init__(self, server: Server, live: Live) -> None:
-        self.server = server
-        self.live = live
-        self.counter = Counter()
-        self.stop = asyncio.Event()
-        self.tasks: list[asyncio.Future[bool]] = []
         # One connection per subscriber: no pool limit.
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        self.client = clients.PushClient(session, live, server.staff_token, Counter(), asyncio.Event())
+        self.tasks: list[asyncio.Future[bool]] = []
+
+    @property
+    def counter(self) -> Counter:
+        return self.client.counter
 
     async def __aenter__(self) -> Subscribers:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()  # each subscriber closes its own connection on seeing it
+        self.client.stop.set()  # each subscriber closes its own connection on seeing it
         pending = [task for task in self.tasks if not task.done()]
         if pending:
             _, late = await asyncio.wait(pending, timeout=CLOSE_WAIT_S)
             for task in late:
                 task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.session.close()
+        await self.client.session.close()
 
     async def open(self, subscriptions: list[Subscription]) -> Held:
         """Open the subscriptions wave by wave; each wave waits until every one got its first
@@ -218,18 +219,7 @@ class Subscribers:
         """Start one subscription; whether it got its first message (the current state)."""
         query, on_message = subscription
         ready = asyncio.Event()
-        task: asyncio.Future[bool] = asyncio.ensure_future(
-            clients.subscribe(
-                self.session,
-                self.live,
-                query,
-                self.server.staff_token,
-                on_message,
-                self.counter,
-                ready,
-                self.stop,
-            )
-        )
+        task: asyncio.Future[bool] = asyncio.ensure_future(self.client.subscribe(query, on_message, ready))
         self.tasks.append(task)
         waiting: asyncio.Future[bool] = asyncio.ensure_future(ready.wait())
         await asyncio.wait(

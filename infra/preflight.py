@@ -220,22 +220,21 @@ def _trusted_services(document: Any) -> set[str]:
     return services
 
 
+def _not_found(key: str, what: str, error: ClientError, targets: tuple[str, ...], advice: str) -> Finding:
+    """A lab resource that could not be read: refused when it does not exist, unknown otherwise."""
+    missing = _code(error) == "NoSuchEntity"
+    detail = "does not exist" if missing else f"cannot read it ({_code(error)})"
+    return Finding(key, what, REFUSED if missing else UNKNOWN, detail, targets, advice)
+
+
 def probe_lab_role(report: Report, iam: Any, role_name: str = lab.LAB_ROLE) -> None:
     try:
         role = iam.get_role(RoleName=role_name)["Role"]
     except ClientError as error:
-        missing = _code(error) == "NoSuchEntity"
-        report.add(
-            Finding(
-                "lab-role",
-                f"IAM role {role_name}",
-                REFUSED if missing else UNKNOWN,
-                "does not exist" if missing else f"cannot read it ({_code(error)})",
-                (LAMBDA, FARGATE),
-                f"the function and the tasks run as {role_name}: name the lab's role with "
-                "PARAMS=LabRoleName=...",
-            )
+        advice = (
+            f"the function and the tasks run as {role_name}: name the lab's role with PARAMS=LabRoleName=..."
         )
+        report.add(_not_found("lab-role", f"IAM role {role_name}", error, (LAMBDA, FARGATE), advice))
         return
     report.add(Finding("lab-role", f"IAM role {role_name}", ALLOWED, role["Arn"]))
     trusted = _trusted_services(role.get("AssumeRolePolicyDocument", {}))
@@ -257,17 +256,8 @@ def probe_instance_profile(report: Report, iam: Any, name: str = lab.LAB_INSTANC
     try:
         profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
     except ClientError as error:
-        missing = _code(error) == "NoSuchEntity"
-        report.add(
-            Finding(
-                "lab-instance-profile",
-                f"instance profile {name}",
-                REFUSED if missing else UNKNOWN,
-                "does not exist" if missing else f"cannot read it ({_code(error)})",
-                (EC2,),
-                "EC2 instances run with it: name the lab's profile with PARAMS=LabInstanceProfileName=...",
-            )
-        )
+        advice = "EC2 instances run with it: name the lab's profile with PARAMS=LabInstanceProfileName=..."
+        report.add(_not_found("lab-instance-profile", f"instance profile {name}", error, (EC2,), advice))
         return
     roles = profile.get("Roles", [])
     ec2_trusted = any(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from compare.cost import breakeven_chart, estimate
-from compare.cost.prices import PriceError
-from compare.cost.profile import PROJECTED, ProfileError
-from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults, RuntimeResult
+from compare.cost.prices import PriceBook, PriceError
+from compare.cost.profile import DEPLOYED_PATH_SCALED, PROJECTED, ProfileError
+from compare.results import AWS_LABEL, MEASURED_HERE, CostSection, RunResults, RuntimeResult, UnitSizing
 
 BASE_PROFILE = Path(__file__).with_name("cost") / "profiles" / "small-cafe.json"
 
@@ -46,24 +47,36 @@ def _put(profile: dict[str, Any], key: str, value: Any, label: str) -> None:
     profile.setdefault("provenance", {})[key] = label
 
 
-def _deployed_capacity(name: str, entry: RuntimeResult, base: dict[str, Any]) -> float | None:
-    """A task's or an instance's deployed-path capacity, for the cost model's sizing: only a bound of
-    the runtime itself (CPU or concurrency: not the local store or the generator), and only where the
-    profile prices the shape that was measured (the same task vCPU, the same instance type)."""
+def _unit_vcpu(name: str, section: dict[str, Any], region: str) -> float:
+    """The vCPU of the unit a profile prices: the Fargate task's, or the instance type's."""
+    if name == "fargate":
+        return float(section.get("vcpu", 0.25))
+    instance_type = str(section.get("instance_type", "t4g.small"))
+    return float(PriceBook.load(region).instance_type(instance_type)["vcpu"])
+
+
+def _deployed_capacity(name: str, entry: RuntimeResult, base: dict[str, Any]) -> tuple[float, str] | None:
+    """A task's or an instance's deployed-path capacity for the cost model's sizing, and where it
+    comes from: only a bound of the runtime itself (CPU or concurrency: not the local store or the
+    generator). A profile that prices another unit size gets it scaled by vCPU: a CPU bound grows
+    with the unit's vCPU, and so does a concurrency bound (one worker per vCPU, its threads each)."""
     path = entry.deployed_path
     if name not in ("fargate", "ec2") or path is None or path.capacity_rps is None:
         return None
     if not path.limit_found or path.limited_by not in ("cpu", "concurrency"):
         return None
     envelope = entry.envelope
-    if envelope is None or not envelope.enforced:
+    if envelope is None or not envelope.enforced or not envelope.cpu_vcpu:
         return None
     section = base.get(name, {}) or {}
-    if name == "fargate" and abs(float(section.get("vcpu", 0.25)) - envelope.cpu_vcpu) > 1e-6:
-        return None
-    if name == "ec2" and not envelope.basis.startswith(str(section.get("instance_type", "t4g.small"))):
-        return None
-    return path.capacity_rps
+    try:
+        unit = _unit_vcpu(name, section, str(base.get("region", "us-east-1")))
+    except PriceError:
+        return None  # an instance type the snapshot lacks: the estimate itself says so
+    ratio = unit / envelope.cpu_vcpu
+    if abs(ratio - 1.0) < 1e-6:
+        return path.capacity_rps, path.source
+    return round(path.capacity_rps * ratio, 1), DEPLOYED_PATH_SCALED
 
 
 def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any]:
@@ -104,11 +117,52 @@ def measured_profile(results: RunResults, base: dict[str, Any]) -> dict[str, Any
         capacity = _deployed_capacity(name, entry, base)
         if capacity is not None:
             key = "fargate.capacity_rps_per_task" if name == "fargate" else "ec2.capacity_rps_per_instance"
-            _put(profile, key, capacity, entry.deployed_path.source if entry.deployed_path else label)
+            _put(profile, key, capacity[0], capacity[1])
         init = entry.cold_start.init_ms if entry.cold_start is not None else None
         if name == "lambda" and init is not None and init.n:
             _put(profile, "lambda.init_ms", round(init.median, 1), label)
     return profile
+
+
+def unit_sizing(
+    profile_name: str, name: str, profile: dict[str, Any], estimate_doc: dict[str, Any]
+) -> UnitSizing:
+    """One profile's servers of one runtime at the peak hour, as the cost model sized them."""
+    priced = estimate_doc["runtimes"][name]
+    sizing = priced["sizing"]
+    key = "capacity_rps_per_task" if name == "fargate" else "capacity_rps_per_instance"
+    capacity = (profile.get(name) or {}).get(key)
+    source = str(profile.get("provenance", {}).get(f"{name}.{key}", ""))
+    binding = next((n.split(": ", 1)[-1] for n in priced.get("notes", []) if "on the deployed path" in n), "")
+    if name == "fargate":
+        unit, count = (
+            f"{float(profile.get('fargate', {}).get('vcpu', 0.25)):g} vCPU task",
+            sizing["tasks_peak"],
+        )
+    else:
+        unit, count = str(sizing["instance_type"]), sizing["instances_peak"]
+    return UnitSizing(
+        profile=profile_name,
+        runtime=name,
+        unit=unit,
+        units_peak=int(count),
+        capacity_rps=None if capacity is None else float(capacity),
+        capacity_source=source or "CPU alone (no bound of the runtime itself measured for it)",
+        binding=binding or "CPU alone",
+    )
+
+
+def profiles_sizing(results: RunResults, profiles: Sequence[Path]) -> tuple[UnitSizing, ...]:
+    """Every profile's Fargate tasks and EC2 instances at its peak, with this run's figures."""
+    out: list[UnitSizing] = []
+    for path in profiles:
+        profile = measured_profile(results, json.loads(path.read_text(encoding="utf-8")))
+        try:
+            doc = estimate(profile)
+        except (ProfileError, PriceError, OSError, ValueError):
+            continue  # a profile the model refuses is reported by `make cost`, not sized here
+        out += [unit_sizing(path.stem, name, profile, doc) for name in ("fargate", "ec2")]
+    return tuple(out)
 
 
 def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_PROFILE) -> CostSection:
@@ -134,4 +188,5 @@ def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_P
         chart=str(target) if target.exists() else None,
         profile=profile,
         base_profile=str(base_profile),
+        sizing=profiles_sizing(results, sorted(base_profile.parent.glob("*.json"))),
     )

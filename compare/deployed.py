@@ -180,5 +180,44 @@ def raise_by(runtime: str, limited_by: str | None, limit: Concurrency, vcpu: flo
                 f"a larger thread pool than {ANYIO_THREADS} or more workers (WEB_CONCURRENCY); "
                 f"now {limit.basis}"
             )
-        return f"more threads (GUNICORN_THREADS) or workers (WEB_CONCURRENCY); now {limit.basis}"
+        return (
+            f"more workers (WEB_CONCURRENCY) or threads per worker (ec2/gunicorn.conf.py); now {limit.basis}"
+        )
     return "no step failed: the bound lies above the highest step"
+
+
+def settings_advice(
+    runtime: str,
+    limited_by: str | None,
+    cpu_share: float | None,
+    limit: Concurrency,
+    capacity_rps: float | None,
+) -> str:
+    """Would another thread or worker count serve more on the same unit (so more per dollar: the
+    unit's price does not change with its threads)? Judged from the bound the failing step hit."""
+    if runtime == "lambda":
+        return (
+            "Lambda has no thread or worker count: each environment serves one request at a time, and "
+            "the price is per request and GB-second, so more environments cost nothing more per request; "
+            "memory buys CPU at a proportional price"
+        )
+    cpu = "CPU not read" if cpu_share is None else f"CPU at {100 * cpu_share:.0f} % of its quota"
+    if limited_by == "cpu":
+        return (
+            f"no other count serves more per dollar on this unit: its CPU was the bound ({cpu}) while "
+            f"{limit.basis} had room, so more threads would queue on the same vCPU and more workers "
+            "would add their memory for no CPU; it keeps its setting"
+        )
+    if limited_by == "concurrency" and cpu_share is not None and cpu_share > 0 and capacity_rps:
+        reach = capacity_rps * min(CPU_NEAR / cpu_share, 4.0)
+        return (
+            f"yes: its {limit.basis} filled with {cpu}, so more threads or workers would serve up to "
+            f"≈ {reach:.0f} req/s on the same unit at the same price (estimated from the step's CPU, "
+            "not measured): the unit should take the larger setting"
+        )
+    if limited_by in ("generator", "store"):
+        return (
+            f"not shown here: this machine was the bound ({limited_by}), with {cpu} and the unit's "
+            f"{limit.basis} not filled, so neither its threads nor its CPU limited it"
+        )
+    return "not shown here: no step reached the unit's own bound"

@@ -178,6 +178,9 @@ class Window:
     # Reference windows: measured after the runtime settled (compare.load.settle) and free of
     # front-door and transport errors; None where steadiness was not judged (capacity steps).
     steady: bool | None = None
+    # Rounds measured once more because the runtime had settled but they were a transient
+    # (compare.run.once_more_if_transient): what each first try showed.
+    remeasured: tuple[str, ...] = ()
 
 
 # --- warm-up and the first minute after idle (compare.load.settle) ---------------------------
@@ -589,6 +592,8 @@ class DeployedPathResult:
     limit_found: bool = True
     reason: str = ""
     raise_by: str = ""
+    # Would another thread or worker count serve more on the same unit (compare.deployed.settings_advice)?
+    settings: str = ""
     concurrency_limit: int | None = None
     concurrency_basis: str = ""
     cpu_quota_vcpu: float | None = None
@@ -797,6 +802,21 @@ class WorkloadRecord:
 
 
 @dataclass(frozen=True)
+class UnitSizing:
+    """How one profile's Fargate tasks or EC2 instances are counted at its peak hour, with the
+    deployed-path capacity this run measured (scaled to the profile's unit) where it was a bound
+    of the runtime itself."""
+
+    profile: str
+    runtime: str
+    unit: str  # "0.5 vCPU task", "t4g.medium"
+    units_peak: int
+    capacity_rps: float | None  # per unit, within the SLO on the deployed path; None: CPU alone
+    capacity_source: str
+    binding: str  # the cost model's own words: "sets the count", "not binding (CPU alone needs 1)"
+
+
+@dataclass(frozen=True)
 class CostSection:
     """The cost model's answer for the run's profile (compare.cost's own document), or why not."""
 
@@ -806,6 +826,7 @@ class CostSection:
     chart: str | None = None
     profile: Mapping[str, Any] | None = None
     base_profile: str | None = None
+    sizing: tuple[UnitSizing, ...] = ()  # every profile's servers, sized with this run's figures
 
     @property
     def measured_inputs(self) -> dict[str, str]:

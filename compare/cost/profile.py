@@ -35,6 +35,9 @@ DEFAULT = "default (assumed)"
 PROJECTED = "projected (modeled from measured inputs)"  # an AWS latency projected by compare.aws_model
 # A deployed-path capacity from make compare: the runtime emulated here against DynamoDB delayed as modeled.
 DEPLOYED_PATH = "measured here (local emulation, DynamoDB delayed as modeled)"
+# The same capacity for another unit size than the one measured: scaled by the unit's vCPU (a CPU
+# bound grows with it, and so does a concurrency bound: one worker per vCPU, its threads each).
+DEPLOYED_PATH_SCALED = f"{DEPLOYED_PATH}, scaled by vCPU to the unit priced (assumption)"
 KNOWN_LABELS = (
     "profile",
     "command line",
@@ -44,6 +47,7 @@ KNOWN_LABELS = (
     PROJECTED,
     DEFAULT,
     DEPLOYED_PATH,
+    DEPLOYED_PATH_SCALED,
 )
 SCALING_MODES = ("fixed", "scheduled", "target-tracking")
 EC2_PRICING = ("on-demand", "savings-plan-1y", "savings-plan-3y", "reserved-1y", "reserved-3y", "spot")

@@ -134,14 +134,21 @@ def deployed_path_blocks(results: RunResults) -> list[Block]:
             "request makes its calls one after another, so a lower bound on the requests it held)."
         )
     ]
-    for sc in results.store_checks:
-        verdict = "kept up" if sc.kept_up else "did not keep up"
+    if results.store_checks:
+        checked = [
+            f"{sc.achieved_calls_rps:g} of {sc.rate_calls_rps:g} GetItem calls/s, p50 "
+            f"{sc.latency_p50_ms:g} ms and p99 {sc.latency_p99_ms:g} ms at the client, moto's lateness "
+            "beyond its draws p99 "
+            f"{sc.store.excess_p99_ms:g} ms: {'kept up' if sc.kept_up else 'did not keep up'}"
+            for sc in results.store_checks
+        ]
         blocks.append(
             Para(
-                "The delayed store's own throughput, checked before the runtimes met it: "
-                f"{sc.achieved_calls_rps:g} of {sc.rate_calls_rps:g} GetItem calls/s, p50 "
-                f"{sc.latency_p50_ms:g} ms and p99 {sc.latency_p99_ms:g} ms at the client, moto's "
-                f"lateness beyond its draws p99 {sc.store.excess_p99_ms:g} ms: {verdict} ({sc.source})."
+                "The delayed store on its own, checked before the runtimes met it (the highest step's "
+                "calls, lower steps until one kept up, then the reference rate's calls, whose hop beyond "
+                f"the draws is taken off each draw; {results.store_checks[0].source}): "
+                + "; ".join(checked)
+                + "."
             )
         )
     rows: list[list[str]] = []
@@ -164,6 +171,7 @@ def deployed_path_blocks(results: RunResults) -> list[Block]:
         bounds.append(
             f"**{name}** ({path.concurrency_basis}; CPU quota here {path.cpu_quota_vcpu or 0:g} vCPU): "
             f"{literal(path.reason)}. What would raise it: {literal(path.raise_by)}."
+            + (f" Another thread or worker count? {literal(path.settings)}." if path.settings else "")
         )
     blocks.append(
         Table(

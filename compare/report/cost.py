@@ -73,6 +73,33 @@ def section(results: RunResults, charts: Charts) -> Section:
                 "delay from the pages' intervals (polling) or the delivery path on AWS (push)",
             )
         )
+    if cost.sizing:
+        blocks.append(
+            Table(
+                [
+                    "profile",
+                    "runtime",
+                    "unit",
+                    "at the peak hour",
+                    "per unit within the SLO",
+                    "what set the count",
+                ],
+                [
+                    [
+                        u.profile,
+                        u.runtime,
+                        u.unit,
+                        str(u.units_peak),
+                        "–" if u.capacity_rps is None else f"{u.capacity_rps:g} req/s ({u.capacity_source})",
+                        u.binding,
+                    ]
+                    for u in cost.sizing
+                ],
+                caption="modeled: every profile's Fargate tasks and EC2 instances sized with this run's "
+                "figures; a unit's capacity is the deployed path's (section Capacity) where a bound of the "
+                "runtime itself was found, scaled by vCPU to the unit the profile prices",
+            )
+        )
     rec = est["recommendation"]
     blocks.append(Para(f"**Recommendation (modeled):** {rec['reason']}"))
     inputs = rec.get("inputs")

@@ -56,6 +56,9 @@ def _settle_rows(results: RunResults) -> list[list[str]]:
             continue
         ref = entry.reference
         window = "–" if ref is None or ref.steady is None else ("steady" if ref.steady else "NOT steady")
+        if ref is not None and ref.remeasured:
+            # A round after settling that was a transient was measured once more: named, not hidden.
+            window += "; measured again, a transient first: " + "; ".join(ref.remeasured)
         held = [i for i in s.intervals if i.phase == "hold"]
         rows.append(
             [

@@ -11,18 +11,30 @@ from typing import Any
 import pytest
 
 from compare.aws_model import load_overheads
-from compare.deployed import Evidence, classify, concurrency, cpu_quota, raise_by
+from compare.deployed import Evidence, classify, concurrency, cpu_quota, raise_by, settings_advice
 from compare.modeled import MODEL_TOLERANCE, model_check, with_projections
 from compare.report.capacity import deployed_path_blocks
 from compare.report.document import Table
 from compare.results import (
     DeployedPathResult,
     RunResults,
+    ServerCpu,
+    StoreCheck,
+    StoreOperation,
+    StoreWindow,
     from_json,
     read_results,
     write_results,
 )
-from tests.compare.sample import a_window, full_sample_json, full_sample_results, sample_results
+from compare.run import transient_text
+from tests.compare.sample import (
+    LATENCY,
+    REPORTS,
+    a_window,
+    full_sample_json,
+    full_sample_results,
+    sample_results,
+)
 
 
 def _evidence(**changes: Any) -> Evidence:
@@ -89,7 +101,7 @@ def test_cpu_quota_is_the_envelope_never_above_the_machine() -> None:
 
 def test_what_would_raise_each_bound() -> None:
     limit = concurrency("ec2", 2, 32, {"worker_class": "gthread", "threads": 4})
-    assert "GUNICORN_THREADS" in raise_by("ec2", "concurrency", limit, 2.0)
+    assert "WEB_CONCURRENCY" in raise_by("ec2", "concurrency", limit, 2.0)
     assert "task" in raise_by("fargate", "cpu", concurrency("fargate", 1, 32), 0.25)
     assert "reserved concurrency" in raise_by("lambda", "concurrency", concurrency("lambda", None, 32), 0.29)
     assert "memory" in raise_by("lambda", "cpu", concurrency("lambda", None, 32), 0.29)
@@ -219,34 +231,39 @@ def test_deployed_path_result_capacity_text() -> None:
 
 
 def test_the_cost_model_sizes_from_the_deployed_path_capacity() -> None:
-    """A runtime bound (cpu, concurrency) measured in the priced shape reaches the profile with its
-    label; the sizing then never asks a unit for more than that, and says which bound set the count."""
+    """A runtime bound (cpu, concurrency) reaches the profile with its label, scaled by vCPU to the
+    unit the profile prices; the sizing then never asks a unit for more than that."""
 
     from compare import costlink
-    from compare.cost.profile import DEPLOYED_PATH
+    from compare.cost.profile import DEPLOYED_PATH, DEPLOYED_PATH_SCALED
     from compare.cost.sizing import units_for
 
     results = _with_deployed()
     profile = costlink.measured_profile(results, {"region": "us-east-1"})
     assert profile["fargate"]["capacity_rps_per_task"] == 100.0
     assert profile["provenance"]["fargate.capacity_rps_per_task"] == DEPLOYED_PATH
-    # EC2's envelope basis in the sample names t4g.micro: a t4g.small profile does not take it.
-    assert "capacity_rps_per_instance" not in profile.get("ec2", {})
-    assert (
-        "capacity_rps_per_instance"
-        in costlink.measured_profile(results, {"region": "us-east-1", "ec2": {"instance_type": "t4g.micro"}})[
-            "ec2"
-        ]
-    )
+    # EC2 measured as a t4g.micro (2 vCPU, the sample's envelope): a t4g.small has the same 2 vCPU.
+    assert profile["ec2"]["capacity_rps_per_instance"] == 100.0
+    # Another unit size: the capacity scaled by its vCPU, and the label says so.
+    chain = {"region": "us-east-1", "fargate": {"vcpu": 1.0}, "ec2": {"instance_type": "m7g.medium"}}
+    larger = costlink.measured_profile(results, chain)
+    assert larger["fargate"]["capacity_rps_per_task"] == 400.0
+    assert larger["ec2"]["capacity_rps_per_instance"] == 50.0  # one vCPU: half the t4g's two
+    assert larger["provenance"]["fargate.capacity_rps_per_task"] == DEPLOYED_PATH_SCALED
+    # Every profile's servers sized with these figures, each saying what set its count.
+    sizing = costlink.profiles_sizing(results, sorted(costlink.BASE_PROFILE.parent.glob("*.json")))
+    assert {(u.profile, u.runtime) for u in sizing} == {
+        (p, r) for p in ("small-cafe", "busy-cafe", "city-chain") for r in ("fargate", "ec2")
+    }
+    chain_task = next(u for u in sizing if u.profile == "city-chain" and u.runtime == "fargate")
+    assert chain_task.unit == "1 vCPU task" and chain_task.capacity_rps == 400.0
+    assert chain_task.capacity_source == DEPLOYED_PATH_SCALED and "on the deployed path" in chain_task.binding
     # A bound that is not the runtime's (the local store, the generator) never sizes a bill.
     data = full_sample_json()
     for entry in data["runtimes"].values():
         entry["deployed_path"] = _deployed(12.0, 35.0, limited_by="store")
     store_bound = costlink.measured_profile(from_json(RunResults, data), {"region": "us-east-1"})
     assert "capacity_rps_per_task" not in store_bound.get("fargate", {})
-    # Another task size than the one measured: not this capacity.
-    other = costlink.measured_profile(results, {"region": "us-east-1", "fargate": {"vcpu": 1.0}})
-    assert "capacity_rps_per_task" not in other["fargate"]
 
     assert units_for(250.0, 2.0, 0.25, 0.6) == 4  # CPU alone: 0.5 vCPU at ≤ 60 % of 0.25
     assert units_for(250.0, 2.0, 0.25, 0.6, capacity_rps=50.0) == 5  # 50 req/s each within the SLO
@@ -267,3 +284,68 @@ def test_a_window_measured_before_steady_is_named_first_where_they_disagree() ->
     )
     check = model_check("fargate", transient, overheads, results.workload.by_operation)
     assert check is not None and not check.agrees and check.disagrees.startswith("not steady")
+
+
+def test_a_transient_reference_window_is_described_by_who_answered_and_the_starts_it_met() -> None:
+    latency = {**LATENCY, "p99": 4362.2}
+    window = a_window(
+        latency_ms=latency,
+        errors_by_cause={"front_door:500": 195, "application:store_busy": 2},
+        lambda_reports={**REPORTS, "cold_starts": 30},
+    )
+    text = transient_text(window)
+    assert text == "195 answered by the front door (API Gateway) 500, 30 cold starts; p99 4362 ms"
+    assert transient_text(a_window(errors_by_cause={"transport:timeout": 1})).startswith("1 no answer")
+
+
+def test_another_thread_or_worker_count_is_advised_only_where_threads_were_the_bound() -> None:
+    gthread = concurrency("ec2", 2, 32, {"worker_class": "gthread", "threads": 4, "workers": 2})
+    filled = settings_advice("ec2", "concurrency", 0.2, gthread, 100.0)
+    assert filled.startswith("yes") and "≈ 400 req/s" in filled and "estimated" in filled
+    task = concurrency("fargate", 1, 32)
+    assert settings_advice("fargate", "cpu", 0.99, task, 100.0).startswith("no other count")
+    assert settings_advice("ec2", "generator", 0.2, gthread, 200.0).startswith("not shown here: this machine")
+    assert settings_advice("ec2", None, None, gthread, 400.0).startswith("not shown here: no step")
+    assert "no thread or worker count" in settings_advice("lambda", "concurrency", 0.5, task, 200.0)
+
+
+def _check(client_p50_ms: float, held_p50_ms: float) -> StoreCheck:
+    op = StoreOperation(
+        calls=200, drawn_p50_ms=4.0, drawn_p99_ms=10.0, actual_p50_ms=held_p50_ms, actual_p99_ms=8.0
+    )
+    store = StoreWindow(200, 100.0, 2, 0.0, 0.5, 0.0, True, {"GetItem": op})
+    return StoreCheck(100.0, 100.0, client_p50_ms, client_p50_ms * 2, store, True)
+
+
+def test_where_the_emulation_is_faster_the_hop_taken_off_each_draw_is_named_not_queueing() -> None:
+    overheads = load_overheads()
+    results = with_projections(_with_deployed(), overheads)
+    entry = results.runtimes["fargate"]
+    path = entry.deployed_path
+    assert path is not None and path.model is not None
+    modeled = path.model
+    assert path.reference is not None
+    cpu = {"root": 0.1, "children": 0.0, "total": 0.1}
+    server_cpu = {"seconds": cpu, "ms_per_request": cpu, "share_of_one_core": 0.24, "requests_counted": 100}
+    busy = replace(path.reference, server_cpu=from_json(ServerCpu, server_cpu))
+    checks = (_check(6.0, 4.0),)  # the check's client saw 2 ms beyond what moto held
+    fast = replace(
+        entry,
+        deployed_path=replace(
+            path,
+            p50_ms=0.7 * modeled.modeled_p50_ms,
+            p99_ms=0.9 * modeled.modeled_p99_ms,
+            hop_ms=2.0,
+            reference=busy,
+            model=None,
+        ),
+    )
+    check = model_check("fargate", fast, overheads, results.workload.by_operation, checks)
+    assert check is not None and not check.agrees
+    assert (
+        check.disagrees.startswith("the local HTTP hop to moto: 2.0 ms")
+        and "the emulation is the faster" in check.disagrees
+    )
+    slow = replace(fast, deployed_path=replace(fast.deployed_path, p50_ms=2 * modeled.modeled_p50_ms))  # type: ignore[arg-type]
+    check = model_check("fargate", slow, overheads, results.workload.by_operation, checks)
+    assert check is not None and check.disagrees.startswith("queueing: the runtime's CPU at 96 %")

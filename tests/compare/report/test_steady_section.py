@@ -88,3 +88,14 @@ def test_a_runtime_that_never_settled_is_said_to_have_no_steady_figure() -> None
     assert warning.startswith("**Fargate's reference window was not steady** (NOT steady after 4.5 s")
     assert "no steady state was reached within the bound" in warning
     assert "**no**" in str(section(results, Charts()))
+
+
+def test_a_round_measured_again_after_a_transient_is_named_beside_the_steady_window() -> None:
+    results = _with(full_sample_results(), "lambda", True, {})
+    entry = results.runtimes["lambda"]
+    assert entry.reference is not None
+    first_try = "round 1: 4 answered by the front door (API Gateway) 500; p99 1456 ms"
+    ref = replace(entry.reference, remeasured=(first_try,))
+    results = replace(results, runtimes={**results.runtimes, "lambda": replace(entry, reference=ref)})
+    assert f"steady; measured again, a transient first: {first_try}" in str(section(results, Charts()))
+    assert not [w for w in build_verdict(results).warnings if "not steady" in w]

@@ -603,7 +603,9 @@ class DeployedPathResult:
     reference_store: StoreWindow | None = None
     steps: tuple[DeployedStep, ...] = ()
     model: ModelCheck | None = None
-    hop_ms: float = 0.0  # the local hop to moto (compare.modeled.local_hop_ms) taken off each draw
+    hop_ms: float = (
+        0.0  # the local hop to moto (compare.probes.dynamodelay.client_hop_ms) taken off each draw
+    )
     source: str = DELAYED_DYNAMODB_LABEL
 
     def capacity_text(self) -> str:

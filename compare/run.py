@@ -48,7 +48,7 @@ from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
 from compare.measure import Probe, Round, measure_round, summarize_rounds
-from compare.modeled import calls_per_request, day_of, local_hop_ms, with_day, with_projections
+from compare.modeled import calls_per_request, day_of, with_day, with_projections
 from compare.modes import ModesConfig, measure_modes
 from compare.modes.phase import Server as ModesServer
 from compare.options import Options
@@ -61,7 +61,7 @@ from compare.probes.coldstart import (
     server_cold_starts,
 )
 from compare.probes.dynamodb import DynamoEndpoint, moto_dynamodb, round_trips
-from compare.probes.dynamodelay import read_stats, reset_now, set_delayed, store_check
+from compare.probes.dynamodelay import client_hop_ms, read_stats, reset_now, set_delayed, store_check
 from compare.probes.ec2boot import ec2_launch_to_healthy, instance_id_of
 from compare.probes.machine import provenance
 from compare.probes.scaling import scaling_counter
@@ -519,7 +519,8 @@ async def _dynamodb_path(
             if endpoint.delayed:
                 await set_delayed(endpoint.url, True)
                 checks = await _store_checks(endpoint, opts, ctx, ui)
-                hop = local_hop_ms(checks)
+                with ui.task("delayed DynamoDB: the hop a boto3 client makes beyond its hold", 1):
+                    hop = await asyncio.to_thread(client_hop_ms, endpoint.url, endpoint.table)
                 await set_delayed(endpoint.url, True, hop_ms=hop)
                 for name in opts.runtimes:
                     probe = Probe(pid=cafe.processes[name].pid, report_log=log if name == "lambda" else None)
@@ -536,10 +537,7 @@ async def _store_checks(
     endpoint: DynamoEndpoint, opts: Options, ctx: CafeContext, ui: Ui
 ) -> tuple[StoreCheck, ...]:
     """The delayed store's own throughput before any runtime meets it: the DynamoDB calls of the
-    highest deployed step (its requests × calls per request), then of lower steps until one keeps up;
-    last, the calls of the reference rate, whose hop beyond the draws (compare.modeled.local_hop_ms)
-    is taken off each draw: the reference window is where model and emulation are compared, and a
-    busier server (and client) adds more than the runtimes meet there."""
+    highest deployed step (its requests × calls per request), then of lower steps until one keeps up."""
     mix = workload_record(ctx.workload, opts.reference_rate).by_operation
     per_request = calls_per_request(mix, load_overheads()["dynamodb.round_trips"].value)
     checks: list[StoreCheck] = []
@@ -550,14 +548,6 @@ async def _store_checks(
         checks.append(check)
         if check.kept_up:
             break
-    reference_calls = max(1.0, round(opts.reference_rate * per_request, 1))
-    if checks[-1].rate_calls_rps != reference_calls:
-        with ui.task(f"delayed DynamoDB: its hop at the reference rate's {reference_calls:g} calls/s", 1):
-            checks.append(
-                await store_check(
-                    endpoint.url, endpoint.table, reference_calls, min(opts.deployed_step_s, 2.0)
-                )
-            )
     if not checks[0].kept_up:
         ui.note(
             f"[yellow]the delayed DynamoDB reached {checks[0].achieved_calls_rps:g} of "

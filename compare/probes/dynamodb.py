@@ -57,7 +57,8 @@ class DynamoEndpoint:
         }
 
 
-def _client(url: str) -> Any:
+def client_for(url: str) -> Any:
+    """A boto3 DynamoDB client on this endpoint, as a runtime builds one (fake credentials)."""
     import boto3
 
     return boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", **_credentials())
@@ -74,7 +75,7 @@ def new_table(url: str) -> str:
     from cafe.stores.dynamodb import create_table
 
     table = f"cafe-compare-{uuid.uuid4().hex[:8]}"
-    create_table(_client(url), table)
+    create_table(client_for(url), table)
     return table
 
 

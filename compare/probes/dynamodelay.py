@@ -135,7 +135,7 @@ class DelayedDynamo:
         self.enabled = True
         # Taken off each draw: the hop every call makes to this server beyond what it holds the
         # answer for (HTTP parsing, a thread per request), which AWS's per-call figures do not
-        # have. Measured by the store check and set through MODE_PATH (compare.modeled.local_hop_ms).
+        # have. Measured by client_hop_ms and set through MODE_PATH.
         self.hop_ms = 0.0
 
     def draw_ms(self, op: str) -> float | None:
@@ -273,6 +273,33 @@ async def _open_loop(url: str, table: str, rate: float, seconds: float) -> tuple
             tasks.append(loop.create_task(one(intended)))
         await asyncio.gather(*tasks)
         return latencies, max(loop.time() - start, seconds)
+
+
+def client_hop_ms(url: str, table: str, calls: int = 200) -> float:
+    """The hop a runtime's call to this server makes beyond what the server holds it for (loopback,
+    werkzeug's parsing and thread), as a boto3 client sees it, less that client's own CPU (which
+    the projection counts apart, as the DynamoDB client's CPU): AWS's per-call figures have no such
+    hop, so the delayed store takes it off each draw. Sequential GetItem calls with the delays on
+    and nothing taken off; the median of (wall − the calling thread's CPU) less the median hold.
+    Blocking: call it from a thread."""
+    import urllib.request
+
+    from compare.probes.dynamodb import client_for  # that module starts this server: no cycle at import
+
+    client = client_for(url)
+    key = {"pk": {"S": "CHECK"}, "sk": {"S": "CHECK"}}
+    with urllib.request.urlopen(f"{url}{MODE_PATH}?on&hop_ms=0", timeout=5) as response:  # noqa: S310
+        response.read()
+    client.get_item(TableName=table, Key=key)  # the connection and the client's first-call set-up
+    reset_now(url)
+    outside: list[float] = []
+    for _ in range(calls):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        client.get_item(TableName=table, Key=key)
+        outside.append((time.perf_counter() - wall - (time.thread_time() - cpu)) * 1000)
+    with urllib.request.urlopen(url + STATS_PATH, timeout=5) as response:  # noqa: S310 - local http
+        held = store_window(json.loads(response.read())).by_operation["GetItem"].actual_p50_ms
+    return max(0.0, float(np.median(outside)) - held)
 
 
 async def store_check(url: str, table: str, rate: float, seconds: float, warmup_s: float = 0.5) -> StoreCheck:

@@ -19,9 +19,6 @@ from compare.results import (
     DeployedPathResult,
     RunResults,
     ServerCpu,
-    StoreCheck,
-    StoreOperation,
-    StoreWindow,
     from_json,
     read_results,
     write_results,
@@ -309,14 +306,6 @@ def test_another_thread_or_worker_count_is_advised_only_where_threads_were_the_b
     assert "no thread or worker count" in settings_advice("lambda", "concurrency", 0.5, task, 200.0)
 
 
-def _check(client_p50_ms: float, held_p50_ms: float) -> StoreCheck:
-    op = StoreOperation(
-        calls=200, drawn_p50_ms=4.0, drawn_p99_ms=10.0, actual_p50_ms=held_p50_ms, actual_p99_ms=8.0
-    )
-    store = StoreWindow(200, 100.0, 2, 0.0, 0.5, 0.0, True, {"GetItem": op})
-    return StoreCheck(100.0, 100.0, client_p50_ms, client_p50_ms * 2, store, True)
-
-
 def test_where_the_emulation_is_faster_the_hop_taken_off_each_draw_is_named_not_queueing() -> None:
     overheads = load_overheads()
     results = with_projections(_with_deployed(), overheads)
@@ -328,7 +317,6 @@ def test_where_the_emulation_is_faster_the_hop_taken_off_each_draw_is_named_not_
     cpu = {"root": 0.1, "children": 0.0, "total": 0.1}
     server_cpu = {"seconds": cpu, "ms_per_request": cpu, "share_of_one_core": 0.24, "requests_counted": 100}
     busy = replace(path.reference, server_cpu=from_json(ServerCpu, server_cpu))
-    checks = (_check(6.0, 4.0),)  # the check's client saw 2 ms beyond what moto held
     fast = replace(
         entry,
         deployed_path=replace(
@@ -340,12 +328,34 @@ def test_where_the_emulation_is_faster_the_hop_taken_off_each_draw_is_named_not_
             model=None,
         ),
     )
-    check = model_check("fargate", fast, overheads, results.workload.by_operation, checks)
+    check = model_check("fargate", fast, overheads, results.workload.by_operation)
+    assert check is not None and not check.agrees
+    assert check.disagrees.startswith("the local hop to moto taken off each draw: 2.00 ms per call")
+    assert "the emulation is the faster" in check.disagrees
+    slow = replace(fast, deployed_path=replace(fast.deployed_path, p50_ms=2 * modeled.modeled_p50_ms))  # type: ignore[arg-type]
+    check = model_check("fargate", slow, overheads, results.workload.by_operation)
+    assert check is not None and check.disagrees.startswith("queueing: the runtime's CPU at 96 %")
+
+
+def test_a_gap_in_the_tail_alone_that_no_input_explains_says_so_with_the_window_size() -> None:
+    overheads = load_overheads()
+    results = with_projections(_with_deployed(), overheads)
+    entry = results.runtimes["ec2"]
+    path = entry.deployed_path
+    assert path is not None and path.model is not None and path.reference is not None
+    tail = replace(
+        entry,
+        deployed_path=replace(
+            path,
+            p50_ms=path.model.modeled_p50_ms,
+            p99_ms=3 * path.model.modeled_p99_ms,
+            model=None,
+            hop_ms=0.0,
+        ),
+    )
+    check = model_check("ec2", tail, overheads, results.workload.by_operation)
     assert check is not None and not check.agrees
     assert (
-        check.disagrees.startswith("the local HTTP hop to moto: 2.0 ms")
-        and "the emulation is the faster" in check.disagrees
+        check.disagrees.startswith("the tail alone")
+        and f"over {path.reference.requests} requests" in check.disagrees
     )
-    slow = replace(fast, deployed_path=replace(fast.deployed_path, p50_ms=2 * modeled.modeled_p50_ms))  # type: ignore[arg-type]
-    check = model_check("fargate", slow, overheads, results.workload.by_operation, checks)
-    assert check is not None and check.disagrees.startswith("queueing: the runtime's CPU at 96 %")

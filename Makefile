@@ -16,13 +16,14 @@ PORT ?=
 RUN_LOCAL = $(BIN)/python -m compare.local
 
 # Several make processes may start at once: one installs, the others wait on the lock and then
-# find the stamp fresh.
-$(STAMP): requirements/runtime.txt requirements/dev.txt shared/pyproject.toml
+# find the stamp fresh. The runtime's whole closure is held to its lock (what the instance
+# installs), so a fresh machine gets the same botocore as the EC2 unit, not today's newest.
+$(STAMP): requirements/runtime.txt requirements/runtime-lock.txt requirements/dev.txt shared/pyproject.toml
 	@flock $(VENV).lock bash -euc '\
 	  if [ -f $@ ] && [ -z "$$(find $^ -newer $@)" ]; then exit 0; fi; \
 	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
 	  echo "installing the pinned venv ($(VENV))..." >&2; \
-	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -e shared; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/runtime-lock.txt -e shared; \
 	  touch $@'
 
 .PHONY: help  ## list the targets

@@ -8,18 +8,19 @@ alike instead of on whichever ran last, and the per-round percentiles show the s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from compare.load.causes import describe, not_the_app
 from compare.load.http import Http
 from compare.load.scheduler import RunResult, combined_summary, run_open_loop
 from compare.load.stats import percentile_summary
 from compare.load.workload import CafeContext, build_plan
 from compare.probes.cloudwatch import Report, parse_report_lines, summarize_reports
 from compare.probes.cpu import tree_cpu_s
-from compare.results import CpuSplit, OperationLatency, ServerCpu, Window
+from compare.results import CpuSplit, OperationLatency, ServerCpu, Settling, Window
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,25 @@ def summarize_rounds(rounds: Sequence[Round], rate: float, probe: Probe) -> Wind
     return replace(
         window, target_rate_rps=rate, rounds=per_round, server_cpu=server_cpu, lambda_reports=reports
     )
+
+
+def transient_text(window: Window) -> str:
+    """What made a window a transient: who else answered, the cold starts met, its p99."""
+    parts = [describe(not_the_app(window.errors_by_cause))]
+    if window.lambda_reports is not None and window.lambda_reports.cold_starts:
+        parts.append(f"{window.lambda_reports.cold_starts} cold starts")
+    return ", ".join(parts) + f"; p99 {window.latency_ms.p99:.0f} ms"
+
+
+async def once_more_if_transient(
+    measure: Callable[[int], Awaitable[Round]], rate: float, probe: Probe, settling: Settling | None
+) -> tuple[Round, str]:
+    """A reference round, measured once more where the runtime had settled but something other than
+    the café answered in it: a stall that set off a storm of starts (emulated environments share two
+    cores, so each start slows the next) is a transient, not the steady state. Returns the round
+    kept and, when there were two, what made the first a transient (named in the report, not hidden)."""
+    first = await measure(0)
+    window = summarize_rounds([first], rate, probe)
+    if settling is None or not settling.steady or not not_the_app(window.errors_by_cause):
+        return first, ""
+    return await measure(1), transient_text(window)

@@ -179,7 +179,7 @@ class Window:
     # front-door and transport errors; None where steadiness was not judged (capacity steps).
     steady: bool | None = None
     # Rounds measured once more because the runtime had settled but they were a transient
-    # (compare.run.once_more_if_transient): what each first try showed.
+    # (compare.measure.once_more_if_transient): what each first try showed.
     remeasured: tuple[str, ...] = ()
 
 

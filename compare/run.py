@@ -32,7 +32,7 @@ from compare.costlink import cost_section
 from compare.day.chart import day_chart
 from compare.deployed import Evidence, classify, concurrency, cpu_quota, raise_by, settings_advice
 from compare.load.capacity import RETRY_OFFSET, Slo, search
-from compare.load.causes import describe, not_the_app
+from compare.load.causes import not_the_app
 from compare.load.headroom import headroom_check
 from compare.load.http import Http
 from compare.load.settle import SettleConfig, first_minute, settle
@@ -47,7 +47,7 @@ from compare.load.workload import (
 from compare.local.cafe import LocalCafe
 from compare.local.processes import free_port
 from compare.local.runtimes import RUNTIMES
-from compare.measure import Probe, Round, measure_round, summarize_rounds
+from compare.measure import Probe, Round, measure_round, once_more_if_transient, summarize_rounds
 from compare.modeled import calls_per_request, day_of, with_day, with_projections
 from compare.modes import ModesConfig, measure_modes
 from compare.modes.phase import Server as ModesServer
@@ -182,28 +182,6 @@ async def _before(target: Driven, opts: Options, ui: Ui) -> tuple[FirstMinute | 
     if not settling.steady:
         ui.note(f"[yellow]{target.name}: not steady after {settling.seconds:.0f} s: {settling.reason}")
     return transient, settling
-
-
-def transient_text(window: Window) -> str:
-    """What made a window a transient: who else answered, the cold starts met, its p99."""
-    parts = [describe(not_the_app(window.errors_by_cause))]
-    if window.lambda_reports is not None and window.lambda_reports.cold_starts:
-        parts.append(f"{window.lambda_reports.cold_starts} cold starts")
-    return ", ".join(parts) + f"; p99 {window.latency_ms.p99:.0f} ms"
-
-
-async def once_more_if_transient(
-    measure: Callable[[int], Awaitable[Round]], rate: float, probe: Probe, settling: Settling | None
-) -> tuple[Round, str]:
-    """A reference round, measured once more where the runtime had settled but something other than
-    the café answered in it: a stall that set off a storm of starts (emulated environments share two
-    cores, so each start slows the next) is a transient, not the steady state. Returns the round
-    kept and, when there were two, what made the first a transient (named in the report, not hidden)."""
-    first = await measure(0)
-    window = summarize_rounds([first], rate, probe)
-    if settling is None or not settling.steady or not not_the_app(window.errors_by_cause):
-        return first, ""
-    return await measure(1), transient_text(window)
 
 
 def _steady(window: Window, settling: Settling | None) -> bool | None:

@@ -12,6 +12,7 @@ import pytest
 
 from compare.aws_model import load_overheads
 from compare.deployed import Evidence, classify, concurrency, cpu_quota, raise_by, settings_advice
+from compare.measure import transient_text
 from compare.modeled import MODEL_TOLERANCE, model_check, with_projections
 from compare.report.capacity import deployed_path_blocks
 from compare.report.document import Table
@@ -23,7 +24,6 @@ from compare.results import (
     read_results,
     write_results,
 )
-from compare.run import transient_text
 from tests.compare.sample import (
     LATENCY,
     REPORTS,

@@ -8,9 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from compare.load.scheduler import RunResult
 from compare.load.stats import Recorder, new_histogram
-from compare.measure import Probe, Round
+from compare.measure import Probe, Round, once_more_if_transient
 from compare.results import Interval, Settling
-from compare.run import once_more_if_transient
 
 
 def _round(front_door_errors: int, slow_ms: float = 2.0) -> Round:

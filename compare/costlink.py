@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,15 +152,23 @@ def unit_sizing(
     )
 
 
-def profiles_sizing(results: RunResults, profiles: Sequence[Path]) -> tuple[UnitSizing, ...]:
-    """Every profile's Fargate tasks and EC2 instances at its peak, with this run's figures."""
+def profiles_sizing(
+    results: RunResults,
+    profiles: Sequence[Path],
+    estimated: Mapping[Path, tuple[dict[str, Any], dict[str, Any]]] | None = None,
+) -> tuple[UnitSizing, ...]:
+    """Every profile's Fargate tasks and EC2 instances at its peak, with this run's figures
+    (`estimated`: profiles already priced, as (measured profile, estimate), not priced again)."""
     out: list[UnitSizing] = []
     for path in profiles:
-        profile = measured_profile(results, json.loads(path.read_text(encoding="utf-8")))
-        try:
-            doc = estimate(profile)
-        except (ProfileError, PriceError, OSError, ValueError):
-            continue  # a profile the model refuses is reported by `make cost`, not sized here
+        if estimated is not None and path in estimated:
+            profile, doc = estimated[path]
+        else:
+            profile = measured_profile(results, json.loads(path.read_text(encoding="utf-8")))
+            try:
+                doc = estimate(profile)
+            except (ProfileError, PriceError, OSError, ValueError):
+                continue  # a profile the model refuses is reported by `make cost`, not sized here
         out += [unit_sizing(path.stem, name, profile, doc) for name in ("fargate", "ec2")]
     return tuple(out)
 
@@ -188,5 +196,7 @@ def cost_section(results: RunResults, out_dir: Path, base_profile: Path = BASE_P
         chart=str(target) if target.exists() else None,
         profile=profile,
         base_profile=str(base_profile),
-        sizing=profiles_sizing(results, sorted(base_profile.parent.glob("*.json"))),
+        sizing=profiles_sizing(
+            results, sorted(base_profile.parent.glob("*.json")), {base_profile: (profile, result)}
+        ),
     )

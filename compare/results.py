@@ -603,9 +603,8 @@ class DeployedPathResult:
     reference_store: StoreWindow | None = None
     steps: tuple[DeployedStep, ...] = ()
     model: ModelCheck | None = None
-    hop_ms: float = (
-        0.0  # the local hop to moto (compare.probes.dynamodelay.client_hop_ms) taken off each draw
-    )
+    # The local hop to moto taken off each draw (compare.probes.dynamodelay.client_hop_ms).
+    hop_ms: float = 0.0
     source: str = DELAYED_DYNAMODB_LABEL
 
     def capacity_text(self) -> str:
